@@ -1,0 +1,62 @@
+"""Developer tasks: `nox` runs the tests; `nox -s lint typecheck docs` the gates."""
+
+from __future__ import annotations
+
+import pathlib
+import tomllib
+
+import nox
+
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["tests"]
+
+PYPROJECT = tomllib.loads(pathlib.Path("pyproject.toml").read_text(encoding="utf-8"))
+
+
+def _group(name: str) -> list[str]:
+    return list(nox.project.dependency_groups(PYPROJECT, name))
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite against a real redis-server and the fake org."""
+    session.install("-e", ".", *_group("tests"))
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Ruff: lint and formatting."""
+    session.install(*_group("lint"))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over the package and the tests."""
+    session.install("-e", ".", *_group("typing"))
+    session.run("mypy")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site; warnings are errors."""
+    session.install("-e", ".", *_group("docs"))
+    session.run("mkdocs", "build", "--strict", "--site-dir", "site")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Print the library's overhead as ratios measured side by side in one run."""
+    session.install("-e", ".", *_group("tests"))
+    session.run("python", "benchmarks/overhead.py", *session.posargs)
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """Run the incident drill against the embedded fake org."""
+    session.install("-e", ".")
+    session.run("sfresilience", "demo", *session.posargs)
