@@ -1,0 +1,86 @@
+"""What the library did, told once: to stdlib logging and to the user's hooks."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeAlias
+
+from ._classify import Classification
+
+
+logger = logging.getLogger("sfresilience")
+
+
+class EventKind(str, enum.Enum):
+    """The things a guarded call reports."""
+
+    CLASSIFIED = "classified"
+    """An attempt failed and the error was classified."""
+    RETRY = "retry"
+    """The call will try again after ``delay`` seconds."""
+    REFRESH = "refresh"
+    """The session expired; the call logs in again and retries."""
+    GIVE_UP = "give_up"
+    """The call stops and raises; ``reason`` says why."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Event:
+    """One thing that happened during a guarded call. Holds no secrets."""
+
+    kind: EventKind
+    operation: str
+    """What was called, e.g. ``"query"`` or ``"Contact.update"``."""
+    attempt: int
+    """1-based attempt the event belongs to."""
+    classification: Classification
+    delay: float | None = None
+    reason: str | None = None
+
+
+Hook: TypeAlias = Callable[[Event], None]
+
+_LEVELS = {
+    EventKind.CLASSIFIED: logging.DEBUG,
+    EventKind.RETRY: logging.INFO,
+    EventKind.REFRESH: logging.INFO,
+    EventKind.GIVE_UP: logging.WARNING,
+}
+
+
+def normalize_hooks(hooks: Hook | Iterable[Hook] | None) -> tuple[Hook, ...]:
+    """Accept one hook, several, or none."""
+    if hooks is None:
+        return ()
+    if callable(hooks):
+        return (hooks,)
+    return tuple(hooks)
+
+
+def emit(event: Event, hooks: Sequence[Hook]) -> None:
+    """Log *event* and hand it to every hook; a failing hook never fails the call."""
+    level = _LEVELS[event.kind]
+    if logger.isEnabledFor(level):
+        logger.log(level, describe(event), extra={"sfresilience_event": event})
+    for hook in hooks:
+        try:
+            hook(event)
+        except Exception:
+            logger.exception("sfresilience event hook %r failed", hook)
+
+
+def describe(event: Event) -> str:
+    """One line a person reads in a log."""
+    c = event.classification
+    what = f"{c.category.value}" + (f" ({c.error_code})" if c.error_code else "")
+    head = f"{event.operation} attempt {event.attempt}: {what}"
+    if event.kind is EventKind.RETRY:
+        return f"{head}; retrying in {event.delay:.2f} s"
+    if event.kind is EventKind.REFRESH:
+        return f"{head}; refreshing the session"
+    if event.kind is EventKind.GIVE_UP:
+        return f"{head}; giving up: {event.reason}. {c.action}"
+    return f"{head}: {c.message}"

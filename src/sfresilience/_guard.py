@@ -1,0 +1,169 @@
+"""The one loop every face runs: attempt, classify, ask the core, carry it out."""
+
+from __future__ import annotations
+
+import contextvars
+import dataclasses
+import random
+import time
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+import requests
+from simple_salesforce.exceptions import SalesforceError, SalesforceOperationError
+
+from ._classify import Classification, classify, may_have_been_applied
+from ._core import Attempt, GiveUp, Refresh, Retry, RetryPolicy, decide
+from ._events import Event, EventKind, Hook, emit
+from ._session import SessionRefresher, deadline_scope
+from ._testing_mode import current_testing_mode
+
+
+T = TypeVar("T")
+
+# Errors that come from Salesforce or the wire; anything else is the caller's bug
+# (a TypeError, say) and goes through untouched.
+_HANDLED = (SalesforceError, SalesforceOperationError, requests.RequestException)
+
+# Set while a guarded call runs: a guarded call inside it makes one attempt and
+# leaves retrying to the outer one, so nesting never multiplies attempts.
+_active: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "sfresilience_guard_active", default=False
+)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Guard:
+    """Everything a guarded call needs besides the call itself."""
+
+    policy: RetryPolicy
+    refresher: SessionRefresher | None = None
+    hooks: Sequence[Hook] = ()
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    jitter: Callable[[], float] = random.random
+
+    def run(self, call: Callable[[], T], *, operation: str, repeatable: bool) -> T:
+        """Run *call* under the policy; raise its last error, classified."""
+        token = _active.set(True)
+        try:
+            return _Run(self, operation, repeatable, nested=token.old_value is True).go(
+                call
+            )
+        finally:
+            _active.reset(token)
+
+
+class _Run:
+    """The state of one guarded call."""
+
+    def __init__(self, guard: Guard, operation: str, repeatable: bool, *, nested: bool):
+        self.guard = guard
+        self.operation = operation
+        self.repeatable = repeatable
+        self.policy = _effective_policy(guard.policy, nested=nested)
+        self.testing = current_testing_mode() is not None
+        self.started = guard.clock()
+        self.attempts_made = 0
+        self.refreshed = False
+
+    def go(self, call: Callable[[], T]) -> T:
+        free_attempt = False
+        while True:
+            if not free_attempt:
+                self.attempts_made += 1
+            generation = self._generation()
+            try:
+                with deadline_scope(self._seconds_left()):
+                    return call()
+            except _HANDLED as error:
+                free_attempt = self._handle(error, generation)
+
+    def _handle(self, error: Exception, generation: int) -> bool:
+        """Carry out the decision; True when the next attempt is a free one."""
+        classification = classify(error)
+        self._emit(EventKind.CLASSIFIED, classification)
+        decision = decide(
+            Attempt(
+                classification=classification,
+                attempts_made=self.attempts_made,
+                elapsed=self.guard.clock() - self.started,
+                may_have_been_applied=may_have_been_applied(error),
+                repeatable=self.repeatable,
+                refreshed=self.refreshed,
+                can_refresh=self._can_refresh(),
+            ),
+            self.policy,
+            jitter=self.guard.jitter(),
+        )
+        if isinstance(decision, GiveUp):
+            self._emit(
+                EventKind.GIVE_UP, decision.classification, reason=decision.reason
+            )
+            raise enrich(error, decision.classification, decision.reason)
+        if isinstance(decision, Refresh):
+            self._emit(EventKind.REFRESH, classification)
+            self._refresh(generation)
+            return True
+        assert isinstance(decision, Retry)  # noqa: S101  (exhaustive over Decision)
+        delay = 0.0 if self.testing else decision.delay
+        self._emit(EventKind.RETRY, classification, delay=delay)
+        if delay > 0:
+            self.guard.sleep(delay)
+        return False
+
+    def _refresh(self, generation: int) -> None:
+        assert self.guard.refresher is not None  # noqa: S101  (can_refresh said so)
+        self.refreshed = True
+        try:
+            self.guard.refresher.refresh(generation)
+        except _HANDLED as login_error:
+            classification = classify(login_error)
+            reason = "logging in again failed"
+            self._emit(EventKind.GIVE_UP, classification, reason=reason)
+            raise enrich(login_error, classification, reason)  # noqa: B904  (keeps the 401 as __context__)
+
+    def _generation(self) -> int:
+        refresher = self.guard.refresher
+        return refresher.generation if refresher is not None else 0
+
+    def _can_refresh(self) -> bool:
+        refresher = self.guard.refresher
+        return refresher is not None and refresher.can_refresh
+
+    def _seconds_left(self) -> float:
+        return self.policy.deadline - (self.guard.clock() - self.started)
+
+    def _emit(
+        self,
+        kind: EventKind,
+        classification: Classification,
+        *,
+        delay: float | None = None,
+        reason: str | None = None,
+    ) -> None:
+        event = Event(
+            kind, self.operation, self.attempts_made, classification, delay, reason
+        )
+        emit(event, self.guard.hooks)
+
+
+def _effective_policy(policy: RetryPolicy, *, nested: bool) -> RetryPolicy:
+    testing = current_testing_mode()
+    attempts = policy.attempts
+    if testing is not None:
+        attempts = min(attempts, testing.attempts)
+    if nested:
+        attempts = 1
+    return dataclasses.replace(policy, attempts=attempts)
+
+
+def enrich(error: Exception, classification: Classification, reason: str) -> Exception:
+    """Add ``.classification`` and a note to *error*; its type stays as it was."""
+    error.classification = classification  # type: ignore[attr-defined]
+    code = f" {classification.error_code}" if classification.error_code else ""
+    error.add_note(
+        f"sfresilience: {classification.category.value}{code} "
+        f"[{classification.severity}] {reason}. {classification.action}"
+    )
+    return error

@@ -1,0 +1,115 @@
+"""Remove secrets from text before it reaches a message, a log line or a repr.
+
+Covers what Salesforce integrations leak: session ids / access tokens
+(``00D...!...``), ``Authorization`` header values, SOAP ``<sessionId>`` and
+``<password>`` elements, credential fields in JSON, Python reprs, form bodies,
+query strings and cookies (``sid=``), and ``force://`` SFDX auth URLs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+
+__all__ = ["REDACTED", "redact"]
+
+REDACTED = "[REDACTED]"
+
+# Field names whose values are secrets, in the spellings Salesforce, OAuth,
+# simple-salesforce and the sf CLI use.
+_SECRET_KEYS = (
+    "access_token",
+    "accessToken",
+    "refresh_token",
+    "refreshToken",
+    "id_token",
+    "password",
+    "security_token",
+    "securityToken",
+    "client_secret",
+    "clientSecret",
+    "consumer_secret",
+    "consumerSecret",
+    "client_assertion",
+    "assertion",
+    "session_id",
+    "sessionId",
+    "sid",
+    "privatekey",
+    "private_key",
+    "sfdxAuthUrl",
+    "X-SFDC-Session",
+)
+_KEY = "(?:" + "|".join(re.escape(key) for key in _SECRET_KEYS) + ")"
+# A quoted value; a value cut off before its closing quote still counts.
+_DQ = r'"(?:[^"\\\n]|\\.)*"?'
+_SQ = r"'(?:[^'\\\n]|\\.)*'?"
+
+
+def _mask_value(match: re.Match[str]) -> str:
+    """Keep everything up to the end of the ``sep`` group, and quotes; mask the rest."""
+    text = match.group(0)
+    value_start = match.end("sep") - match.start(0)
+    quote = text[value_start : value_start + 1]
+    if quote in {'"', "'"}:
+        return f"{text[:value_start]}{quote}{REDACTED}{quote}"
+    return f"{text[:value_start]}{REDACTED}"
+
+
+_RULES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
+    # Salesforce session ids and access tokens: org id, "!", opaque part.
+    (re.compile(r"00D[A-Za-z0-9]{12,15}(?:!|%21)[A-Za-z0-9._\-+/=%]{8,}"), REDACTED),
+    # Authorization header values: "Bearer <token>" anywhere; "OAuth <sid>" and
+    # "Basic <key:secret>" only after an Authorization label (they are words too).
+    (
+        re.compile(
+            r"\b((?:Authorization[\"']?\s*[:=]\s*[\"']?\s*(?:OAuth|Basic)|Bearer)\s+)"
+            r"[A-Za-z0-9._~+/=!%\-]{8,}",
+            re.IGNORECASE,
+        ),
+        rf"\1{REDACTED}",
+    ),
+    # XML elements: <sessionId>, <sf:sessionId>, <n1:password> ...
+    (
+        re.compile(
+            r"<((?:[\w.\-]+:)?(?:sessionId|password|security_token))(\s[^>]*)?>"
+            r"(?:(?!</).)*</\1\s*>",
+            re.IGNORECASE | re.DOTALL,
+        ),
+        rf"<\1\2>{REDACTED}</\1>",
+    ),
+    # "key": "value" (JSON) and 'key': 'value' (Python repr).
+    (
+        re.compile(
+            rf"""(["']){_KEY}\1(?P<sep>\s*:\s*)(?:{_DQ}|{_SQ})""", re.IGNORECASE
+        ),
+        _mask_value,
+    ),
+    # "key": value without quotes (numbers, broken JSON): masked as a string.
+    (
+        re.compile(
+            rf"""(["']){_KEY}\1(?P<sep>\s*:\s*)(?!["'\s])[^,}}\]\s]+""", re.IGNORECASE
+        ),
+        lambda match: (
+            f'{match.group(0)[: match.end("sep") - match.start(0)]}"{REDACTED}"'
+        ),
+    ),
+    # key=value: forms, query strings, cookies, kwargs reprs (quoted or not).
+    (
+        re.compile(
+            rf"""(?<![\w.\-]){_KEY}(?P<sep>\s*=\s*)(?:{_DQ}|{_SQ}|[^&\s;,)'"]+)""",
+            re.IGNORECASE,
+        ),
+        _mask_value,
+    ),
+    # SFDX auth URLs carry the client secret and refresh token.
+    (re.compile(r"force://[^\s'\"<>]+"), f"force://{REDACTED}"),
+)
+
+
+def redact(text: str) -> str:
+    """Return ``text`` with every secret replaced by ``[REDACTED]``."""
+    for pattern, replacement in _RULES:
+        text = pattern.sub(replacement, text)
+    return text

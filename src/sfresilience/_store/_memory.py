@@ -1,0 +1,73 @@
+"""The embedded default: a dict with expiry, safe across threads of one process."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+class MemoryStore:
+    """In-process store; *clock* is injectable so tests never wait for a TTL."""
+
+    def __init__(
+        self, *, namespace: str = "sfr", clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.namespace = namespace
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._data: dict[str, tuple[float, Any]] = {}
+
+    def _live(self, key: str) -> Any:
+        entry = self._data.get(key)
+        if entry is None:
+            return None
+        expires, value = entry
+        if expires <= self._clock():
+            del self._data[key]
+            return None
+        return value
+
+    def _put(self, key: str, value: Any, ttl: float) -> None:
+        self._data[key] = (self._clock() + ttl, value)
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            value = self._live(key)
+        return value if isinstance(value, bytes) else None
+
+    def set(self, key: str, value: bytes, *, ttl: float) -> None:
+        with self._lock:
+            self._put(key, value, ttl)
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._data.pop(key, None)
+
+    def increment(self, key: str, amount: int = 1, *, ttl: float) -> int:
+        with self._lock:
+            current = self._live(key)
+            if not isinstance(current, int):
+                self._put(key, amount, ttl)
+                return amount
+            expires, _ = self._data[key]
+            self._data[key] = (expires, current + amount)
+            return current + amount
+
+    def push(self, key: str, value: bytes, *, limit: int, ttl: float) -> None:
+        with self._lock:
+            items = self._live(key)
+            items = [value, *(items if isinstance(items, list) else [])][:limit]
+            self._put(key, items, ttl)
+
+    def newest(self, key: str, count: int) -> list[bytes]:
+        with self._lock:
+            items = self._live(key)
+        return list(items[:count]) if isinstance(items, list) else []
+
+    def ping(self) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return f"<MemoryStore namespace={self.namespace!r}>"

@@ -1,0 +1,50 @@
+"""The library's own errors.
+
+Salesforce's errors are *not* here: they reach you as simple-salesforce's own
+exception types (or ``requests``' for network failures), unchanged, with a
+``.classification`` attribute added. The errors below are raised only when
+sfresilience itself decides not to call Salesforce, or when it is misused::
+
+    SFResilienceError
+    ├── CriticalOnlyBlocked      critical-only mode refused non-critical work
+    ├── BudgetExhausted          the API-budget guard refused the call
+    ├── FallbackUnavailable      Salesforce is unavailable and nothing is cached
+    ├── CircuitOpen              the breaker is open: Salesforce is known to be down
+    └── ConfigurationError       (also a ValueError) a knob has an impossible value
+"""
+
+from __future__ import annotations
+
+
+__all__ = [
+    "BudgetExhausted",
+    "CircuitOpen",
+    "ConfigurationError",
+    "CriticalOnlyBlocked",
+    "FallbackUnavailable",
+    "SFResilienceError",
+]
+
+
+class SFResilienceError(Exception):
+    """Base of every error sfresilience raises on its own account."""
+
+
+class CriticalOnlyBlocked(SFResilienceError):
+    """Critical-only mode is on and this work is not marked critical."""
+
+
+class BudgetExhausted(SFResilienceError):
+    """The org's daily API allocation is (nearly) spent; the call was not sent."""
+
+
+class FallbackUnavailable(SFResilienceError):
+    """Salesforce cannot be reached and the fallback cache holds nothing usable."""
+
+
+class CircuitOpen(SFResilienceError):
+    """Recent calls failed as unavailable; calls are refused until a probe succeeds."""
+
+
+class ConfigurationError(SFResilienceError, ValueError):
+    """A setting has a value that cannot work."""

@@ -1,0 +1,83 @@
+# Copyright (c) 2026 sfresilience developers. MIT License.
+"""A `requests` transport adapter that sends Salesforce hosts to a fake on loopback.
+
+simple-salesforce builds `https://{domain}.salesforce.com/...` for login and
+`https://{instance}/...` for data, so pointing it at a fake means routing by host
+at the transport layer. `SalesforceRoutingAdapter` rewrites requests for
+`*.salesforce.com` and `*.force.com` to `http://127.0.0.1:<port>` (keeping the
+original `Host` header so the fake sees which host was asked for) and hands
+every request, rewritten or not, to the adapter it wraps, so a user's own
+retry/timeout adapter still sees the traffic. Responses carry the original URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from requests.adapters import BaseAdapter, HTTPAdapter
+
+
+__all__ = ["SALESFORCE_HOST_SUFFIXES", "SalesforceRoutingAdapter", "is_salesforce_host"]
+
+SALESFORCE_HOST_SUFFIXES = ("salesforce.com", "force.com")
+
+
+def is_salesforce_host(host: str) -> bool:
+    """Whether `host` is `salesforce.com`, `force.com` or one of their subdomains."""
+    host = host.lower().rstrip(".")
+    return any(
+        host == suffix or host.endswith("." + suffix)
+        for suffix in SALESFORCE_HOST_SUFFIXES
+    )
+
+
+class SalesforceRoutingAdapter(BaseAdapter):
+    """Route Salesforce hosts to `target` (`http://127.0.0.1:port`); wrap `inner`."""
+
+    def __init__(self, target: str, inner: BaseAdapter | None = None) -> None:
+        super().__init__()
+        self.target = target
+        self.inner = inner if inner is not None else HTTPAdapter()
+
+    def send(  # noqa: PLR0917 - requests' adapter signature
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float, float] | tuple[float, None] | None = None,
+        verify: bool | str = True,
+        cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        """Send `request`, rewritten to the fake when its host is Salesforce's."""
+        original = request.url or ""
+        parts = urlsplit(original)
+        if not is_salesforce_host(parts.hostname or ""):
+            return self.inner.send(request, stream, timeout, verify, cert, proxies)
+        target = urlsplit(self.target)
+        request.url = urlunsplit(
+            (target.scheme, target.netloc, parts.path or "/", parts.query, "")
+        )
+        request.headers["Host"] = parts.netloc
+        try:
+            response = self.inner.send(request, stream, timeout, False, None, {})  # noqa: FBT003
+        finally:
+            request.url = original
+        response.url = original
+        return response
+
+    def close(self) -> None:
+        """Close the wrapped adapter's pools."""
+        self.inner.close()
+
+
+def mount(session: requests.Session, target: str) -> requests.Session:
+    """Mount routing adapters for `http://` and `https://` on `session`."""
+    for prefix in ("https://", "http://"):
+        existing = session.adapters.get(prefix)
+        if isinstance(existing, SalesforceRoutingAdapter):
+            existing.target = target
+            continue
+        session.mount(prefix, SalesforceRoutingAdapter(target, existing))
+    return session

@@ -1,0 +1,912 @@
+# Copyright (c) 2026 sfresilience developers. MIT License.
+"""A fake of the Salesforce Trust status API v1, served on loopback for tests.
+
+``FakeTrust`` answers the read endpoints of ``https://api.status.salesforce.com/v1``
+with the shapes of a real 2020 capture (instance, incident and maintenance objects).
+Tests script incidents and maintenances on it and read them back over HTTP:
+
+    with FakeTrust(instances=("NA137",), clock=clock) as trust:
+        incident_id = trust.open_incident("NA137", severity="minor")
+        requests.get(f"{trust.url}/v1/instances/NA137/status", timeout=5)
+
+Served routes (GET only; query parameters not listed here, such as
+``childProducts`` or ``productKey``, are accepted and ignored):
+
+- ``/v1/instances/{key}/status``: one instance with its current status and recent
+  history (ongoing events, events that ended in the last 30 days, and upcoming
+  maintenances).
+- ``/v1/instances/{key}/status/preview``: one instance, ongoing events only.
+- ``/v1/instances/status/preview``: an array of every instance, ongoing events only.
+- ``/v1/incidents/active``: an array of ongoing incidents (``[]`` when none).
+- ``/v1/incidents``: recent incidents (ongoing, or ended in the last 30 days),
+  newest first; filters ``instance`` and ``service``; ``limit`` and ``offset``.
+- ``/v1/maintenances``: every maintenance, latest planned start first; filters
+  ``instance`` and ``service``; ``limit`` and ``offset``.
+
+An unknown instance key answers 404 ``{"message": "Instance not found"}``. Instance
+keys match case-insensitively.
+
+Modelling choices (the real service documents none of these; see
+``salesforce-facts.md`` §1):
+
+- An incident is ongoing while any of its ``IncidentImpacts`` has ``endTime: null``;
+  ``resolve_incident`` ends them all.
+- A maintenance is ongoing by the clock (``plannedStartTime <= now <
+  plannedEndTime``) unless ``start_maintenance`` or ``end_maintenance`` forced it
+  on or off. Its ``message.eventStatus`` reads ``"scheduled"``, ``"inProgress"`` or
+  ``"completed"`` accordingly (values unverified).
+- The instance ``status`` comes from the most severe ongoing event: major incident,
+  then minor incident, then maintenance, then informational incident. It is
+  ``*_CORE`` if that event is core (core wins a tie), and ``OK`` when nothing is
+  ongoing.
+
+Standard library only. The HTTP server sets ``TCP_NODELAY`` and writes each response
+in one ``send`` so keep-alive clients see no Nagle stall.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import socket
+import socketserver
+import sys
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Final, Literal, Self, cast
+from urllib.parse import parse_qs, unquote, urlsplit
+
+
+__all__ = ["FakeTrust"]
+
+Severity = Literal["major", "minor", "informational"]
+
+HISTORY_WINDOW: Final = timedelta(days=30)
+"""How far back ``/status`` and ``/v1/incidents`` show events that have ended."""
+
+_SEVERITIES: Final = ("major", "minor", "informational")
+# Higher ranks win the instance status; maintenance sits between minor and info.
+_RANK: Final = {"major": 4, "minor": 3, "maintenance": 2, "informational": 1}
+_STATUS_PREFIX: Final = {
+    "major": "MAJOR_INCIDENT",
+    "minor": "MINOR_INCIDENT",
+    "maintenance": "MAINTENANCE",
+    "informational": "INFORMATIONAL",
+}
+_DEFAULT_IMPACT_TYPE: Final = {
+    "major": "serviceDisruption",
+    "minor": "performanceDegradation",
+    "informational": "informational",
+}
+# Keys of an instance object in the order the real API sends them. ``status``,
+# ``Incidents`` and ``Maintenances`` are derived, so they cannot be set directly.
+_INSTANCE_KEYS: Final = (
+    "key",
+    "location",
+    "environment",
+    "releaseVersion",
+    "releaseNumber",
+    "status",
+    "isActive",
+    "city",
+    "stateName",
+    "stateCode",
+    "countryName",
+    "countryCode",
+    "maintenanceWindow",
+    "Products",
+    "Incidents",
+    "Maintenances",
+    "Tags",
+)
+_DERIVED_KEYS: Final = frozenset({"key", "status", "Incidents", "Maintenances"})
+_SHUTDOWN_GRACE_SECONDS: Final = 2.0
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    """Format like the Trust API: ``2020-07-29T19:04:35.523Z``."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+
+
+def _default_instance(key: str) -> dict[str, Any]:
+    prefix = key.upper().rstrip("0123456789")
+    location = {"EU": "EMEA", "UM": "EMEA", "AP": "APAC", "JP": "APAC"}.get(
+        prefix, "NA"
+    )
+    return {
+        "key": key.upper(),
+        "location": location,
+        "environment": "sandbox" if prefix == "CS" else "production",
+        "releaseVersion": "Summer '20 Patch 14.5",
+        "releaseNumber": "226.14.5",
+        "isActive": True,
+        "city": "",
+        "stateName": "",
+        "stateCode": "",
+        "countryName": "",
+        "countryCode": "",
+        "maintenanceWindow": "",
+        "Products": [{"key": "Salesforce_Services", "order": 1, "isActive": True}],
+        "Tags": [],
+    }
+
+
+@dataclass
+class _Impact:
+    id: int
+    start: datetime
+    end: datetime | None
+    type: str
+    severity: str
+    created: datetime
+    updated: datetime
+    end_created: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "startTime": _iso(self.start),
+            "endTime": _iso(self.end),
+            "type": self.type,
+            "severity": self.severity,
+            "createdAt": _iso(self.created),
+            "updatedAt": _iso(self.updated),
+            "startTimeCreatedAt": _iso(self.created),
+            "startTimeModifiedAt": None,
+            "endTimeCreatedAt": _iso(self.end_created),
+            "endTimeModifiedAt": None,
+        }
+
+
+@dataclass
+class _Event:
+    id: int
+    type: str
+    message: str
+    created: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "message": self.message,
+            "createdAt": _iso(self.created),
+            "updatedAt": _iso(self.created),
+        }
+
+
+@dataclass
+class _Incident:
+    id: int
+    external_id: str
+    message: dict[str, Any]
+    is_core: bool
+    affects_all: bool
+    created: datetime
+    updated: datetime
+    instance_keys: list[str]
+    service_keys: list[str]
+    impacts: list[_Impact] = field(default_factory=list)
+    events: list[_Event] = field(default_factory=list)
+
+    def ongoing_severity(self) -> str | None:
+        ongoing = [impact.severity for impact in self.impacts if impact.end is None]
+        return max(ongoing, key=_RANK.__getitem__) if ongoing else None
+
+    def last_end(self) -> datetime | None:
+        ends = [impact.end for impact in self.impacts if impact.end is not None]
+        return max(ends) if ends else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "externalId": self.external_id,
+            "message": dict(self.message),
+            "additionalInformation": "",
+            "isCore": self.is_core,
+            "affectsAll": self.affects_all,
+            "createdAt": _iso(self.created),
+            "updatedAt": _iso(self.updated),
+            "IncidentImpacts": [impact.to_json() for impact in self.impacts],
+            "IncidentEvents": [event.to_json() for event in self.events],
+            "instanceKeys": list(self.instance_keys),
+            "serviceKeys": list(self.service_keys),
+        }
+
+
+@dataclass
+class _Maintenance:
+    id: int
+    impact_id: int
+    external_id: str
+    name: str
+    maintenance_type: str
+    availability: str
+    planned_start: datetime
+    planned_end: datetime
+    is_core: bool
+    created: datetime
+    updated: datetime
+    instance_keys: list[str]
+    service_keys: list[str]
+    events: list[_Event] = field(default_factory=list)
+    forced: Literal["clock", "started", "ended"] = "clock"
+    actual_start: datetime | None = None
+    actual_end: datetime | None = None
+
+    def phase(self, now: datetime) -> Literal["scheduled", "inProgress", "completed"]:
+        if self.forced == "started":
+            return "inProgress"
+        if self.forced == "ended" or now >= self.planned_end:
+            return "completed"
+        return "inProgress" if now >= self.planned_start else "scheduled"
+
+    def end_time(self) -> datetime:
+        return self.actual_end if self.actual_end is not None else self.planned_end
+
+    def to_json(self, now: datetime) -> dict[str, Any]:
+        start = (
+            self.actual_start if self.actual_start is not None else self.planned_start
+        )
+        end = None if self.forced == "started" else self.end_time()
+        return {
+            "id": self.id,
+            "message": {
+                "maintenanceType": self.maintenance_type,
+                "availability": self.availability,
+                "eventStatus": self.phase(now),
+            },
+            "externalId": self.external_id,
+            "name": self.name,
+            "plannedStartTime": _iso(self.planned_start),
+            "plannedEndTime": _iso(self.planned_end),
+            "additionalInformation": "",
+            "isCore": self.is_core,
+            "affectsAll": True,
+            "createdAt": _iso(self.created),
+            "updatedAt": _iso(self.updated),
+            "MaintenanceImpacts": [
+                {
+                    "id": self.impact_id,
+                    "startTime": _iso(start),
+                    "endTime": _iso(end),
+                    "type": "scheduledMaintenance",
+                    "createdAt": _iso(self.created),
+                    "updatedAt": _iso(self.updated),
+                }
+            ],
+            "MaintenanceEvents": [event.to_json() for event in self.events],
+            "instanceKeys": list(self.instance_keys),
+            "serviceKeys": list(self.service_keys),
+        }
+
+
+class _NotFoundError(Exception):
+    pass
+
+
+class _BadRequestError(Exception):
+    pass
+
+
+class FakeTrust:
+    """The Trust status API v1 on ``127.0.0.1``, scripted from the test's thread.
+
+    Every scripting method is thread-safe. Timestamps come from ``clock`` (a
+    callable returning a ``datetime``; naive values are taken as UTC), which
+    defaults to the real UTC time.
+    """
+
+    def __init__(
+        self,
+        instances: Iterable[str] = ("NA137",),
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self._clock = clock if clock is not None else _utc_now
+        self._lock = threading.RLock()  # guards the scripted state and the log
+        # Serialises start/stop/unreachable/reachable; never taken by handlers.
+        self._lifecycle = threading.Lock()
+        self._instances: dict[str, dict[str, Any]] = {}
+        self._incidents: dict[int, _Incident] = {}
+        self._maintenances: dict[int, _Maintenance] = {}
+        self._next_id = {"incident": 5968, "impact": 6428, "event": 9100, "mnt": 430}
+        self.request_log: list[tuple[str, str, int]] = []
+        """Each request served, as ``(method, path with query string, status)``."""
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._port: int | None = None
+        self._running = False
+        for key in instances:
+            self.add_instance(key)
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def start(self) -> Self:
+        """Listen on an OS-chosen port and serve from a daemon thread."""
+        with self._lifecycle, self._lock:
+            if self._running:
+                raise RuntimeError("FakeTrust is already running")
+            self._listen(0)
+            self._running = True
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, drop open connections and close every socket."""
+        with self._lifecycle:
+            with self._lock:
+                detached = self._detach()
+                self._running = False
+                self._port = None
+            _close(*detached)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """The TCP port, kept across ``unreachable()``/``reachable()``."""
+        with self._lock:
+            if self._port is None:
+                raise RuntimeError("FakeTrust is not started")
+            return self._port
+
+    @property
+    def url(self) -> str:
+        """The API base, e.g. ``http://127.0.0.1:PORT``; append ``/v1/...``."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def is_reachable(self) -> bool:
+        """Whether the server is currently accepting connections."""
+        with self._lock:
+            return self._server is not None
+
+    def unreachable(self) -> None:
+        """Close the listening socket and every open connection: connects are refused.
+
+        Keep-alive connections of clients are dropped too, so pooled sessions fail
+        on their next request instead of being answered.
+        """
+        with self._lifecycle:
+            with self._lock:
+                if not self._running:
+                    raise RuntimeError("FakeTrust is not started")
+                detached = self._detach()
+            # Outside the state lock: handler threads may be waiting for it.
+            _close(*detached)
+
+    def reachable(self) -> None:
+        """Listen again on the same port after ``unreachable()``."""
+        with self._lifecycle, self._lock:
+            if not self._running or self._port is None:
+                raise RuntimeError("FakeTrust is not started")
+            if self._server is None:
+                self._listen(self._port)
+
+    def _listen(self, port: int) -> None:
+        server = _Server(("127.0.0.1", port), self)
+        thread = threading.Thread(
+            target=server.accept_loop,
+            name=f"FakeTrust:{server.server_port}",
+            daemon=True,
+        )
+        thread.start()
+        self._server, self._thread = server, thread
+        self._port = server.server_port
+
+    def _detach(self) -> tuple[_Server | None, threading.Thread | None]:
+        detached = self._server, self._thread
+        self._server = self._thread = None
+        return detached
+
+    # -- scripting -----------------------------------------------------------
+
+    def add_instance(self, key: str, **fields: Any) -> None:
+        """Add an instance (or update one) with instance-object fields overridden.
+
+        ``fields`` use the JSON names (``location``, ``environment``,
+        ``releaseVersion``, ``isActive``, ``Products``, ``Tags``, ...);
+        ``status``, ``Incidents`` and ``Maintenances`` are derived.
+        """
+        bad = sorted(set(fields) - (set(_INSTANCE_KEYS) - _DERIVED_KEYS))
+        if bad:
+            raise TypeError(f"cannot set instance fields {bad}")
+        with self._lock:
+            record = self._instances.setdefault(key.upper(), _default_instance(key))
+            record.update(copy.deepcopy(fields))
+
+    def instance_status(self, key: str) -> str:
+        """The ``status`` enum the instance currently reports."""
+        with self._lock:
+            return self._status(self._instance(key)["key"], self._clock())
+
+    def open_incident(
+        self,
+        instance: str | Iterable[str],
+        *,
+        severity: Severity = "major",
+        is_core: bool = True,
+        service: str = "coreService",
+        type: str | None = None,  # noqa: A002  (the impact's JSON field name)
+        message: str | Mapping[str, Any] | None = None,
+        affects_all: bool = True,
+    ) -> int:
+        """Open an ongoing incident on one or more instances and return its id.
+
+        ``type`` is the impact type (default by severity, e.g.
+        ``"serviceDisruption"``). ``message`` is the incident's ``message`` dict;
+        a string becomes ``{"subject": ...}`` next to the usual null keys.
+        """
+        if severity not in _SEVERITIES:
+            raise ValueError(f"severity must be one of {_SEVERITIES}")
+        keys = [instance] if isinstance(instance, str) else list(instance)
+        body: dict[str, Any] = {
+            "pathToResolution": None,
+            "actionPlan": None,
+            "rootCause": None,
+        }
+        if isinstance(message, str):
+            body["subject"] = message
+        elif message is not None:
+            body = dict(message)
+        with self._lock:
+            now = self._clock()
+            instance_keys = [self._instance(key)["key"] for key in keys]
+            incident_id = self._new_id("incident")
+            impact = _Impact(
+                id=self._new_id("impact"),
+                start=now,
+                end=None,
+                type=type if type is not None else _DEFAULT_IMPACT_TYPE[severity],
+                severity=severity,
+                created=now,
+                updated=now,
+            )
+            self._incidents[incident_id] = _Incident(
+                id=incident_id,
+                external_id=f"{8_593_854 + incident_id - 5968:08d}",
+                message=body,
+                is_core=is_core,
+                affects_all=affects_all,
+                created=now,
+                updated=now,
+                instance_keys=instance_keys,
+                service_keys=[service],
+                impacts=[impact],
+            )
+            return incident_id
+
+    def update_incident(
+        self,
+        incident_id: int,
+        message: str,
+        *,
+        type: str = "update",  # noqa: A002  (the event's JSON field name)
+    ) -> int:
+        """Post an ``IncidentEvent`` with free-text ``message``; return its id."""
+        with self._lock:
+            incident = self._incident(incident_id)
+            now = self._clock()
+            event = _Event(self._new_id("event"), type, message, now)
+            incident.events.append(event)
+            incident.updated = now
+            return event.id
+
+    def resolve_incident(self, incident_id: int) -> None:
+        """End every ongoing impact now; the incident stays in recent history."""
+        with self._lock:
+            incident = self._incident(incident_id)
+            now = self._clock()
+            for impact in incident.impacts:
+                if impact.end is None:
+                    impact.end = impact.end_created = impact.updated = now
+            incident.updated = now
+
+    def schedule_maintenance(
+        self,
+        instance: str | Iterable[str],
+        *,
+        start: datetime,
+        end: datetime,
+        name: str = "Scheduled Maintenance",
+        availability: str = "read-only",
+        is_core: bool = True,
+        service: str = "coreService",
+        maintenance_type: str = "generalMaintenance",
+    ) -> int:
+        """Plan a maintenance window and return its id.
+
+        It is ongoing while the clock is within ``[start, end)``, unless forced by
+        ``start_maintenance`` or ``end_maintenance``.
+        """
+        if end <= start:
+            raise ValueError("end must be after start")
+        keys = [instance] if isinstance(instance, str) else list(instance)
+        with self._lock:
+            now = self._clock()
+            instance_keys = [self._instance(key)["key"] for key in keys]
+            maintenance_id = self._new_id("mnt")
+            self._maintenances[maintenance_id] = _Maintenance(
+                id=maintenance_id,
+                impact_id=self._new_id("impact"),
+                external_id=f"MNT-{maintenance_id:06d}",
+                name=name,
+                maintenance_type=maintenance_type,
+                availability=availability,
+                planned_start=start,
+                planned_end=end,
+                is_core=is_core,
+                created=now,
+                updated=now,
+                instance_keys=instance_keys,
+                service_keys=[service],
+                events=[_Event(self._new_id("event"), "scheduled", name, now)],
+            )
+            return maintenance_id
+
+    def start_maintenance(self, maintenance_id: int) -> None:
+        """Force the maintenance ongoing now, whatever its planned window."""
+        with self._lock:
+            maintenance = self._maintenance(maintenance_id)
+            now = self._clock()
+            maintenance.forced = "started"
+            maintenance.actual_start, maintenance.actual_end = now, None
+            maintenance.updated = now
+
+    def end_maintenance(self, maintenance_id: int) -> None:
+        """Force the maintenance over now, whatever its planned window."""
+        with self._lock:
+            maintenance = self._maintenance(maintenance_id)
+            now = self._clock()
+            maintenance.forced = "ended"
+            if maintenance.actual_start is None:
+                maintenance.actual_start = min(now, maintenance.planned_start)
+            maintenance.actual_end = maintenance.updated = now
+
+    def clear(self) -> None:
+        """Forget every incident, maintenance and logged request; keep instances."""
+        with self._lock:
+            self._incidents.clear()
+            self._maintenances.clear()
+            self.request_log.clear()
+
+    # -- state helpers (call with the lock held) -----------------------------
+
+    def _new_id(self, kind: str) -> int:
+        self._next_id[kind] += 1
+        return self._next_id[kind]
+
+    def _instance(self, key: str) -> dict[str, Any]:
+        try:
+            return self._instances[key.upper()]
+        except KeyError:
+            raise KeyError(f"unknown instance {key!r}; add_instance() it") from None
+
+    def _incident(self, incident_id: int) -> _Incident:
+        try:
+            return self._incidents[incident_id]
+        except KeyError:
+            raise KeyError(f"unknown incident {incident_id}") from None
+
+    def _maintenance(self, maintenance_id: int) -> _Maintenance:
+        try:
+            return self._maintenances[maintenance_id]
+        except KeyError:
+            raise KeyError(f"unknown maintenance {maintenance_id}") from None
+
+    def _incidents_of(self, key: str | None, service: str | None) -> list[_Incident]:
+        return [
+            incident
+            for incident in sorted(self._incidents.values(), key=lambda i: -i.id)
+            if (key is None or key in incident.instance_keys)
+            and (service is None or service in incident.service_keys)
+        ]
+
+    def _maintenances_of(
+        self, key: str | None, service: str | None
+    ) -> list[_Maintenance]:
+        return [
+            maintenance
+            for maintenance in sorted(
+                self._maintenances.values(),
+                key=lambda m: (m.planned_start, m.id),
+                reverse=True,
+            )
+            if (key is None or key in maintenance.instance_keys)
+            and (service is None or service in maintenance.service_keys)
+        ]
+
+    @staticmethod
+    def _incident_recent(incident: _Incident, now: datetime) -> bool:
+        if incident.ongoing_severity() is not None:
+            return True
+        last_end = incident.last_end()
+        return last_end is not None and last_end >= now - HISTORY_WINDOW
+
+    @staticmethod
+    def _maintenance_recent(maintenance: _Maintenance, now: datetime) -> bool:
+        if maintenance.phase(now) != "completed":
+            return True
+        return maintenance.end_time() >= now - HISTORY_WINDOW
+
+    def _status(self, key: str, now: datetime) -> str:
+        worst: tuple[int, bool] = (0, False)
+        for incident in self._incidents_of(key, None):
+            severity = incident.ongoing_severity()
+            if severity is not None:
+                worst = max(worst, (_RANK[severity], incident.is_core))
+        for maintenance in self._maintenances_of(key, None):
+            if maintenance.phase(now) == "inProgress":
+                worst = max(worst, (_RANK["maintenance"], maintenance.is_core))
+        rank, is_core = worst
+        if rank == 0:
+            return "OK"
+        severity = next(name for name, value in _RANK.items() if value == rank)
+        return f"{_STATUS_PREFIX[severity]}_{'CORE' if is_core else 'NONCORE'}"
+
+    def _instance_json(
+        self, record: dict[str, Any], now: datetime, *, ongoing_only: bool
+    ) -> dict[str, Any]:
+        key = record["key"]
+        incidents = [
+            incident.to_json()
+            for incident in self._incidents_of(key, None)
+            if (
+                incident.ongoing_severity() is not None
+                if ongoing_only
+                else self._incident_recent(incident, now)
+            )
+        ]
+        maintenances = [
+            maintenance.to_json(now)
+            for maintenance in self._maintenances_of(key, None)
+            if (
+                maintenance.phase(now) == "inProgress"
+                if ongoing_only
+                else self._maintenance_recent(maintenance, now)
+            )
+        ]
+        derived = {
+            "status": self._status(key, now),
+            "Incidents": incidents,
+            "Maintenances": maintenances,
+        }
+        return {name: derived.get(name, record.get(name)) for name in _INSTANCE_KEYS}
+
+    # -- HTTP ------------------------------------------------------------------
+
+    def _respond(self, method: str, target: str) -> tuple[HTTPStatus, object]:
+        """Answer one request and log it; runs on a server thread."""
+        payload: object
+        with self._lock:
+            if method != "GET":
+                status, payload = (
+                    HTTPStatus.METHOD_NOT_ALLOWED,
+                    {"message": "Method not allowed"},
+                )
+            else:
+                try:
+                    status, payload = HTTPStatus.OK, self._route(target)
+                except _NotFoundError as error:
+                    status, payload = HTTPStatus.NOT_FOUND, {"message": str(error)}
+                except _BadRequestError as error:
+                    status, payload = HTTPStatus.BAD_REQUEST, {"message": str(error)}
+                except Exception as error:  # noqa: BLE001  (show the test a 500)
+                    status = HTTPStatus.INTERNAL_SERVER_ERROR
+                    payload = {"message": f"FakeTrust error: {error!r}"}
+            self.request_log.append((method, target, status.value))
+            return status, payload
+
+    def _route(self, target: str) -> object:
+        split = urlsplit(target)
+        parts = [unquote(part) for part in split.path.strip("/").split("/")]
+        query = {name: values[-1] for name, values in parse_qs(split.query).items()}
+        now = self._clock()
+        match parts:
+            case ["v1", "instances", "status", "preview"]:
+                return [
+                    self._instance_json(record, now, ongoing_only=True)
+                    for record in self._instances.values()
+                ]
+            case ["v1", "instances", key, "status", *rest] if rest in ([], ["preview"]):
+                record = self._instances.get(key.upper())
+                if record is None:
+                    raise _NotFoundError("Instance not found")
+                return self._instance_json(record, now, ongoing_only=bool(rest))
+            case ["v1", "incidents", "active"]:
+                return [
+                    incident.to_json()
+                    for incident in self._incidents_of(None, None)
+                    if incident.ongoing_severity() is not None
+                ]
+            case ["v1", "incidents"]:
+                incidents = [
+                    incident.to_json()
+                    for incident in self._incidents_of(
+                        _instance_filter(query), query.get("service")
+                    )
+                    if self._incident_recent(incident, now)
+                ]
+                return _page(incidents, query)
+            case ["v1", "maintenances"]:
+                maintenances = [
+                    maintenance.to_json(now)
+                    for maintenance in self._maintenances_of(
+                        _instance_filter(query), query.get("service")
+                    )
+                ]
+                return _page(maintenances, query)
+            case _:
+                raise _NotFoundError("Not found")
+
+
+def _close(server: _Server | None, thread: threading.Thread | None) -> None:
+    if server is None or thread is None:
+        return
+    server.stop_accepting(thread, _SHUTDOWN_GRACE_SECONDS)
+    server.server_close()
+    server.drop_connections(_SHUTDOWN_GRACE_SECONDS)
+
+
+def _instance_filter(query: Mapping[str, str]) -> str | None:
+    value = query.get("instance")
+    return value.upper() if value else None
+
+
+def _page(items: list[dict[str, Any]], query: Mapping[str, str]) -> object:
+    try:
+        offset = int(query.get("offset", "0"))
+        limit = int(query["limit"]) if "limit" in query else None
+    except ValueError:
+        raise _BadRequestError("limit and offset must be integers") from None
+    if offset < 0 or (limit is not None and limit < 0):
+        raise _BadRequestError("limit and offset must not be negative")
+    end = None if limit is None else offset + limit
+    return items[offset:end]
+
+
+class _Server(ThreadingHTTPServer):
+    """Threaded loopback server that tracks its connections to drop them on close."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], fake: FakeTrust) -> None:
+        self.fake = fake
+        self._stopping = False
+        self._connections: set[socket.socket] = set()
+        self._connections_changed = threading.Condition()
+        super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind resolves the host name, which can be slow.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = "127.0.0.1", self.server_address[1]
+
+    def accept_loop(self) -> None:
+        """Accept until ``stop_accepting``; each connection gets a daemon thread.
+
+        Unlike ``serve_forever`` this blocks in ``accept()`` without polling, so
+        stopping is immediate instead of waiting out a poll interval.
+        """
+        while True:
+            try:
+                request, address = self.get_request()
+            except OSError:
+                return
+            if self._stopping:
+                self.shutdown_request(request)
+                return
+            try:
+                self.process_request(request, address)
+            except Exception:  # noqa: BLE001  (socketserver's own policy)
+                self.handle_error(request, address)
+                self.shutdown_request(request)
+
+    def stop_accepting(self, thread: threading.Thread, timeout: float) -> None:
+        """End ``accept_loop`` by flagging it and waking it with one connection."""
+        self._stopping = True
+        with contextlib.suppress(OSError):
+            socket.create_connection(
+                ("127.0.0.1", self.server_port), timeout=timeout
+            ).close()
+        thread.join(timeout)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        connection, address = super().get_request()
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self._connections_changed:
+            self._connections.add(connection)
+        return connection, address
+
+    def close_request(
+        self, request: socket.socket | tuple[bytes, socket.socket]
+    ) -> None:
+        try:
+            super().close_request(request)
+        finally:
+            with self._connections_changed:
+                if isinstance(request, socket.socket):
+                    self._connections.discard(request)
+                self._connections_changed.notify_all()
+
+    def drop_connections(self, timeout: float) -> None:
+        """Shut down every open connection and wait for its thread to close it."""
+        with self._connections_changed:
+            for connection in self._connections:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+            self._connections_changed.wait_for(
+                lambda: not self._connections, timeout=timeout
+            )
+
+    def handle_error(
+        self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any
+    ) -> None:
+        if isinstance(sys.exception(), OSError):
+            return  # the client or unreachable() dropped the connection
+        super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self._answer()
+
+    def do_POST(self) -> None:
+        self._answer()
+
+    def do_PUT(self) -> None:
+        self._answer()
+
+    def do_DELETE(self) -> None:
+        self._answer()
+
+    def do_PATCH(self) -> None:
+        self._answer()
+
+    def log_message(self, *args: object) -> None:
+        """Stay quiet: requests are in ``FakeTrust.request_log``."""
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        fake = cast("_Server", self.server).fake
+        status, payload = fake._respond(self.command, self.path)  # noqa: SLF001
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        head = (
+            f"HTTP/1.1 {status.value} {status.phrase}\r\n"
+            f"Date: {self.date_time_string()}\r\n"
+            "Content-Type: application/json;charset=utf-8\r\n"
+            f"Content-Length: {len(body)}\r\n"
+        )
+        if self.close_connection:
+            head += "Connection: close\r\n"
+        # Headers and body leave in one write: no Nagle/delayed-ACK stall.
+        self.wfile.write(head.encode("latin-1") + b"\r\n" + body)

@@ -1,0 +1,204 @@
+"""The REST data API of FakeSalesforce, through the unmodified simple-salesforce."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from simple_salesforce.exceptions import (
+    SalesforceError,
+    SalesforceMalformedRequest,
+    SalesforceResourceNotFound,
+)
+
+from sfresilience.testing import ApexRequest, FakeSalesforce
+
+
+def _content(error: SalesforceError) -> Any:
+    """The parsed error body (simple-salesforce annotates it as bytes)."""
+    return error.content
+
+
+def test_query_all_pages_past_2000_records() -> None:
+    """query_all follows nextRecordsUrl over 2,500 contacts in pages of 2,000."""
+    with FakeSalesforce(contacts=2500) as fake:
+        sf = fake.client()
+        first = sf.query("SELECT Id FROM Contact")
+        everything = sf.query_all("SELECT Id FROM Contact")
+    assert (2500, False, 2000) == (
+        first["totalSize"],
+        first["done"],
+        len(first["records"]),
+    )
+    assert first["nextRecordsUrl"].startswith("/services/data/v59.0/query/01g")
+    assert first["nextRecordsUrl"].endswith("-2000")
+    assert 2500 == len({record["Id"] for record in everything["records"]})
+
+
+def test_query_more_by_locator(sf: Any, fake: FakeSalesforce) -> None:
+    """query_more with the nextRecordsUrl returns the rest of the records."""
+    fake.query_batch_size = 150
+    first = sf.query("SELECT Id FROM Contact")
+    rest = sf.query_more(first["nextRecordsUrl"], identifier_is_url=True)
+    assert (150, 50, True) == (
+        len(first["records"]),
+        len(rest["records"]),
+        rest["done"],
+    )
+
+
+def test_batch_size_header_is_honoured(sf: Any) -> None:
+    """Sforce-Query-Options batchSize sets the page size, as on Salesforce."""
+    page = sf.query(
+        "SELECT Id FROM Contact", headers={"Sforce-Query-Options": "batchSize=200"}
+    )
+    smaller = sf.query(
+        "SELECT Id FROM Contact", headers={"Sforce-Query-Options": "batchSize=50"}
+    )
+    assert (200, True) == (len(page["records"]), page["done"])
+    assert (200, True) == (len(smaller["records"]), smaller["done"])
+
+
+def test_unknown_query_locator(sf: Any) -> None:
+    """An unknown query locator is 400 INVALID_QUERY_LOCATOR."""
+    with pytest.raises(SalesforceMalformedRequest) as caught:
+        sf.query_more("01gFAKE99999999999-2000")
+    assert "INVALID_QUERY_LOCATOR" == _content(caught.value)[0]["errorCode"]
+
+
+def test_query_all_includes_deleted_rows(sf: Any) -> None:
+    """queryAll returns deleted rows that query hides."""
+    contact_id = sf.query("SELECT Id FROM Contact LIMIT 1")["records"][0]["Id"]
+    sf.Contact.delete(contact_id)
+    soql = f"SELECT Id, IsDeleted FROM Contact WHERE Id = '{contact_id}'"  # noqa: S608
+    assert 0 == sf.query(soql)["totalSize"]
+    deleted = sf.query_all(soql, include_deleted=True)["records"]
+    assert [True] == [record["IsDeleted"] for record in deleted]
+
+
+def test_count_query(sf: Any) -> None:
+    """SELECT COUNT() answers totalSize with no records."""
+    result = sf.query("SELECT COUNT() FROM Contact")
+    assert (200, True, []) == (result["totalSize"], result["done"], result["records"])
+
+
+def test_parent_fields(sf: Any) -> None:
+    """Parent relationship fields come back nested with attributes."""
+    record = sf.query(
+        "SELECT Id, Account.Name FROM Contact WHERE AccountId != null LIMIT 1"
+    )["records"][0]
+    assert "Account" == record["Account"]["attributes"]["type"]
+    assert isinstance(record["Account"]["Name"], str)
+
+
+def test_instance_name_from_organization(sf: Any) -> None:
+    """SELECT InstanceName FROM Organization names the org's instance."""
+    records = sf.query("SELECT InstanceName FROM Organization")["records"]
+    assert ["NA137"] == [record["InstanceName"] for record in records]
+
+
+def test_search(sf: Any) -> None:
+    """SOSL search returns searchRecords."""
+    name = sf.query("SELECT LastName FROM Contact LIMIT 1")["records"][0]["LastName"]
+    found = sf.search(f"FIND {{{name}}} IN ALL FIELDS RETURNING Contact(Id, LastName)")
+    assert found["searchRecords"]
+    assert {name} == {record["LastName"] for record in found["searchRecords"]}
+
+
+def test_sobject_crud(sf: Any) -> None:
+    """create, get, update and delete a Contact."""
+    created = sf.Contact.create({"LastName": "Lovelace", "Email": "ada@example.com"})
+    assert (True, []) == (created["success"], created["errors"])
+    assert "Lovelace" == sf.Contact.get(created["id"])["LastName"]
+    assert 204 == sf.Contact.update(created["id"], {"LastName": "Byron"})
+    assert "Byron" == sf.Contact.get(created["id"])["LastName"]
+    assert 204 == sf.Contact.delete(created["id"])
+    with pytest.raises(SalesforceResourceNotFound) as caught:
+        sf.Contact.get(created["id"])
+    assert "NOT_FOUND" == _content(caught.value)[0]["errorCode"]
+
+
+def test_upsert_creates_then_updates(sf: Any) -> None:
+    """Upsert by external id answers 201 when it creates and 204 when it updates."""
+    created = sf.Contact.upsert(
+        "External_Id__c/EXT-1", {"LastName": "First"}, raw_response=True
+    )
+    updated = sf.Contact.upsert("External_Id__c/EXT-1", {"LastName": "Second"})
+    assert (201, True) == (created.status_code, created.json()["created"])
+    assert 204 == updated
+    record = sf.Contact.get_by_custom_id("External_Id__c", "EXT-1")
+    assert (created.json()["id"], "Second") == (record["Id"], record["LastName"])
+
+
+def test_describe_and_describe_global(sf: Any) -> None:
+    """describe() lists sObjects and SFType.describe() lists fields."""
+    names = {entry["name"] for entry in sf.describe()["sobjects"]}
+    fields = {field["name"] for field in sf.Contact.describe()["fields"]}
+    assert {"Account", "Contact", "Opportunity"} <= names
+    assert {"Id", "LastName", "AccountId"} <= fields
+
+
+def test_limits(sf: Any, fake: FakeSalesforce) -> None:
+    """limits() reports DailyApiRequests with the allocation and what remains."""
+    fake.set_api_usage(100)
+    daily = sf.limits()["DailyApiRequests"]
+    assert {"Max": 15000, "Remaining": 14899} == daily
+
+
+@pytest.mark.parametrize(
+    ("soql", "code"),
+    [
+        ("SELECT Nope FROM Contact", "INVALID_FIELD"),
+        ("SELECT Id FROM Nope", "INVALID_TYPE"),
+        ("SELEC Id FROM Contact", "MALFORMED_QUERY"),
+    ],
+)
+def test_bad_queries(sf: Any, soql: str, code: str) -> None:
+    """Bad SOQL raises SalesforceMalformedRequest with Salesforce's error body."""
+    with pytest.raises(SalesforceMalformedRequest) as caught:
+        sf.query(soql)
+    assert (400, code) == (caught.value.status, _content(caught.value)[0]["errorCode"])
+
+
+def test_unknown_sobject_describe(sf: Any) -> None:
+    """Describing an unknown sObject is 404 NOT_FOUND."""
+    with pytest.raises(SalesforceResourceNotFound) as caught:
+        sf.Nope.describe()
+    assert "NOT_FOUND" == _content(caught.value)[0]["errorCode"]
+
+
+def test_unknown_path(sf: Any) -> None:
+    """An unknown REST path is 404 with The requested resource does not exist."""
+    with pytest.raises(SalesforceResourceNotFound) as caught:
+        sf.restful("no/such/thing")
+    expected = [
+        {"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}
+    ]
+    assert expected == _content(caught.value)
+
+
+def test_versions_list_is_open_and_uncounted(fake: FakeSalesforce) -> None:
+    """GET /services/data/ lists versions without a session or a limit header."""
+    response = fake.session().get(f"{fake.instance_url}/services/data/", timeout=5)
+    assert 200 == response.status_code
+    assert {
+        "label": "Winter '24",
+        "url": "/services/data/v59.0",
+        "version": "59.0",
+    } in response.json()
+    assert "Sforce-Limit-Info" not in response.headers
+
+
+def test_apex_rest_route(sf: Any, fake: FakeSalesforce) -> None:
+    """A registered Apex REST handler answers apexecute calls."""
+    seen: list[ApexRequest] = []
+
+    def handler(request: ApexRequest) -> dict[str, Any]:
+        seen.append(request)
+        return {"echo": request.body}
+
+    fake.apex_route("POST", "/sync/contacts", handler)
+    assert {"echo": {"n": 1}} == sf.apexecute(
+        "sync/contacts", method="POST", data={"n": 1}
+    )
+    assert [ApexRequest("POST", "/sync/contacts", {}, {"n": 1})] == seen

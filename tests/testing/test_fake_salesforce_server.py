@@ -1,0 +1,128 @@
+"""The HTTP server, routing and bookkeeping of FakeSalesforce."""
+
+from __future__ import annotations
+
+import contextlib
+import statistics
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from simple_salesforce.api import Salesforce
+from simple_salesforce.exceptions import SalesforceError
+
+from sfresilience.testing import FakeSalesforce, LoggedRequest
+
+
+QUERY = "SELECT Id FROM Account LIMIT 1"
+
+
+def test_starts_and_stops_quickly() -> None:
+    """A fake with the default org starts and stops well under a second."""
+    began = time.perf_counter()
+    with FakeSalesforce() as fake:
+        started = time.perf_counter() - began
+        assert fake.url.startswith("http://127.0.0.1:")
+    assert started < 1.0
+    assert time.perf_counter() - began < 1.0
+
+
+def test_keep_alive_requests_are_fast(fake: FakeSalesforce) -> None:
+    """A keep-alive GET answers in well under 10 ms (median; no Nagle stall)."""
+    session = fake.session()
+    url = f"{fake.instance_url}/services/data/v59.0/limits/"
+    headers = {"Authorization": f"Bearer {fake.issue_session()}"}
+    durations = []
+    for _ in range(200):
+        began = time.perf_counter()
+        session.get(url, headers=headers, timeout=5)
+        durations.append(time.perf_counter() - began)
+    assert statistics.median(durations) < 0.010
+
+
+def test_many_concurrent_clients(fake: FakeSalesforce) -> None:
+    """Sixteen clients querying at once all get their answers."""
+    clients = [
+        Salesforce(
+            instance_url=fake.instance_url,
+            session_id=fake.issue_session(),
+            session=fake.session(),
+        )
+        for _ in range(16)
+    ]
+    with ThreadPoolExecutor(16) as pool:
+        sizes = list(
+            pool.map(lambda client: client.query(QUERY)["totalSize"], clients * 4)
+        )
+    assert [1] * 64 == sizes
+
+
+def test_request_log(sf: Any, fake: FakeSalesforce) -> None:
+    """The log lists login, counted calls and faulted calls with their statuses."""
+    sf.query(QUERY)
+    fake.faults.server_errors(count=1, status=503)
+    with contextlib.suppress(SalesforceError):
+        sf.query(QUERY)
+    expected = [
+        LoggedRequest("POST", "/services/Soap/u/59.0", 200, counted=False),
+        LoggedRequest("GET", "/services/data/v59.0/query/", 200, counted=True),
+        LoggedRequest("GET", "/services/data/v59.0/query/", 503, counted=True),
+    ]
+    assert expected == fake.request_log
+
+
+def test_other_hosts_pass_through(fake: FakeSalesforce) -> None:
+    """Hosts that are not Salesforce's are sent as they are by the wrapped adapter."""
+    response = fake.session().get(f"{fake.url}/services/data/", timeout=5)
+    assert (200, f"{fake.url}/services/data/") == (response.status_code, response.url)
+
+
+def test_routed_responses_keep_the_salesforce_url(fake: FakeSalesforce) -> None:
+    """Routed responses report the Salesforce URL that was asked for."""
+    url = "https://na137.salesforce.com/services/data/"
+    assert url == fake.session().get(url, timeout=5).url
+
+
+class _CountingAdapter(HTTPAdapter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[str] = []
+
+    def send(
+        self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        self.sent.append(str(request.url))
+        return super().send(request, *args, **kwargs)
+
+
+def test_mount_keeps_the_users_adapter(fake: FakeSalesforce) -> None:
+    """mount() wraps the session's adapter, which then sees routed traffic."""
+    counting = _CountingAdapter()
+    with requests.Session() as session:
+        session.mount("https://", counting)
+        fake.mount(session)
+        sf = fake.client(session=session)
+        sf.query(QUERY)
+    assert 2 == len(counting.sent)
+    assert all(url.startswith(fake.url) for url in counting.sent)
+
+
+def test_restart_after_stop() -> None:
+    """A stopped fake can start again and serves as before."""
+    fake = FakeSalesforce()
+    fake.start()
+    fake.stop()
+    with fake:
+        assert 1 == fake.client().query(QUERY)["totalSize"]
+
+
+def test_stop_is_idempotent() -> None:
+    """stop() twice, or without start(), is harmless."""
+    fake = FakeSalesforce()
+    fake.stop()
+    fake.start()
+    fake.stop()
+    fake.stop()
+    assert not fake._server.listening
