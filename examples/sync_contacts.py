@@ -61,7 +61,11 @@ def sync(client: ResilientClient) -> Summary:
 def _fake_run() -> Summary:
     with FakeSalesforce(contacts=2500, lock_hold=0.01, lock_wait=0.002) as org:
         for contact in org.org.records("Contact")[::50]:
-            org.org.update("Contact", contact["Id"], {"Email": f"  MIXED.Case{contact['Id'][-4:]}@Example.COM "})
+            org.org.update(
+                "Contact",
+                contact["Id"],
+                {"Email": f"  MIXED.Case{contact['Id'][-4:]}@Example.COM "},
+            )
         client = ResilientClient(org.client())
         org.faults.server_errors(probability=0.05, seed=7)
         org.faults.expire_sessions(count=1)

@@ -215,18 +215,28 @@ SOAP_INVALID_LOGIN = """<?xml version="1.0" encoding="UTF-8"?>
  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><soapenv:Fault>
 <faultcode>sf:INVALID_LOGIN</faultcode><faultstring>INVALID_LOGIN: Invalid username,
  password, security token; or user locked out.</faultstring><detail>
-<sf:LoginFault xsi:type="sf:LoginFault"><sf:exceptionCode>INVALID_LOGIN</sf:exceptionCode>
+<sf:LoginFault xsi:type="sf:LoginFault">
+<sf:exceptionCode>INVALID_LOGIN</sf:exceptionCode>
 <sf:exceptionMessage>Invalid username, password, security token; or user locked
  out.</sf:exceptionMessage></sf:LoginFault></detail></soapenv:Fault></soapenv:Body>
 </soapenv:Envelope>"""
-SOAP_SESSION = SOAP_INVALID_LOGIN.replace("INVALID_LOGIN", "INVALID_SESSION_ID")
+SOAP_SESSION = """<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"
+ xmlns:sf="urn:fault.partner.soap.sforce.com"><soapenv:Body><soapenv:Fault>
+<faultcode>sf:INVALID_SESSION_ID</faultcode><faultstring>INVALID_SESSION_ID: Invalid
+ Session ID found in SessionHeader: Illegal Session</faultstring><detail>
+<sf:UnexpectedErrorFault><sf:exceptionCode>INVALID_SESSION_ID</sf:exceptionCode>
+<sf:exceptionMessage>Invalid Session ID found in SessionHeader: Illegal
+ Session</sf:exceptionMessage></sf:UnexpectedErrorFault></detail></soapenv:Fault>
+</soapenv:Body></soapenv:Envelope>"""
 MAINTENANCE_PAGE = """<!DOCTYPE html><html><head><title>Salesforce - Maintenance</title>
 <style>body { font-family: Arial }</style></head><body><div class="content">
 <h1>We are down for maintenance.</h1><p>Sorry for the inconvenience. We'll be back
 shortly.</p></div></body></html>"""
 CDN_PAGE = """<HTML><HEAD><TITLE>Service Not Available</TITLE></HEAD><BODY>
 <H1>Service Not Available</H1>The service is temporarily unavailable. This error
-originated from Salesforce CDN partner.<P>Reference&#32;&#35;97&#46;4c1e3e17</BODY></HTML>"""
+originated from Salesforce CDN partner.<P>Reference&#32;&#35;97&#46;4c1e3e17
+</BODY></HTML>"""
 EDGE_502 = (
     "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad "
     "Gateway</h1></center></body></html>"
@@ -242,28 +252,34 @@ def _response(status: int, content: bytes, content_type: str = "application/json
     return response
 
 
+# urllib3 passes its pool or connection first; the tests have neither.
+NO_POOL: Any = None
+
+
 def _refused() -> requests.ConnectionError:
     reason = u3.NewConnectionError(
-        None, "Failed to establish a new connection: [Errno 111] Connection refused"
+        NO_POOL, "Failed to establish a new connection: [Errno 111] Connection refused"
     )
-    return requests.ConnectionError(u3.MaxRetryError(None, "/", reason))  # type: ignore[arg-type]
+    return requests.ConnectionError(u3.MaxRetryError(NO_POOL, "/", reason))
 
 
 def _dns() -> requests.ConnectionError:
     reason = u3.NameResolutionError(
-        "acme.my.salesforce.com", None, socket.gaierror(-2, "Name or service not known")
-    )  # type: ignore[arg-type]
-    return requests.ConnectionError(u3.MaxRetryError(None, "/", reason))  # type: ignore[arg-type]
+        "acme.my.salesforce.com",
+        NO_POOL,
+        socket.gaierror(-2, "Name or service not known"),
+    )
+    return requests.ConnectionError(u3.MaxRetryError(NO_POOL, "/", reason))
 
 
 def _connect_timeout() -> requests.ConnectTimeout:
-    reason = u3.ConnectTimeoutError(None, "Connection timed out. (connect timeout=10)")
-    return requests.ConnectTimeout(u3.MaxRetryError(None, "/", reason))  # type: ignore[arg-type]
+    reason = u3.ConnectTimeoutError(NO_POOL, "Connection timed out. (connect timeout=10)")
+    return requests.ConnectTimeout(u3.MaxRetryError(NO_POOL, "/", reason))
 
 
 def _read_timeout() -> requests.ReadTimeout:
     return requests.ReadTimeout(
-        u3.ReadTimeoutError(None, "/", "Read timed out. (read timeout=30)")  # type: ignore[arg-type]
+        u3.ReadTimeoutError(NO_POOL, "/", "Read timed out. (read timeout=30)")
     )
 
 
@@ -298,19 +314,19 @@ def _ssl() -> requests.exceptions.SSLError:
         "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get "
         "local issuer certificate (_ssl.c:1006)"
     )
-    return requests.exceptions.SSLError(u3.MaxRetryError(None, "/", reason))  # type: ignore[arg-type]
+    return requests.exceptions.SSLError(u3.MaxRetryError(NO_POOL, "/", reason))
 
 
 def _proxy() -> requests.exceptions.ProxyError:
     reason = u3.ProxyError(
         "Unable to connect to proxy", OSError("Tunnel connection failed: 403 Forbidden")
     )
-    return requests.exceptions.ProxyError(u3.MaxRetryError(None, "/", reason))  # type: ignore[arg-type]
+    return requests.exceptions.ProxyError(u3.MaxRetryError(NO_POOL, "/", reason))
 
 
 def _retry_error() -> requests.exceptions.RetryError:
     reason = u3.ResponseError("too many 503 error responses")
-    return requests.exceptions.RetryError(u3.MaxRetryError(None, "/", reason))  # type: ignore[arg-type]
+    return requests.exceptions.RetryError(u3.MaxRetryError(NO_POOL, "/", reason))
 
 
 def _http_error(status: int, content: bytes, content_type: str) -> requests.HTTPError:
@@ -352,8 +368,7 @@ CORPUS = [
             "status": 403,
             "body": [
                 {
-                    "message": "ConcurrentRequests (Concurrent API Requests) Limit "
-                    "exceeded.",
+                    "message": "ConcurrentRequests (Concurrent API Requests) Limit exceeded.",
                     "errorCode": "REQUEST_LIMIT_EXCEEDED",
                 }
             ],
@@ -412,8 +427,7 @@ CORPUS = [
             "body": [
                 {
                     "fields": ["Id"],
-                    "message": "Account ID: id value of incorrect type: "
-                    "001900K0001pPuOAAU",
+                    "message": "Account ID: id value of incorrect type: 001900K0001pPuOAAU",
                     "errorCode": "MALFORMED_ID",
                 }
             ],
@@ -471,8 +485,7 @@ CORPUS = [
             "status": 400,
             "body": [
                 {
-                    "message": "This record is locked. If you need to edit it, "
-                    "contact your admin.",
+                    "message": "This record is locked. If you need to edit it, contact your admin.",
                     "errorCode": "ENTITY_IS_LOCKED",
                 }
             ],
@@ -536,7 +549,12 @@ CORPUS = [
                 }
             ],
         },
-        (C.MAINTENANCE, "INSERT_UPDATE_DELETE_NOT_ALLOWED_DURING_MAINTENANCE", 400, False),
+        (
+            C.MAINTENANCE,
+            "INSERT_UPDATE_DELETE_NOT_ALLOWED_DURING_MAINTENANCE",
+            400,
+            False,
+        ),
         id="rest-read-only-maintenance",
     ),
     pytest.param(
@@ -647,7 +665,10 @@ CORPUS = [
     pytest.param(
         {
             "status": 400,
-            "body": {"error": "invalid_grant", "error_description": "expired access/refresh token"},
+            "body": {
+                "error": "invalid_grant",
+                "error_description": "expired access/refresh token",
+            },
         },
         (C.AUTH_FAILED, "invalid_grant", 400, False),
         id="oauth-expired-refresh-token",
@@ -655,13 +676,19 @@ CORPUS = [
     pytest.param(
         {
             "status": 400,
-            "body": {"error": "invalid_client_id", "error_description": "client identifier invalid"},
+            "body": {
+                "error": "invalid_client_id",
+                "error_description": "client identifier invalid",
+            },
         },
         (C.AUTH_FAILED, "invalid_client_id", 400, False),
         id="oauth-invalid-client-id",
     ),
     pytest.param(
-        {"status": 400, "body": {"error": "inactive_user", "error_description": "inactive user"}},
+        {
+            "status": 400,
+            "body": {"error": "inactive_user", "error_description": "inactive user"},
+        },
         (C.AUTH_FAILED, "inactive_user", 400, False),
         id="oauth-inactive-user",
     ),
@@ -707,7 +734,10 @@ CORPUS = [
         id="html-403-without-code",
     ),
     pytest.param(
-        {"body": "REQUEST_LIMIT_EXCEEDED: ConcurrentRequests (Concurrent API Requests) Limit exceeded."},
+        {
+            "body": "REQUEST_LIMIT_EXCEEDED: ConcurrentRequests (Concurrent API "
+            "Requests) Limit exceeded."
+        },
         (C.CONCURRENCY_LIMIT, "REQUEST_LIMIT_EXCEEDED", None, True),
         id="formatted-text-concurrent",
     ),
@@ -727,7 +757,13 @@ CORPUS = [
         id="python-repr-of-bytes",
     ),
     pytest.param(
-        {"status": 300, "body": ["/services/data/v59.0/sobjects/Account/001A", "/services/data/v59.0/sobjects/Account/001B"]},
+        {
+            "status": 300,
+            "body": [
+                "/services/data/v59.0/sobjects/Account/001A",
+                "/services/data/v59.0/sobjects/Account/001B",
+            ],
+        },
         (C.DATA_REJECTED, None, 300, False),
         id="rest-300-multiple-choices",
     ),
@@ -790,7 +826,11 @@ EXCEPTIONS = [
         id="resource-not-found",
     ),
     pytest.param(
-        _sf(SalesforceMoreThanOneRecord, 300, ["/services/data/v59.0/sobjects/Account/001A"]),
+        _sf(
+            SalesforceMoreThanOneRecord,
+            300,
+            ["/services/data/v59.0/sobjects/Account/001A"],
+        ),
         (C.DATA_REJECTED, None, 300, False),
         id="more-than-one-record",
     ),
@@ -810,7 +850,16 @@ EXCEPTIONS = [
         id="general-error-502-edge",
     ),
     pytest.param(
-        _sf(SalesforceGeneralError, 405, [{"errorCode": "METHOD_NOT_ALLOWED", "message": "HTTP Method 'PUT' not allowed. Allowed are HEAD,GET,POST"}]),
+        _sf(
+            SalesforceGeneralError,
+            405,
+            [
+                {
+                    "errorCode": "METHOD_NOT_ALLOWED",
+                    "message": "HTTP Method 'PUT' not allowed. Allowed are HEAD,GET,POST",
+                }
+            ],
+        ),
         (C.INVALID_REQUEST, "METHOD_NOT_ALLOWED", 405, False),
         id="general-error-405",
     ),
@@ -819,7 +868,8 @@ EXCEPTIONS = [
             "",
             "Failed",  # type: ignore[arg-type]  # Bulk API 1.0 passes the batch state
             "750D00000004SkVIAU",
-            "TooManyLockFailure : Too many lock failures while processing the current batch",  # type: ignore[arg-type]
+            "TooManyLockFailure : Too many lock failures while processing the "  # type: ignore[arg-type]
+            "current batch",
         ),
         (C.ROW_LOCK, "TooManyLockFailure", None, True),
         id="bulk-v1-batch-failed",
@@ -843,7 +893,9 @@ EXCEPTIONS = [
         id="auth-failed-oauth",
     ),
     pytest.param(
-        SalesforceAuthenticationFailed("INVALID_OPERATION_WITH_EXPIRED_PASSWORD", "The users password has expired"),
+        SalesforceAuthenticationFailed(
+            "INVALID_OPERATION_WITH_EXPIRED_PASSWORD", "The users password has expired"
+        ),
         (C.AUTH_FAILED, "INVALID_OPERATION_WITH_EXPIRED_PASSWORD", None, False),
         id="auth-failed-expired-password",
     ),
@@ -861,7 +913,9 @@ EXCEPTIONS = [
         id="auth-failed-client-side",
     ),
     pytest.param(
-        SalesforceOperationError("Job failure. Response content: InvalidBatch : Failed to parse CSV header"),
+        SalesforceOperationError(
+            "Job failure. Response content: InvalidBatch : Failed to parse CSV header"
+        ),
         (C.INVALID_REQUEST, "InvalidBatch", None, False),
         id="bulk2-job-failure",
     ),
@@ -902,7 +956,13 @@ EXCEPTIONS = [
         id="str-resource-not-found",
     ),
     pytest.param(
-        _wrapped(_sf(SalesforceMoreThanOneRecord, 300, ["/services/data/v59.0/sobjects/Account/001A"])),
+        _wrapped(
+            _sf(
+                SalesforceMoreThanOneRecord,
+                300,
+                ["/services/data/v59.0/sobjects/Account/001A"],
+            )
+        ),
         (C.DATA_REJECTED, None, 300, False),
         id="str-more-than-one-record",
     ),
@@ -917,7 +977,12 @@ EXCEPTIONS = [
         id="str-general-error-503-text",
     ),
     pytest.param(
-        _wrapped(SalesforceAuthenticationFailed("INVALID_LOGIN", "Invalid username, password, security token; or user locked out.")),
+        _wrapped(
+            SalesforceAuthenticationFailed(
+                "INVALID_LOGIN",
+                "Invalid username, password, security token; or user locked out.",
+            )
+        ),
         (C.AUTH_FAILED, "INVALID_LOGIN", None, False),
         id="str-authentication-failed",
     ),
@@ -948,16 +1013,28 @@ EXCEPTIONS = [
     pytest.param(_read_timeout(), (C.UNAVAILABLE, None, None, True), id="read-timeout"),
     pytest.param(_reset(), (C.UNAVAILABLE, None, None, True), id="connection-reset"),
     pytest.param(
-        _remote_disconnected(), (C.UNAVAILABLE, None, None, True), id="remote-disconnected"
+        _remote_disconnected(),
+        (C.UNAVAILABLE, None, None, True),
+        id="remote-disconnected",
     ),
     pytest.param(_chunked(), (C.UNAVAILABLE, None, None, True), id="chunked-encoding"),
     pytest.param(_ssl(), (C.UNAVAILABLE, None, None, True), id="ssl-certificate"),
     pytest.param(_proxy(), (C.UNAVAILABLE, None, None, True), id="proxy-refused"),
     pytest.param(_retry_error(), (C.UNAVAILABLE, None, 503, True), id="urllib3-retries-503"),
-    pytest.param(ConnectionRefusedError(111, "Connection refused"), (C.UNAVAILABLE, None, None, True), id="socket-refused"),
-    pytest.param(TimeoutError("timed out"), (C.UNAVAILABLE, None, None, True), id="socket-timeout"),
     pytest.param(
-        requests.exceptions.MissingSchema("Invalid URL 'acme.my.salesforce.com': No scheme supplied"),
+        ConnectionRefusedError(111, "Connection refused"),
+        (C.UNAVAILABLE, None, None, True),
+        id="socket-refused",
+    ),
+    pytest.param(
+        TimeoutError("timed out"),
+        (C.UNAVAILABLE, None, None, True),
+        id="socket-timeout",
+    ),
+    pytest.param(
+        requests.exceptions.MissingSchema(
+            "Invalid URL 'acme.my.salesforce.com': No scheme supplied"
+        ),
         (C.INVALID_REQUEST, None, None, False),
         id="missing-schema",
     ),
@@ -967,7 +1044,9 @@ EXCEPTIONS = [
 ]
 
 
-def _summary(result: Classification) -> tuple[ErrorCategory, str | None, int | None, bool]:
+def _summary(
+    result: Classification,
+) -> tuple[ErrorCategory, str | None, int | None, bool]:
     return (result.category, result.error_code, result.http_status, result.retryable)
 
 
@@ -975,7 +1054,7 @@ def _summary(result: Classification) -> tuple[ErrorCategory, str | None, int | N
 def test_raw_status_and_body(
     kwargs: dict[str, Any], expected: tuple[ErrorCategory, str | None, int | None, bool]
 ) -> None:
-    """A raw status and body classifies by Salesforce's code first, then shape and status."""
+    """A raw status and body classify by Salesforce's code, then shape, then status."""
     actual = _summary(classify(**kwargs))
 
     assert expected == actual
@@ -996,8 +1075,7 @@ def test_row_lock_classification_in_full() -> None:
     expected = Classification(
         category=C.ROW_LOCK,
         error_code="UNABLE_TO_LOCK_ROW",
-        message="unable to obtain exclusive access to this record or 1 records: "
-        "0035e00000AbCdEAAV",
+        message="unable to obtain exclusive access to this record or 1 records: 0035e00000AbCdEAAV",
         http_status=500,
         retryable=True,
         action="Back off and retry; if it persists, sequence writes by parent "
@@ -1022,8 +1100,7 @@ def test_network_message_names_the_innermost_reason() -> None:
     actual = classify(_refused()).message
 
     assert actual == (
-        "ConnectionError: Failed to establish a new connection: [Errno 111] "
-        "Connection refused"
+        "ConnectionError: Failed to establish a new connection: [Errno 111] Connection refused"
     )
 
 
@@ -1085,11 +1162,11 @@ def test_unread_stream_is_not_read() -> None:
 def test_broken_str_does_not_break_classification() -> None:
     """An exception whose __str__ raises still classifies."""
 
-    class _Broken(Exception):
+    class _BrokenError(Exception):
         def __str__(self) -> str:
             raise RuntimeError
 
-    actual = classify(_Broken()).category
+    actual = classify(_BrokenError()).category
 
     assert actual is C.UNKNOWN
 
@@ -1117,9 +1194,7 @@ def test_huge_body_is_cheap() -> None:
         pytest.param(_proxy(), False, id="proxy-refused"),
         pytest.param(_ssl(), False, id="ssl-handshake"),
         pytest.param(ConnectionRefusedError(111, "refused"), False, id="socket-refused"),
-        pytest.param(
-            requests.exceptions.InvalidURL("bad url"), False, id="never-built"
-        ),
+        pytest.param(requests.exceptions.InvalidURL("bad url"), False, id="never-built"),
         pytest.param(_read_timeout(), True, id="read-timeout"),
         pytest.param(_reset(), True, id="connection-reset"),
         pytest.param(_remote_disconnected(), True, id="remote-disconnected"),
@@ -1135,7 +1210,9 @@ def test_huge_body_is_cheap() -> None:
             id="bulk-v1-batch-failed",
         ),
         pytest.param(
-            SalesforceAuthenticationFailed("INVALID_LOGIN", "no"), False, id="auth-failed"
+            SalesforceAuthenticationFailed("INVALID_LOGIN", "no"),
+            False,
+            id="auth-failed",
         ),
         pytest.param(_http_error(400, b"[]", "application/json"), False, id="http-error-400"),
         pytest.param(_http_error(504, b"", "text/html"), True, id="http-error-504"),
@@ -1163,7 +1240,7 @@ def _all_rules() -> list[Any]:
 
 
 def test_never_retryable_categories_are_never_retryable() -> None:
-    """No table row makes a code bug, a data error, a refusal or a spent limit retryable."""
+    """No row makes a code bug, bad data, a refusal or a spent limit retryable."""
     actual = [
         (rule.category, rule.action)
         for rule in _all_rules()
@@ -1285,7 +1362,9 @@ SID = "00D5g000004XXXXEAA!AQ0AQFc5n4Zp0.qI7gMiqJxAbCdEfGhIjKlMnOpQrStUvWxYz"
     [
         pytest.param(f"token {SID} end", "token [REDACTED] end", id="session-id"),
         pytest.param(
-            f"Authorization: Bearer {SID}", "Authorization: Bearer [REDACTED]", id="bearer"
+            f"Authorization: Bearer {SID}",
+            "Authorization: Bearer [REDACTED]",
+            id="bearer",
         ),
         pytest.param(
             "{'Authorization': 'OAuth abc123def456'}",
@@ -1293,7 +1372,9 @@ SID = "00D5g000004XXXXEAA!AQ0AQFc5n4Zp0.qI7gMiqJxAbCdEfGhIjKlMnOpQrStUvWxYz"
             id="oauth-header",
         ),
         pytest.param(
-            "Basic authentication failed", "Basic authentication failed", id="basic-prose"
+            "Basic authentication failed",
+            "Basic authentication failed",
+            id="basic-prose",
         ),
         pytest.param(
             "<sf:sessionId>abc</sf:sessionId>",
@@ -1358,4 +1439,3 @@ def test_redact_is_idempotent(text: str) -> None:
     once, twice = _redact_twice(text)
 
     assert once == twice
-

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -9,8 +10,8 @@ from typing import Any
 
 import pytest
 import requests
-from simple_salesforce import (
-    Salesforce,
+from simple_salesforce.api import Salesforce
+from simple_salesforce.exceptions import (
     SalesforceAuthenticationFailed,
     SalesforceExpiredSession,
     SalesforceGeneralError,
@@ -76,9 +77,7 @@ def resilient(
 
 
 def requests_to(fake: FakeSalesforce, method: str, fragment: str) -> list[int]:
-    return [
-        r.status for r in fake.request_log if r.method == method and fragment in r.path
-    ]
+    return [r.status for r in fake.request_log if r.method == method and fragment in r.path]
 
 
 QUERY = "SELECT Id, LastName, Account.Name FROM Contact ORDER BY LastName"
@@ -89,7 +88,7 @@ class TestDropIn:
         self, fake: FakeSalesforce, clock: FakeClock
     ) -> None:
         """Queries, gets, describes and limits return exactly what simple-salesforce does."""
-        raw = fake.client()
+        raw: Any = fake.client()
         client = resilient(fake, clock)
         contact_id = raw.query("SELECT Id FROM Contact LIMIT 1")["records"][0]["Id"]
         assert raw.query(QUERY) == client.query(QUERY)
@@ -97,10 +96,7 @@ class TestDropIn:
         assert raw.Contact.get(contact_id) == client.Contact.get(contact_id)
         assert raw.Contact.describe() == client.Contact.describe()
         assert raw.describe() == client.describe()
-        assert (
-            raw.limits()["DailyApiRequests"]["Max"]
-            == client.limits()["DailyApiRequests"]["Max"]
-        )
+        assert raw.limits()["DailyApiRequests"]["Max"] == client.limits()["DailyApiRequests"]["Max"]
 
     def test_writes_return_what_simple_salesforce_returns(
         self, fake: FakeSalesforce, clock: FakeClock
@@ -113,9 +109,7 @@ class TestDropIn:
         assert "Countess" == client.Contact.get(created["id"])["Title"]
         assert 204 == client.Contact.delete(created["id"])
 
-    def test_unknown_attributes_delegate(
-        self, fake: FakeSalesforce, clock: FakeClock
-    ) -> None:
+    def test_unknown_attributes_delegate(self, fake: FakeSalesforce, clock: FakeClock) -> None:
         """Attributes of the wrapped client come through unchanged."""
         client = resilient(fake, clock)
         assert client.wrapped.session_id == client.session_id
@@ -181,16 +175,12 @@ class TestRetries:
             restored.append(seconds)
             fake.faults.restore()
 
-        client = ResilientClient(
-            fake.client(), settings=Settings(), sleep=sleep_then_restore
-        )
+        client = ResilientClient(fake.client(), settings=Settings(), sleep=sleep_then_restore)
         fake.faults.outage()
         assert 20 == client.query("SELECT COUNT() FROM Account")["totalSize"]
         assert 1 == len(restored)
 
-    def test_attempt_cap_ends_retries(
-        self, fake: FakeSalesforce, clock: FakeClock
-    ) -> None:
+    def test_attempt_cap_ends_retries(self, fake: FakeSalesforce, clock: FakeClock) -> None:
         """A permanent 500 stops after the configured attempts with the last error."""
         client = resilient(fake, clock, retry_attempts=3)
         fake.faults.server_errors(status=500)
@@ -250,9 +240,7 @@ class TestRetries:
 
 
 class TestWrites:
-    def test_create_is_not_resent_after_an_ambiguous_failure(
-        self, fake: FakeSalesforce
-    ) -> None:
+    def test_create_is_not_resent_after_an_ambiguous_failure(self, fake: FakeSalesforce) -> None:
         """A create whose response never came may have been applied, so it is not re-sent."""
         events: list[Event] = []
         client = ResilientClient(
@@ -265,9 +253,7 @@ class TestWrites:
         assert [EventKind.CLASSIFIED, EventKind.GIVE_UP] == [e.kind for e in events]
         assert "may have been applied" in (events[-1].reason or "")
 
-    def test_update_is_retried_after_an_ambiguous_failure(
-        self, fake: FakeSalesforce
-    ) -> None:
+    def test_update_is_retried_after_an_ambiguous_failure(self, fake: FakeSalesforce) -> None:
         """An update sets the same values again, so a timed-out one is retried."""
         client = ResilientClient(fake.client(), settings=Settings(read_timeout=0.3))
         contact = fake.org.records("Contact")[0]
@@ -288,9 +274,7 @@ class TestWrites:
         assert 20 == client.query("SELECT COUNT() FROM Account")["totalSize"]
 
     @pytest.mark.parametrize("lock_status", [400, 500])
-    def test_lock_contention_applies_every_update_exactly_once(
-        self, lock_status: int
-    ) -> None:
+    def test_lock_contention_applies_every_update_exactly_once(self, lock_status: int) -> None:
         """Eight threads updating Contacts of the same Accounts all succeed, each once."""
         with FakeSalesforce(
             accounts=2,
@@ -301,19 +285,12 @@ class TestWrites:
         ) as org:
             client = ResilientClient(
                 org.client(),
-                settings=Settings(
-                    retry_attempts=60, backoff_initial=0.01, backoff_max=0.1
-                ),
+                settings=Settings(retry_attempts=60, backoff_initial=0.01, backoff_max=0.1),
             )
-            contacts = [c["Id"] for c in org.org.records("Contact")]
+            contacts = [str(c["Id"]) for c in org.org.records("Contact")]
             chunks = [contacts[i::8] for i in range(8)]
             errors = run_in_threads(
-                [
-                    lambda ids=ids: [
-                        client.Contact.update(i, {"Title": f"T-{i}"}) for i in ids
-                    ]
-                    for ids in chunks
-                ]
+                [functools.partial(update_titles, client, ids) for ids in chunks]
             )
             assert [] == errors
             assert {c["Id"]: f"T-{c['Id']}" for c in org.org.records("Contact")} == {
@@ -322,6 +299,11 @@ class TestWrites:
             patches = requests_to(org, "PATCH", "/sobjects/Contact/")
             assert 16 == patches.count(204)
             assert lock_status in patches  # contention really happened
+
+
+def update_titles(client: ResilientClient, contact_ids: list[str]) -> None:
+    for contact_id in contact_ids:
+        client.Contact.update(contact_id, {"Title": f"T-{contact_id}"})
 
 
 def run_in_threads(work: list[Callable[[], object]]) -> list[BaseException]:
@@ -366,18 +348,14 @@ class TestSessionRefresh:
         results: list[int] = []
         errors = run_in_threads(
             [
-                lambda: results.append(
-                    client.query("SELECT COUNT() FROM Contact")["totalSize"]
-                )
+                lambda: results.append(client.query("SELECT COUNT() FROM Contact")["totalSize"])
                 for _ in range(8)
             ]
         )
         assert ([], [300] * 8) == (errors, results)
         assert 1 == fake.login_count - logins
 
-    def test_sobject_calls_pick_up_the_refreshed_session(
-        self, fake: FakeSalesforce
-    ) -> None:
+    def test_sobject_calls_pick_up_the_refreshed_session(self, fake: FakeSalesforce) -> None:
         """client.Contact.* after an expiry refreshes and retries instead of looping."""
         client = ResilientClient(fake.client(), settings=Settings())
         contact = fake.org.records("Contact")[0]
@@ -446,9 +424,7 @@ class TestSessionRefresh:
         assert ErrorCategory.AUTH_FAILED is caught.value.classification.category  # type: ignore[attr-defined]
         assert ["x"] == logins
 
-    def test_session_id_client_without_refresh_surfaces_expiry(
-        self, fake: FakeSalesforce
-    ) -> None:
+    def test_session_id_client_without_refresh_surfaces_expiry(self, fake: FakeSalesforce) -> None:
         """Without a way to log in, an expired session is raised as SESSION_EXPIRED."""
         sf = Salesforce(
             instance_url=fake.instance_url,
@@ -463,20 +439,15 @@ class TestSessionRefresh:
 
 
 class TestEventsAndSecrets:
-    def test_events_tell_the_story(
-        self, fake: FakeSalesforce, clock: FakeClock
-    ) -> None:
+    def test_events_tell_the_story(self, fake: FakeSalesforce, clock: FakeClock) -> None:
         """Each failure is classified, then retried; the hook sees them in order."""
         events: list[Event] = []
         client = resilient(fake, clock, events=events)
         fake.faults.server_errors(1, status=503)
         client.query("SELECT Id FROM Account LIMIT 1")
         assert [EventKind.CLASSIFIED, EventKind.RETRY] == [e.kind for e in events]
-        assert ("query", 1, pytest.approx(0.15)) == (
-            events[1].operation,
-            events[1].attempt,
-            events[1].delay,
-        )
+        assert ("query", 1) == (events[1].operation, events[1].attempt)
+        assert pytest.approx(0.15) == events[1].delay
 
     def test_a_failing_hook_never_fails_the_call(
         self, fake: FakeSalesforce, clock: FakeClock, caplog: pytest.LogCaptureFixture
@@ -499,9 +470,7 @@ class TestEventsAndSecrets:
         """Session ids, passwords and tokens never reach logs, notes or reprs."""
         caplog.set_level(logging.DEBUG, logger="sfresilience")
         sf = fake.client()
-        client = ResilientClient(
-            sf, settings=Settings(retry_attempts=2), sleep=lambda _: None
-        )
+        client = ResilientClient(sf, settings=Settings(retry_attempts=2), sleep=lambda _: None)
         fake.faults.expire_sessions()
         client.query("SELECT Id FROM Account LIMIT 1")
         fake.faults.server_errors(status=500)

@@ -64,10 +64,7 @@ class TestBackoff:
 
     def test_jitter_survives_the_cap(self) -> None:
         """At the cap, delays still spread over the upper half instead of all equal."""
-        delays = {
-            backoff_delay(50, initial=0.5, maximum=4.0, jitter=j / 10)
-            for j in range(10)
-        }
+        delays = {backoff_delay(50, initial=0.5, maximum=4.0, jitter=j / 10) for j in range(10)}
         assert 10 == len(delays)
         assert min(delays) == 2.0
         assert max(delays) < 4.0

@@ -39,9 +39,7 @@ def refresh_token_login(
         }
         if consumer_secret:
             data["client_secret"] = consumer_secret
-        response = session.post(
-            f"https://{domain}.salesforce.com/services/oauth2/token", data=data
-        )
+        response = session.post(f"https://{domain}.salesforce.com/services/oauth2/token", data=data)
         return _token_response(response)
 
     return login
@@ -55,12 +53,8 @@ def _token_response(response: requests.Response) -> tuple[str, str]:
             response.status_code, redact(response.text[:300])
         ) from None
     if response.status_code != 200 or not isinstance(body, dict):  # noqa: PLR2004
-        error = (
-            body.get("error", response.status_code) if isinstance(body, dict) else ""
-        )
-        description = (
-            body.get("error_description", "") if isinstance(body, dict) else ""
-        )
+        error = body.get("error", response.status_code) if isinstance(body, dict) else ""
+        description = body.get("error_description", "") if isinstance(body, dict) else ""
         raise SalesforceAuthenticationFailed(error, redact(str(description)))
     return str(body["access_token"]), _host(str(body["instance_url"]))
 
@@ -79,9 +73,7 @@ def sf_cli_login(target_org: str, *, executable: str = "sf") -> Login:
             )
             token = str(shown.get("accessToken", ""))
         if not token:
-            raise SalesforceAuthenticationFailed(
-                "SF_CLI", f"no access token for {target_org}"
-            )
+            raise SalesforceAuthenticationFailed("SF_CLI", f"no access token for {target_org}")
         return token, _host(str(display.get("instanceUrl", "")))
 
     return login
@@ -90,9 +82,7 @@ def sf_cli_login(target_org: str, *, executable: str = "sf") -> Login:
 def _run_sf(executable: str, arguments: list[str]) -> dict[str, Any]:
     path = shutil.which(executable)
     if path is None:
-        raise SalesforceAuthenticationFailed(
-            "SF_CLI", f"the {executable!r} CLI is not on PATH"
-        )
+        raise SalesforceAuthenticationFailed("SF_CLI", f"the {executable!r} CLI is not on PATH")
     completed = subprocess.run(  # noqa: S603  (fixed argv, no shell)
         [path, *arguments, "--json"], capture_output=True, text=True, check=False
     )
@@ -105,11 +95,7 @@ def _run_sf(executable: str, arguments: list[str]) -> dict[str, Any]:
         ) from None
     result = envelope.get("result") if isinstance(envelope, dict) else None
     if completed.returncode != 0 or not isinstance(result, dict):
-        message = (
-            envelope.get("message", "sf CLI failed")
-            if isinstance(envelope, dict)
-            else ""
-        )
+        message = envelope.get("message", "sf CLI failed") if isinstance(envelope, dict) else ""
         raise SalesforceAuthenticationFailed("SF_CLI", redact(str(message)))
     return result
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import requests
-from simple_salesforce import Salesforce
+from simple_salesforce.api import Salesforce
 
 from ._auth import login_from_env, sf_cli_login
 from ._core import RetryPolicy
@@ -167,16 +167,14 @@ class ResilientClient:
             call, operation=operation, repeatable=method.upper() in _REPEATABLE_METHODS
         )
 
-    def query(self, query: str, include_deleted: bool = False, **kwargs: Any) -> Any:  # noqa: FBT001, FBT002
-        return self._call(
-            "query", "GET", lambda: self._sf.query(query, include_deleted, **kwargs)
-        )
+    def query(self, query: str, include_deleted: bool = False, **kwargs: Any) -> Any:
+        return self._call("query", "GET", lambda: self._sf.query(query, include_deleted, **kwargs))
 
     def query_more(
         self,
         next_records_identifier: str,
-        identifier_is_url: bool = False,  # noqa: FBT001, FBT002
-        include_deleted: bool = False,  # noqa: FBT001, FBT002
+        identifier_is_url: bool = False,
+        include_deleted: bool = False,
         **kwargs: Any,
     ) -> Any:
         return self._call(
@@ -190,7 +188,7 @@ class ResilientClient:
     def query_all_iter(
         self,
         query: str,
-        include_deleted: bool = False,  # noqa: FBT001, FBT002
+        include_deleted: bool = False,
         **kwargs: Any,
     ) -> Iterator[Any]:
         """Yield every record; each page is guarded on its own, so a failure on
@@ -205,7 +203,7 @@ class ResilientClient:
     def query_all(
         self,
         query: str,
-        include_deleted: bool = False,  # noqa: FBT001, FBT002
+        include_deleted: bool = False,
         **kwargs: Any,
     ) -> dict[str, Any]:
         records = list(self.query_all_iter(query, include_deleted, **kwargs))
@@ -239,9 +237,7 @@ class ResilientClient:
             lambda: self._sf.restful(path, params, method, **kwargs),
         )
 
-    def apexecute(
-        self, action: str, method: str = "GET", data: Any = None, **kwargs: Any
-    ) -> Any:
+    def apexecute(self, action: str, method: str = "GET", data: Any = None, **kwargs: Any) -> Any:
         return self._call(
             f"apexecute {action}",
             method,
@@ -285,9 +281,7 @@ class SObject:
             return client._call(  # noqa: SLF001
                 f"{self._name}.{method}",
                 http_method,
-                lambda: getattr(getattr(client.wrapped, self._name), method)(
-                    *args, **kwargs
-                ),
+                lambda: getattr(getattr(client.wrapped, self._name), method)(*args, **kwargs),
             )
 
         guarded.__name__ = method
@@ -315,5 +309,5 @@ def _take_over_login(sf: Salesforce) -> Login | None:
     if login is not None:
         sf._salesforce_login_partial = None  # noqa: SLF001
         # Kept on the client so that a second wrapper can still log in again.
-        sf._sfresilience_login = login  # noqa: SLF001
+        attributes["_sfresilience_login"] = login
     return login or attributes.get("_sfresilience_login")

@@ -12,9 +12,11 @@ from ._classify import Classification
 
 
 logger = logging.getLogger("sfresilience")
+# A library does not print unless the application configures logging.
+logger.addHandler(logging.NullHandler())
 
 
-class EventKind(str, enum.Enum):
+class EventKind(enum.StrEnum):
     """The things a guarded call reports."""
 
     CLASSIFIED = "classified"

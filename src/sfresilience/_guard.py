@@ -47,9 +47,7 @@ class Guard:
         """Run *call* under the policy; raise its last error, classified."""
         token = _active.set(True)
         try:
-            return _Run(self, operation, repeatable, nested=token.old_value is True).go(
-                call
-            )
+            return _Run(self, operation, repeatable, nested=token.old_value is True).go(call)
         finally:
             _active.reset(token)
 
@@ -57,7 +55,7 @@ class Guard:
 class _Run:
     """The state of one guarded call."""
 
-    def __init__(self, guard: Guard, operation: str, repeatable: bool, *, nested: bool):
+    def __init__(self, guard: Guard, operation: str, repeatable: bool, *, nested: bool) -> None:
         self.guard = guard
         self.operation = operation
         self.repeatable = repeatable
@@ -97,9 +95,7 @@ class _Run:
             jitter=self.guard.jitter(),
         )
         if isinstance(decision, GiveUp):
-            self._emit(
-                EventKind.GIVE_UP, decision.classification, reason=decision.reason
-            )
+            self._emit(EventKind.GIVE_UP, decision.classification, reason=decision.reason)
             raise enrich(error, decision.classification, decision.reason)
         if isinstance(decision, Refresh):
             self._emit(EventKind.REFRESH, classification)
@@ -142,9 +138,7 @@ class _Run:
         delay: float | None = None,
         reason: str | None = None,
     ) -> None:
-        event = Event(
-            kind, self.operation, self.attempts_made, classification, delay, reason
-        )
+        event = Event(kind, self.operation, self.attempts_made, classification, delay, reason)
         emit(event, self.guard.hooks)
 
 

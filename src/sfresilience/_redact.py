@@ -3,7 +3,8 @@
 Covers what Salesforce integrations leak: session ids / access tokens
 (``00D...!...``), ``Authorization`` header values, SOAP ``<sessionId>`` and
 ``<password>`` elements, credential fields in JSON, Python reprs, form bodies,
-query strings and cookies (``sid=``), and ``force://`` SFDX auth URLs.
+query strings and cookies (``sid=``), ``force://`` SFDX auth URLs, and
+credentials in URLs (``redis://:password@host``).
 """
 
 from __future__ import annotations
@@ -58,8 +59,14 @@ def _mask_value(match: re.Match[str]) -> str:
 
 
 _RULES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
-    # Salesforce session ids and access tokens: org id, "!", opaque part.
-    (re.compile(r"00D[A-Za-z0-9]{12,15}(?:!|%21)[A-Za-z0-9._\-+/=%]{8,}"), REDACTED),
+    # Salesforce session ids and access tokens: org id, "!", opaque part; also
+    # the start of one cut off by the end of a truncated text.
+    (
+        re.compile(
+            r"00D[A-Za-z0-9]{12,15}(?:!|%21)(?:[A-Za-z0-9._\-+/=%]{8,}|[A-Za-z0-9._\-+/=%]*\Z)"
+        ),
+        REDACTED,
+    ),
     # Authorization header values: "Bearer <token>" anywhere; "OAuth <sid>" and
     # "Basic <key:secret>" only after an Authorization label (they are words too).
     (
@@ -81,19 +88,13 @@ _RULES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...]
     ),
     # "key": "value" (JSON) and 'key': 'value' (Python repr).
     (
-        re.compile(
-            rf"""(["']){_KEY}\1(?P<sep>\s*:\s*)(?:{_DQ}|{_SQ})""", re.IGNORECASE
-        ),
+        re.compile(rf"""(["']){_KEY}\1(?P<sep>\s*:\s*)(?:{_DQ}|{_SQ})""", re.IGNORECASE),
         _mask_value,
     ),
     # "key": value without quotes (numbers, broken JSON): masked as a string.
     (
-        re.compile(
-            rf"""(["']){_KEY}\1(?P<sep>\s*:\s*)(?!["'\s])[^,}}\]\s]+""", re.IGNORECASE
-        ),
-        lambda match: (
-            f'{match.group(0)[: match.end("sep") - match.start(0)]}"{REDACTED}"'
-        ),
+        re.compile(rf"""(["']){_KEY}\1(?P<sep>\s*:\s*)(?!["'\s])[^,}}\]\s]+""", re.IGNORECASE),
+        lambda match: f'{match.group(0)[: match.end("sep") - match.start(0)]}"{REDACTED}"',
     ),
     # key=value: forms, query strings, cookies, kwargs reprs (quoted or not).
     (
@@ -105,6 +106,11 @@ _RULES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...]
     ),
     # SFDX auth URLs carry the client secret and refresh token.
     (re.compile(r"force://[^\s'\"<>]+"), f"force://{REDACTED}"),
+    # Credentials in any other URL's userinfo: redis://:pw@host, https://u:pw@proxy.
+    (
+        re.compile(r"\b([a-z][a-z0-9+.\-]*://)[^\s/@'\"<>]*:[^\s/@'\"<>]*@", re.IGNORECASE),
+        rf"\1{REDACTED}@",
+    ),
 )
 
 

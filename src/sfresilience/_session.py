@@ -44,13 +44,13 @@ class TimeoutAdapter(BaseAdapter):
         self.inner = inner
         self.timeouts = timeouts
 
-    def send(
+    def send(  # noqa: PLR0917  (requests' adapter signature)
         self,
         request: requests.PreparedRequest,
-        stream: bool = False,  # noqa: FBT001, FBT002  (requests' signature)
-        timeout: None | float | tuple[float, float] | tuple[float, None] = None,
-        verify: bool | str = True,  # noqa: FBT001, FBT002
-        cert: None | bytes | str | tuple[bytes | str, bytes | str] = None,
+        stream: bool = False,
+        timeout: float | tuple[float, float] | tuple[float, None] | None = None,
+        verify: bool | str = True,
+        cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
         proxies: Mapping[str, str] | None = None,
     ) -> requests.Response:
         return self.inner.send(

@@ -7,6 +7,7 @@ from typing import Annotated, Self
 from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ._redact import redact
 from .exceptions import ConfigurationError
 
 
@@ -30,21 +31,17 @@ class Settings(BaseSettings):
         frozen=True, populate_by_name=True, extra="forbid", env_ignore_empty=True
     )
 
-    fallback_mode: bool = Field(False, validation_alias=_env("SF_FALLBACK_MODE"))
+    fallback_mode: bool = Field(default=False, validation_alias=_env("SF_FALLBACK_MODE"))
     """``SF_FALLBACK_MODE``: serve reads from the fallback cache, call nothing."""
-    critical_only: bool = Field(False, validation_alias=_env("SF_CRITICAL_ONLY"))
+    critical_only: bool = Field(default=False, validation_alias=_env("SF_CRITICAL_ONLY"))
     """``SF_CRITICAL_ONLY``: only work marked critical reaches Salesforce."""
     redis_url: str | None = Field(None, validation_alias=_env("SFRESILIENCE_REDIS_URL"))
     """``SFRESILIENCE_REDIS_URL``: shared state in Redis; unset keeps it in-process."""
     cache_ttl: Seconds = Field(3600.0, validation_alias=_env("SFRESILIENCE_CACHE_TTL"))
     """``SFRESILIENCE_CACHE_TTL``: seconds a cached result may be served."""
-    budget_warn: Fraction = Field(
-        0.80, validation_alias=_env("SFRESILIENCE_BUDGET_WARN")
-    )
+    budget_warn: Fraction = Field(0.80, validation_alias=_env("SFRESILIENCE_BUDGET_WARN"))
     """``SFRESILIENCE_BUDGET_WARN``: share of the daily allocation that warns."""
-    budget_critical: Fraction = Field(
-        0.95, validation_alias=_env("SFRESILIENCE_BUDGET_CRITICAL")
-    )
+    budget_critical: Fraction = Field(0.95, validation_alias=_env("SFRESILIENCE_BUDGET_CRITICAL"))
     """``SFRESILIENCE_BUDGET_CRITICAL``: share that switches critical-only on."""
     status_url: str = Field(
         "https://api.status.salesforce.com",
@@ -56,26 +53,18 @@ class Settings(BaseSettings):
         5, validation_alias=_env("SFRESILIENCE_RETRY_ATTEMPTS")
     )
     """``SFRESILIENCE_RETRY_ATTEMPTS``: most attempts one call may make."""
-    retry_deadline: Seconds = Field(
-        30.0, validation_alias=_env("SFRESILIENCE_RETRY_DEADLINE")
-    )
+    retry_deadline: Seconds = Field(30.0, validation_alias=_env("SFRESILIENCE_RETRY_DEADLINE"))
     """``SFRESILIENCE_RETRY_DEADLINE``: seconds one call may take, retries included."""
-    backoff_initial: Seconds = Field(
-        0.2, validation_alias=_env("SFRESILIENCE_BACKOFF_INITIAL")
-    )
+    backoff_initial: Seconds = Field(0.2, validation_alias=_env("SFRESILIENCE_BACKOFF_INITIAL"))
     """``SFRESILIENCE_BACKOFF_INITIAL``: ceiling of the first backoff, seconds."""
     backoff_max: Seconds = Field(5.0, validation_alias=_env("SFRESILIENCE_BACKOFF_MAX"))
     """``SFRESILIENCE_BACKOFF_MAX``: ceiling of any backoff, seconds."""
-    connect_timeout: Seconds = Field(
-        5.0, validation_alias=_env("SFRESILIENCE_CONNECT_TIMEOUT")
-    )
+    connect_timeout: Seconds = Field(5.0, validation_alias=_env("SFRESILIENCE_CONNECT_TIMEOUT"))
     """``SFRESILIENCE_CONNECT_TIMEOUT``: seconds to open a connection."""
-    read_timeout: Seconds = Field(
-        60.0, validation_alias=_env("SFRESILIENCE_READ_TIMEOUT")
-    )
+    read_timeout: Seconds = Field(60.0, validation_alias=_env("SFRESILIENCE_READ_TIMEOUT"))
     """``SFRESILIENCE_READ_TIMEOUT``: seconds to wait for a response."""
     retry_ambiguous_writes: bool = Field(
-        False, validation_alias=_env("SFRESILIENCE_RETRY_AMBIGUOUS_WRITES")
+        default=False, validation_alias=_env("SFRESILIENCE_RETRY_AMBIGUOUS_WRITES")
     )
     """``SFRESILIENCE_RETRY_AMBIGUOUS_WRITES``: retry creates after a network
     failure that may have reached Salesforce (risks duplicates)."""
@@ -89,16 +78,12 @@ class Settings(BaseSettings):
             )
             raise ValueError(msg)
         if self.backoff_initial > self.backoff_max:
-            msg = (
-                "SFRESILIENCE_BACKOFF_INITIAL must not exceed SFRESILIENCE_BACKOFF_MAX"
-            )
+            msg = "SFRESILIENCE_BACKOFF_INITIAL must not exceed SFRESILIENCE_BACKOFF_MAX"
             raise ValueError(msg)
         if self.redis_url is not None and not self.redis_url.startswith(
             ("redis://", "rediss://", "unix://")
         ):
-            msg = (
-                "SFRESILIENCE_REDIS_URL must start with redis://, rediss:// or unix://"
-            )
+            msg = "SFRESILIENCE_REDIS_URL must start with redis://, rediss:// or unix://"
             raise ValueError(msg)
         return self
 
@@ -116,4 +101,4 @@ def _describe(error: ValidationError) -> str:
     for issue in error.errors(include_url=False):
         where = ".".join(str(part) for part in issue["loc"]) or "settings"
         problems.append(f"{where}: {issue['msg']} (got {issue.get('input')!r})")
-    return "invalid sfresilience configuration: " + "; ".join(problems)
+    return redact("invalid sfresilience configuration: " + "; ".join(problems))

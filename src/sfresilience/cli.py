@@ -43,7 +43,7 @@ def _root(
 def demo(
     contacts: Annotated[
         int, typer.Option(min=10, max=50_000, help="Contacts in the fake org.")
-    ] = 500,
+    ] = 2500,
 ) -> None:
     """Run the incident drill against an embedded fake org: no setup, no network."""
     from ._demo import run_demo  # noqa: PLC0415  (keeps --version instant)

@@ -49,12 +49,8 @@ def test_query_more_by_locator(sf: Any, fake: FakeSalesforce) -> None:
 
 def test_batch_size_header_is_honoured(sf: Any) -> None:
     """Sforce-Query-Options batchSize sets the page size, as on Salesforce."""
-    page = sf.query(
-        "SELECT Id FROM Contact", headers={"Sforce-Query-Options": "batchSize=200"}
-    )
-    smaller = sf.query(
-        "SELECT Id FROM Contact", headers={"Sforce-Query-Options": "batchSize=50"}
-    )
+    page = sf.query("SELECT Id FROM Contact", headers={"Sforce-Query-Options": "batchSize=200"})
+    smaller = sf.query("SELECT Id FROM Contact", headers={"Sforce-Query-Options": "batchSize=50"})
     assert (200, True) == (len(page["records"]), page["done"])
     assert (200, True) == (len(smaller["records"]), smaller["done"])
 
@@ -84,9 +80,9 @@ def test_count_query(sf: Any) -> None:
 
 def test_parent_fields(sf: Any) -> None:
     """Parent relationship fields come back nested with attributes."""
-    record = sf.query(
-        "SELECT Id, Account.Name FROM Contact WHERE AccountId != null LIMIT 1"
-    )["records"][0]
+    record = sf.query("SELECT Id, Account.Name FROM Contact WHERE AccountId != null LIMIT 1")[
+        "records"
+    ][0]
     assert "Account" == record["Account"]["attributes"]["type"]
     assert isinstance(record["Account"]["Name"], str)
 
@@ -120,9 +116,7 @@ def test_sobject_crud(sf: Any) -> None:
 
 def test_upsert_creates_then_updates(sf: Any) -> None:
     """Upsert by external id answers 201 when it creates and 204 when it updates."""
-    created = sf.Contact.upsert(
-        "External_Id__c/EXT-1", {"LastName": "First"}, raw_response=True
-    )
+    created = sf.Contact.upsert("External_Id__c/EXT-1", {"LastName": "First"}, raw_response=True)
     updated = sf.Contact.upsert("External_Id__c/EXT-1", {"LastName": "Second"})
     assert (201, True) == (created.status_code, created.json()["created"])
     assert 204 == updated
@@ -171,9 +165,7 @@ def test_unknown_path(sf: Any) -> None:
     """An unknown REST path is 404 with The requested resource does not exist."""
     with pytest.raises(SalesforceResourceNotFound) as caught:
         sf.restful("no/such/thing")
-    expected = [
-        {"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}
-    ]
+    expected = [{"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}]
     assert expected == _content(caught.value)
 
 
@@ -198,7 +190,5 @@ def test_apex_rest_route(sf: Any, fake: FakeSalesforce) -> None:
         return {"echo": request.body}
 
     fake.apex_route("POST", "/sync/contacts", handler)
-    assert {"echo": {"n": 1}} == sf.apexecute(
-        "sync/contacts", method="POST", data={"n": 1}
-    )
+    assert {"echo": {"n": 1}} == sf.apexecute("sync/contacts", method="POST", data={"n": 1})
     assert [ApexRequest("POST", "/sync/contacts", {}, {"n": 1})] == seen

@@ -86,17 +86,14 @@ def test_server_error_500_body(sf: Any, fake: FakeSalesforce) -> None:
     error = _content(caught.value)[0]
     assert (500, "UNKNOWN_EXCEPTION") == (caught.value.status, error["errorCode"])
     assert error["message"].startswith(
-        "An unexpected error occurred. Please include this ErrorId if you contact"
-        " support: "
+        "An unexpected error occurred. Please include this ErrorId if you contact support: "
     )
 
 
 @pytest.mark.parametrize(
     ("status", "text"), [(502, "Salesforce Edge"), (503, "Salesforce CDN partner")]
 )
-def test_server_error_html_pages(
-    sf: Any, fake: FakeSalesforce, status: int, text: str
-) -> None:
+def test_server_error_html_pages(sf: Any, fake: FakeSalesforce, status: int, text: str) -> None:
     """502 and 503 server errors are HTML pages from the edge and the CDN."""
     fake.faults.server_errors(count=1, status=status)
     with pytest.raises(SalesforceGeneralError) as caught:
@@ -121,9 +118,7 @@ def test_server_error_burst_stops_by_itself(sf: Any, fake: FakeSalesforce) -> No
 def _statuses(fake: FakeSalesforce, session: requests.Session, count: int) -> list[int]:
     url = f"{fake.instance_url}/services/data/v59.0/limits/"
     headers = {"Authorization": f"Bearer {fake.issue_session()}"}
-    return [
-        session.get(url, headers=headers, timeout=5).status_code for _ in range(count)
-    ]
+    return [session.get(url, headers=headers, timeout=5).status_code for _ in range(count)]
 
 
 def test_probability_faults_are_deterministic_for_a_seed(fake: FakeSalesforce) -> None:
@@ -183,9 +178,7 @@ def test_stop_ends_hanging_requests(fake: FakeSalesforce) -> None:
             pending.result(timeout=5)
 
 
-def test_read_only_refuses_writes_and_serves_reads(
-    sf: Any, fake: FakeSalesforce
-) -> None:
+def test_read_only_refuses_writes_and_serves_reads(sf: Any, fake: FakeSalesforce) -> None:
     """Read-only mode fails writes with the maintenance error code."""
     fake.faults.read_only()
     record_id = sf.query("SELECT Id FROM Contact LIMIT 1")["records"][0]["Id"]
@@ -207,15 +200,11 @@ def test_expired_session_on_a_direct_client(fake: FakeSalesforce) -> None:
     fake.faults.expire_sessions()
     with pytest.raises(SalesforceExpiredSession) as caught:
         sf.query(QUERY)
-    expected = [
-        {"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}
-    ]
+    expected = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
     assert expected == _content(caught.value)
 
 
-def test_credential_client_logs_in_again_after_revocation(
-    sf: Any, fake: FakeSalesforce
-) -> None:
+def test_credential_client_logs_in_again_after_revocation(sf: Any, fake: FakeSalesforce) -> None:
     """simple-salesforce's own refresh logs in again after revoke_sessions()."""
     fake.faults.revoke_sessions()
     assert 1 == sf.query(QUERY)["totalSize"]

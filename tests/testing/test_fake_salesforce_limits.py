@@ -88,8 +88,7 @@ def test_concurrent_long_request_limit() -> None:
             assert [1, 1] == [future.result(timeout=5)["totalSize"] for future in held]
         expected = [
             {
-                "message": "ConcurrentRequests (Concurrent API Requests) Limit"
-                " exceeded.",
+                "message": "ConcurrentRequests (Concurrent API Requests) Limit exceeded.",
                 "errorCode": "REQUEST_LIMIT_EXCEEDED",
             }
         ]
@@ -144,9 +143,7 @@ def _race(fake: FakeSalesforce, record_ids: tuple[str, str]) -> list[Any]:
 @pytest.mark.parametrize("status", [400, 500])
 def test_sibling_writes_contend_for_the_parent_lock(status: int) -> None:
     """Two writers of one Account's Contacts: one wins, one gets UNABLE_TO_LOCK_ROW."""
-    with FakeSalesforce(
-        lock_hold=0.25, lock_wait=0.05, lock_error_status=status
-    ) as fake:
+    with FakeSalesforce(lock_hold=0.25, lock_wait=0.05, lock_error_status=status) as fake:
         outcomes = _race(fake, _siblings(fake))
     winners = [outcome for outcome in outcomes if outcome == 204]
     losers = [outcome for outcome in outcomes if isinstance(outcome, SalesforceError)]
@@ -174,9 +171,7 @@ def test_lock_timeout_message_names_the_record() -> None:
     with FakeSalesforce(lock_hold=0.25, lock_wait=0.05) as fake:
         first, _ = _siblings(fake)
         outcomes = _race(fake, (first, first))
-    loser = next(
-        outcome for outcome in outcomes if isinstance(outcome, SalesforceError)
-    )
+    loser = next(outcome for outcome in outcomes if isinstance(outcome, SalesforceError))
     expected = f"unable to obtain exclusive access to this record or 1 records: {first}"
     assert expected == _content(loser)[0]["message"]
 

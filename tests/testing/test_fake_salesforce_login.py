@@ -42,9 +42,7 @@ def test_soap_login_with_a_wrong_password_is_invalid_login(
 ) -> None:
     """A wrong password answers the partner API's INVALID_LOGIN fault."""
     with pytest.raises(SalesforceAuthenticationFailed) as caught:
-        fake.client(
-            username=fake.username, password="wrong", security_token=fake.security_token
-        )
+        fake.client(username=fake.username, password="wrong", security_token=fake.security_token)
     assert "INVALID_LOGIN" == caught.value.code
     expected = "Invalid username, password, security token; or user locked out."
     assert expected == caught.value.auth_message
@@ -119,9 +117,7 @@ def test_oauth_unknown_consumer_key(fake: FakeSalesforce) -> None:
     )
 
 
-def test_jwt_bearer_login(
-    fake: FakeSalesforce, private_key_pem: bytes, tmp_path: Path
-) -> None:
+def test_jwt_bearer_login(fake: FakeSalesforce, private_key_pem: bytes, tmp_path: Path) -> None:
     """The JWT bearer flow with a private key file logs in."""
     key_file = tmp_path / "server.key"
     key_file.write_bytes(private_key_pem)
@@ -135,9 +131,7 @@ def test_jwt_bearer_login(
     assert ("jwt-bearer", 1) == (sf.auth_type, fake.login_count)
 
 
-def test_jwt_bearer_with_a_foreign_issuer(
-    fake: FakeSalesforce, private_key_pem: bytes
-) -> None:
+def test_jwt_bearer_with_a_foreign_issuer(fake: FakeSalesforce, private_key_pem: bytes) -> None:
     """A JWT issued by an unknown connected app is invalid_client_id."""
     with pytest.raises(SalesforceAuthenticationFailed) as caught:
         Salesforce(
@@ -174,9 +168,7 @@ def test_client_credentials_with_a_bad_secret(fake: FakeSalesforce) -> None:
 
 def test_token_response_shape(fake: FakeSalesforce) -> None:
     """A token response has Salesforce's fields, token type and instance URL."""
-    basic = base64.b64encode(
-        f"{fake.consumer_key}:{fake.consumer_secret}".encode()
-    ).decode()
+    basic = base64.b64encode(f"{fake.consumer_key}:{fake.consumer_secret}".encode()).decode()
     response = fake.session().post(
         "https://fake-org.my.salesforce.com/services/oauth2/token",
         data={"grant_type": "client_credentials"},

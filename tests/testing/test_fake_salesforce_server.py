@@ -53,9 +53,7 @@ def test_many_concurrent_clients(fake: FakeSalesforce) -> None:
         for _ in range(16)
     ]
     with ThreadPoolExecutor(16) as pool:
-        sizes = list(
-            pool.map(lambda client: client.query(QUERY)["totalSize"], clients * 4)
-        )
+        sizes = list(pool.map(lambda client: client.query(QUERY)["totalSize"], clients * 4))
     assert [1] * 64 == sizes
 
 

@@ -1,5 +1,3 @@
-# Copyright (c) 2026 sfresilience developers. MIT License.
-# ruff: noqa: SIM300  (the project's test style is `assert expected == actual`)
 """FakeTrust serves the Trust status API v1 shapes and follows its scripting."""
 
 from __future__ import annotations
@@ -255,9 +253,7 @@ def test_most_severe_ongoing_event_wins(
     assert expected == get_json(trust, "/v1/instances/NA137/status")["status"]
 
 
-def test_resolved_incident_stays_only_in_status_history(
-    trust: FakeTrust, clock: Clock
-) -> None:
+def test_resolved_incident_stays_only_in_status_history(trust: FakeTrust, clock: Clock) -> None:
     """A resolved incident leaves active and preview but remains in /status."""
     incident_id = trust.open_incident("NA137", severity="major")
     clock.advance(timedelta(minutes=30))
@@ -366,9 +362,7 @@ def test_maintenance_has_the_real_maintenance_shape(trust: FakeTrust) -> None:
     assert "Summer '20 Major Release" == maintenance["name"]
     assert "2020-07-31T19:04:35.523Z" == maintenance["plannedStartTime"]
     assert "2020-07-31T23:04:35.523Z" == maintenance["plannedEndTime"]
-    assert {"maintenanceType", "availability", "eventStatus"} == set(
-        maintenance["message"]
-    )
+    assert {"maintenanceType", "availability", "eventStatus"} == set(maintenance["message"])
     assert "unavailable" == maintenance["message"]["availability"]
     assert "scheduled" == maintenance["message"]["eventStatus"]
     assert ["NA137"] == maintenance["instanceKeys"]
@@ -383,13 +377,9 @@ def test_maintenance_has_the_real_maintenance_shape(trust: FakeTrust) -> None:
     assert "scheduled" == event["type"]
 
 
-def test_maintenance_follows_the_clock_through_its_window(
-    trust: FakeTrust, clock: Clock
-) -> None:
+def test_maintenance_follows_the_clock_through_its_window(trust: FakeTrust, clock: Clock) -> None:
     """Without forcing, a maintenance is scheduled, then ongoing, then completed."""
-    trust.schedule_maintenance(
-        "NA137", start=T0 + timedelta(hours=1), end=T0 + timedelta(hours=2)
-    )
+    trust.schedule_maintenance("NA137", start=T0 + timedelta(hours=1), end=T0 + timedelta(hours=2))
 
     def observe() -> tuple[str, str, int, int]:
         status = get_json(trust, "/v1/instances/NA137/status")
@@ -412,13 +402,9 @@ def test_maintenance_follows_the_clock_through_its_window(
     assert ("OK", "completed", 1, 0) == after
 
 
-def test_end_maintenance_ends_it_before_its_planned_end(
-    trust: FakeTrust, clock: Clock
-) -> None:
+def test_end_maintenance_ends_it_before_its_planned_end(trust: FakeTrust, clock: Clock) -> None:
     """Ending a maintenance early makes the instance OK and sets the impact end."""
-    maintenance_id = trust.schedule_maintenance(
-        "NA137", start=T0, end=T0 + timedelta(hours=4)
-    )
+    maintenance_id = trust.schedule_maintenance("NA137", start=T0, end=T0 + timedelta(hours=4))
     assert "MAINTENANCE_CORE" == trust.instance_status("NA137")
     clock.advance(timedelta(hours=1))
 

@@ -45,9 +45,7 @@ def org() -> Org:
             "NumberOfEmployees": 20,
         },
     )
-    org.create(
-        "Account", {"Name": "Initech", "NumberOfEmployees": 30, "Rating": "Cold"}
-    )
+    org.create("Account", {"Name": "Initech", "NumberOfEmployees": 30, "Rating": "Cold"})
     return org
 
 
@@ -239,18 +237,14 @@ def test_id_matches_by_fifteen_or_eighteen_characters(org: Org) -> None:
         ("((Rating = 'Hot'))", ["Acme"]),
     ],
 )
-def test_parentheses_group_conditions(
-    org: Org, where: str, expected: list[str]
-) -> None:
+def test_parentheses_group_conditions(org: Org, where: str, expected: list[str]) -> None:
     """Parentheses decide how AND, OR and NOT combine."""
     assert expected == _accounts(org, f"WHERE {where}")
 
 
 def test_mixing_and_or_without_parentheses_is_malformed(org: Org) -> None:
     """SOQL has no AND/OR precedence: mixing them unparenthesised is rejected."""
-    error = _error(
-        org, "SELECT Id FROM Account WHERE Name = 'a' AND Rating = 'b' OR Id = null"
-    )
+    error = _error(org, "SELECT Id FROM Account WHERE Name = 'a' AND Rating = 'b' OR Id = null")
     assert (400, "MALFORMED_QUERY") == (error.status, error.error_code)
     assert error.message.endswith("unexpected token: OR")
 
@@ -299,9 +293,7 @@ def test_count_returns_only_the_total(org: Org) -> None:
 
 def test_total_size_counts_returned_records(org: Org) -> None:
     """For a plain SELECT total_size is the number of records returned."""
-    result = org.query(
-        "SELECT Id FROM Account LIMIT 2", include_deleted=False, version=V
-    )
+    result = org.query("SELECT Id FROM Account LIMIT 2", include_deleted=False, version=V)
     assert result.total_size == 2
 
 
@@ -359,9 +351,7 @@ def test_parent_fields_filter_and_sort(org: Org) -> None:
         account_id = _id_of(org, "Account", account)
         org.create("Contact", {"LastName": account, "AccountId": account_id})
     org.create("Contact", {"LastName": "Nobody"})
-    assert ["Acme"] == _names(
-        org, "SELECT Name FROM Contact WHERE Account.Name = 'acme'"
-    )
+    assert ["Acme"] == _names(org, "SELECT Name FROM Contact WHERE Account.Name = 'acme'")
     soql = "SELECT Name FROM Contact ORDER BY Account.Name NULLS LAST"
     assert ["Acme", "Globex", "Nobody"] == _names(org, soql)
 
@@ -386,9 +376,7 @@ def test_soql_ignores_case_but_output_uses_canonical_names(org: Org, soql: str) 
 
 def test_relationship_names_ignore_case(org: Org) -> None:
     """account.name is output under the canonical "Account" and "Name" keys."""
-    org.create(
-        "Contact", {"LastName": "X", "AccountId": _id_of(org, "Account", "Acme")}
-    )
+    org.create("Contact", {"LastName": "X", "AccountId": _id_of(org, "Account", "Acme")})
     record = org.query(
         "select account.NAME from contact", include_deleted=False, version=V
     ).records[0]
@@ -458,13 +446,10 @@ def test_syntax_error_message_matches_salesforce(org: Org) -> None:
     error = _error(org, "SELECT Id FROM")
     assert (400, "MALFORMED_QUERY") == (error.status, error.error_code)
     expected = (
-        "\nSELECT Id FROM\n               ^\nERROR at Row:1:Column:16\n"
-        "unexpected token: <EOF>"
+        "\nSELECT Id FROM\n               ^\nERROR at Row:1:Column:16\nunexpected token: <EOF>"
     )
     assert expected == error.message
-    assert [{"message": expected, "errorCode": "MALFORMED_QUERY", "fields": []}] == (
-        error.body()
-    )
+    assert [{"message": expected, "errorCode": "MALFORMED_QUERY", "fields": []}] == (error.body())
 
 
 def test_unknown_field_message_matches_salesforce(org: Org) -> None:
@@ -670,9 +655,7 @@ def test_create_contact_errors(
 def test_write_error_messages_match_salesforce(org: Org) -> None:
     """Unknown, read-only and missing fields use Salesforce's wording."""
     cases: list[dict[str, object]] = [{"Foo": 1}, {"LastName": "x", "Name": "y"}, {}]
-    messages = [
-        _fails(functools.partial(org.create, "Contact", data)).message for data in cases
-    ]
+    messages = [_fails(functools.partial(org.create, "Contact", data)).message for data in cases]
     assert [
         "No such column 'Foo' on sobject of type Contact",
         (
@@ -698,24 +681,18 @@ def test_required_fields_on_create(
     """Each object's required fields must be given on create."""
     with pytest.raises(ApiError) as caught:
         org.create(sobject, data)
-    assert (
-        f"Required fields are missing: [{', '.join(missing)}]" == caught.value.message
-    )
+    assert f"Required fields are missing: [{', '.join(missing)}]" == caught.value.message
     assert missing == caught.value.fields
 
 
 @pytest.mark.parametrize("write", ["create", "update"])
-def test_lookup_to_missing_record_is_invalid_cross_reference(
-    org: Org, write: str
-) -> None:
+def test_lookup_to_missing_record_is_invalid_cross_reference(org: Org, write: str) -> None:
     """Setting AccountId to an id that does not exist is INVALID_CROSS_REFERENCE_KEY."""
     globex = _id_of(org, "Account", "Globex")
     org.delete("Account", globex)
     contact = org.create("Contact", {"LastName": "x"})
     if write == "create":
-        error = _fails(
-            lambda: org.create("Contact", {"LastName": "y", "AccountId": globex})
-        )
+        error = _fails(lambda: org.create("Contact", {"LastName": "y", "AccountId": globex}))
     else:
         error = _fails(lambda: org.update("Contact", contact, {"AccountId": globex}))
     assert (400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id") == (
@@ -786,9 +763,7 @@ def test_update_clearing_required_field_is_rejected(org: Org) -> None:
 @pytest.mark.parametrize(
     "operation",
     [
-        pytest.param(
-            lambda org: org.create("Organization", {"Name": "x"}), id="create"
-        ),
+        pytest.param(lambda org: org.create("Organization", {"Name": "x"}), id="create"),
         pytest.param(
             lambda org: org.update("Organization", org.org_id, {"Name": "x"}),
             id="update",
@@ -807,20 +782,14 @@ def test_read_only_objects_reject_writes(operation: Callable[[Org], object]) -> 
     "operation",
     [
         pytest.param(lambda org: org.create("Foo", {}), id="create"),
-        pytest.param(
-            lambda org: org.update("Foo", "a00000000000001AAA", {}), id="update"
-        ),
-        pytest.param(
-            lambda org: org.get("Foo", "a00000000000001AAA", None, V), id="get"
-        ),
+        pytest.param(lambda org: org.update("Foo", "a00000000000001AAA", {}), id="update"),
+        pytest.param(lambda org: org.get("Foo", "a00000000000001AAA", None, V), id="get"),
         pytest.param(lambda org: org.delete("Foo", "a00000000000001AAA"), id="delete"),
         pytest.param(lambda org: org.describe("Foo", V), id="describe"),
         pytest.param(lambda org: org.records("Foo"), id="records"),
     ],
 )
-def test_unknown_sobject_is_not_found(
-    org: Org, operation: Callable[[Org], object]
-) -> None:
+def test_unknown_sobject_is_not_found(org: Org, operation: Callable[[Org], object]) -> None:
     """REST calls on an unknown sObject are 404 NOT_FOUND."""
     error = _fails(lambda: operation(org))
     assert (404, "NOT_FOUND", "The requested resource does not exist") == (
@@ -1021,12 +990,8 @@ def test_search_without_returning_covers_searchable_objects(org: Org) -> None:
 def test_search_returning_where_and_limit(org: Org) -> None:
     """RETURNING accepts WHERE and LIMIT inside the parentheses."""
     for last in ("Smith", "Smithers", "Smithson"):
-        org.create(
-            "Contact", {"LastName": last, "Title": "CEO" if last != "Smith" else None}
-        )
-    sosl = (
-        "FIND {smith} RETURNING Contact(Name WHERE Title = 'CEO' ORDER BY Name LIMIT 1)"
-    )
+        org.create("Contact", {"LastName": last, "Title": "CEO" if last != "Smith" else None})
+    sosl = "FIND {smith} RETURNING Contact(Name WHERE Title = 'CEO' ORDER BY Name LIMIT 1)"
     assert ["Smithers"] == [record["Name"] for record in org.search(sosl, V)]
 
 
@@ -1048,9 +1013,7 @@ def test_concurrent_creates_get_unique_ids() -> None:
 
     def worker(number: int) -> None:
         barrier.wait()
-        made = [
-            org.create("Contact", {"LastName": f"T{number}-{i}"}) for i in range(50)
-        ]
+        made = [org.create("Contact", {"LastName": f"T{number}-{i}"}) for i in range(50)]
         ids.extend(made)
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]

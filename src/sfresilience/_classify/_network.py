@@ -108,7 +108,8 @@ def chain(error: BaseException) -> Iterator[BaseException]:
 def _is_connect(error: BaseException) -> bool:
     if isinstance(error, _CONNECT):
         return True
-    return type(error) is OSError and getattr(error, "errno", None) in _CONNECT_ERRNOS
+    code = getattr(error, "errno", None)
+    return type(error) is OSError and isinstance(code, int) and code in _CONNECT_ERRNOS
 
 
 def _is_tls_handshake(error: BaseException) -> bool:
@@ -169,6 +170,14 @@ def describe(error: BaseException) -> str:
 
 
 def _text(error: BaseException) -> str:
+    args = getattr(error, "args", ())
+    if (
+        isinstance(args, tuple)
+        and len(args) >= 2  # noqa: PLR2004 - urllib3's (connection, message) pairs
+        and isinstance(args[-1], str)
+        and not isinstance(args[0], str | BaseException)
+    ):
+        return args[-1]
     try:
         text = str(error)
     except Exception:  # noqa: BLE001 - a broken __str__ must not break classification

@@ -36,10 +36,7 @@ This page is generated from `src/sfresilience/_classify/_table.py`; regenerate
 it with `python -m sfresilience._classify > docs/errors.md`.
 """
 
-_HEADER = (
-    "| {key} | category | retryable | severity | runbook action |\n"
-    "|---|---|---|---|---|\n"
-)
+_HEADER = "| {key} | category | retryable | severity | runbook action |\n|---|---|---|---|---|\n"
 
 
 def _row(key: str, rule: Rule) -> str:
@@ -62,9 +59,7 @@ def _code_rows() -> str:
 
 
 def _signal_rows() -> str:
-    return "".join(
-        _row(description, rule) for description, rule in SIGNAL_TABLE.values()
-    )
+    return "".join(_row(description, rule) for description, rule in SIGNAL_TABLE.values())
 
 
 def _status_rows() -> str:
@@ -85,9 +80,7 @@ def _exception_rows() -> str:
 
 def render_markdown_table() -> str:
     """The whole of docs/errors.md: intro, the tables, severities and precedence."""
-    severities = "".join(
-        f"- **{level}**: {text}\n" for level, text in SEVERITY_RATIONALE.items()
-    )
+    severities = "".join(f"- **{level}**: {text}\n" for level, text in SEVERITY_RATIONALE.items())
     precedence = " > ".join(category.value for category in PRECEDENCE)
     return (
         f"{_INTRO}\n"

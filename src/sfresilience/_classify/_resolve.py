@@ -24,7 +24,6 @@ import requests
 from sfresilience._classify import _network
 from sfresilience._classify._model import Classification, ErrorCategory
 from sfresilience._classify._parse import (
-    MAX_TEXT,
     Found,
     Parsed,
     http_status,
@@ -45,6 +44,7 @@ from sfresilience._redact import redact
 
 
 MAX_MESSAGE = 240
+_MESSAGE_WINDOW = 8 * MAX_MESSAGE
 _RANK = {category: index for index, category in enumerate(PRECEDENCE)}
 _SPACE = re.compile(r"\s+")
 _API_USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
@@ -63,6 +63,7 @@ class _Evidence:
     exception: str | None = None  # qualified name of the mapped exception class
     transport: str | None = None  # a transport signal from _table
     text: str = ""  # the exception's own description
+    source: BaseException | None = None  # described only if nothing better is found
     errors: list[Found] = field(default_factory=list)
 
 
@@ -150,6 +151,8 @@ def _classify(
         evidence.headers = headers
 
     parsed = parse_body(evidence.body, html_hint=_is_html(evidence.headers))
+    if evidence.source is not None and evidence.body is None:
+        evidence.text = _safe_str(evidence.source)
     if evidence.text and evidence.body is None and evidence.transport is None:
         parsed = parse_body(evidence.text)
     evidence.status = evidence.status or parsed.status
@@ -164,6 +167,8 @@ def _decide(evidence: _Evidence, parsed: Parsed, errors: list[Found]) -> Classif
     code = best[0].code if best else (errors[0].code if errors else None)
     found_message = best[0].message if best else (errors[0].message if errors else "")
     message = found_message or parsed.hint or evidence.text
+    if not message and evidence.source is not None:
+        message = _safe_str(evidence.source)
     rule: Rule | None = best[1].rule if best else None
     if rule is None and parsed.signal is not None:
         rule = SIGNAL_TABLE[parsed.signal][1]
@@ -187,9 +192,7 @@ def _decide(evidence: _Evidence, parsed: Parsed, errors: list[Found]) -> Classif
     return _build(rule, code=code, message=message, status=status)
 
 
-def _best(
-    errors: list[Found], headers: Mapping[str, str] | None
-) -> tuple[Found, CodeEntry] | None:
+def _best(errors: list[Found], headers: Mapping[str, str] | None) -> tuple[Found, CodeEntry] | None:
     """The most actionable known error, including codes named inside messages."""
     candidates: list[tuple[Found, CodeEntry]] = []
     for found in errors:
@@ -222,11 +225,7 @@ def _lookup(found: Found, headers: Mapping[str, str] | None) -> CodeEntry | None
             default = default or row
         elif row.when.casefold() in message:
             return row
-    if (
-        found.code == "REQUEST_LIMIT_EXCEEDED"
-        and default is not None
-        and _allocation_left(headers)
-    ):
+    if found.code == "REQUEST_LIMIT_EXCEEDED" and default is not None and _allocation_left(headers):
         # An unrecognised limit message while Sforce-Limit-Info still shows
         # allocation left: it cannot be the daily total, so it is concurrency.
         return next((row for row in rows if row.when == "ConcurrentRequests"), default)
@@ -254,7 +253,7 @@ def _from_exception(error: BaseException, evidence: _Evidence) -> None:
     if _SALESFORCE_ERROR in names:
         evidence.status = http_status(getattr(error, "status", None))
         evidence.body = getattr(error, "content", None)
-        evidence.text = _safe_str(error)
+        evidence.source = error
         if _AUTH_FAILED in names:
             _from_auth_failure(error, evidence)
         return
@@ -267,7 +266,10 @@ def _from_exception(error: BaseException, evidence: _Evidence) -> None:
     if evidence.transport is not None:
         evidence.text = _network.describe(error)
         return
-    evidence.text = _safe_str(error) or type(error).__name__
+    if isinstance(error, requests.exceptions.RequestException):
+        evidence.text = _network.describe(error)
+    else:
+        evidence.text = _safe_str(error) or type(error).__name__
     if _OPERATION_ERROR in names:
         evidence.body = evidence.text
 
@@ -288,9 +290,7 @@ def _from_auth_failure(error: BaseException, evidence: _Evidence) -> None:
         evidence.errors.append(Found(code.strip(), message))
 
 
-def _build(
-    rule: Rule, *, code: str | None, message: str, status: int | None
-) -> Classification:
+def _build(rule: Rule, *, code: str | None, message: str, status: int | None) -> Classification:
     return Classification(
         category=rule.category,
         error_code=code,
@@ -303,8 +303,9 @@ def _build(
 
 
 def _clean(message: str) -> str:
-    # Redact before trimming, so a trim can never leave half a secret behind.
-    text = redact(_SPACE.sub(" ", message[:MAX_TEXT]).strip())
+    # Redact before trimming to length; a secret cut by the window's end is
+    # still recognised (redact() masks a session id running into the end).
+    text = redact(_SPACE.sub(" ", message[:_MESSAGE_WINDOW]).strip())
     if len(text) > MAX_MESSAGE:
         text = text[: MAX_MESSAGE - 1].rstrip() + "…"
     return text

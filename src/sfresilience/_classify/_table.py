@@ -288,8 +288,7 @@ CODE_TABLE: Final[tuple[CodeEntry, ...]] = (
     _e(
         "unauthorized_client",
         C.AUTH_FAILED,
-        "The connected app may not use this OAuth flow: enable the flow in the "
-        "app's settings.",
+        "The connected app may not use this OAuth flow: enable the flow in the app's settings.",
     ),
     _e(
         "unsupported_grant_type",
@@ -305,8 +304,7 @@ CODE_TABLE: Final[tuple[CodeEntry, ...]] = (
     _e(
         "invalid_request",
         C.AUTH_FAILED,
-        "The token request is malformed (missing parameter, wrong endpoint): fix "
-        "the login code.",
+        "The token request is malformed (missing parameter, wrong endpoint): fix the login code.",
     ),
     _e(
         "inactive_user",
@@ -495,8 +493,7 @@ CODE_TABLE: Final[tuple[CodeEntry, ...]] = (
     _e(
         "INVALID_OPERATION",
         C.INVALID_REQUEST,
-        "The operation is not valid for this object or state: fix the call; do "
-        "not retry.",
+        "The operation is not valid for this object or state: fix the call; do not retry.",
     ),
     _e(
         "REQUEST_RUNNING_TOO_LONG",
@@ -513,8 +510,7 @@ CODE_TABLE: Final[tuple[CodeEntry, ...]] = (
     _e(
         "APEX_ERROR",
         C.INVALID_REQUEST,
-        "An unhandled exception in the org's Apex REST code: fix that Apex; do "
-        "not retry.",
+        "An unhandled exception in the org's Apex REST code: fix that Apex; do not retry.",
         carrier=True,
     ),
     _e("InvalidBatch", C.INVALID_REQUEST, _BULK_INPUT),
@@ -544,14 +540,12 @@ CODE_TABLE: Final[tuple[CodeEntry, ...]] = (
     _e(
         "FIELD_FILTER_VALIDATION_EXCEPTION",
         C.DATA_REJECTED,
-        "A lookup filter rejected the referenced record: point at a record the "
-        "filter allows.",
+        "A lookup filter rejected the referenced record: point at a record the filter allows.",
     ),
     _e(
         "FIELD_INTEGRITY_EXCEPTION",
         C.DATA_REJECTED,
-        "A field value breaks an integrity rule (wrong record type, bad "
-        "reference): fix the value.",
+        "A field value breaks an integrity rule (wrong record type, bad reference): fix the value.",
     ),
     _e(
         "DUPLICATE_VALUE",
@@ -562,8 +556,7 @@ CODE_TABLE: Final[tuple[CodeEntry, ...]] = (
     _e(
         "DUPLICATE_EXTERNAL_ID",
         C.DATA_REJECTED,
-        "The external id matches several records, or repeats in one request: "
-        "dedupe it.",
+        "The external id matches several records, or repeats in one request: dedupe it.",
     ),
     _e(
         "DUPLICATES_DETECTED",
@@ -641,9 +634,7 @@ CODE_TABLE: Final[tuple[CodeEntry, ...]] = (
         "fix the flow or the data.",
         carrier=True,
     ),
-    _e(
-        "ALL_OR_NONE_OPERATION_ROLLED_BACK", C.DATA_REJECTED, _ROLLED_BACK, carrier=True
-    ),
+    _e("ALL_OR_NONE_OPERATION_ROLLED_BACK", C.DATA_REJECTED, _ROLLED_BACK, carrier=True),
     _e("PROCESSING_HALTED", C.DATA_REJECTED, _ROLLED_BACK, carrier=True),
     _e("BATCH_PROCESSING_HALTED", C.DATA_REJECTED, _ROLLED_BACK, carrier=True),
     # --- missing --------------------------------------------------------------
@@ -851,8 +842,7 @@ SIGNAL_TABLE: Final[Mapping[str, tuple[str, Rule]]] = MappingProxyType(
             ),
         ),
         GATEWAY_PAGE: (
-            'Edge error page ("Bad Gateway", "Gateway Timeout", "Service '
-            'Unavailable") without a status',
+            'Edge error page ("Bad Gateway", "Gateway Timeout", "Service Unavailable")',
             STATUS_TABLE[502],
         ),
         CONNECT_FAILED: (

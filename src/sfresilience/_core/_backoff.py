@@ -7,9 +7,7 @@ from __future__ import annotations
 _MAX_DOUBLINGS = 64
 
 
-def backoff_delay(
-    retry: int, *, initial: float, maximum: float, jitter: float
-) -> float:
+def backoff_delay(retry: int, *, initial: float, maximum: float, jitter: float) -> float:
     """Seconds to wait before retry number *retry* (1 for the first retry).
 
     The ceiling doubles from *initial* up to *maximum*; the delay is drawn from

@@ -28,9 +28,7 @@ def _unavailable_on_error(url: str) -> Iterator[None]:
     try:
         yield
     except (redis.RedisError, OSError) as error:
-        raise StoreUnavailable(
-            f"Redis at {redact(url)} is unavailable: {error}"
-        ) from error
+        raise StoreUnavailable(f"Redis at {redact(url)} is unavailable: {error}") from error
 
 
 def _ms(ttl: float) -> int:
@@ -40,9 +38,7 @@ def _ms(ttl: float) -> int:
 class RedisStore:
     """Store on a Redis server; every error becomes StoreUnavailable."""
 
-    def __init__(
-        self, client: redis.Redis, *, namespace: str = "sfr", url: str = ""
-    ) -> None:
+    def __init__(self, client: redis.Redis, *, namespace: str = "sfr", url: str = "") -> None:
         self.namespace = namespace
         self._client = client
         self._url = url or "redis"
@@ -76,7 +72,9 @@ class RedisStore:
     def push(self, key: str, value: bytes, *, limit: int, ttl: float) -> None:
         name = self._key(key)
         with _unavailable_on_error(self._url), self._client.pipeline() as pipe:
-            pipe.lpush(name, value).ltrim(name, 0, limit - 1).pexpire(name, _ms(ttl))
+            pipe.lpush(name, value)
+            pipe.ltrim(name, 0, limit - 1)
+            pipe.pexpire(name, _ms(ttl))
             pipe.execute()
 
     def newest(self, key: str, count: int) -> list[bytes]:

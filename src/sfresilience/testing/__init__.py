@@ -1,4 +1,3 @@
-# Copyright (c) 2026 sfresilience developers. MIT License.
 """Test doubles for Salesforce integrations: an embedded org and the Trust status API.
 
 `FakeSalesforce` serves a Salesforce org over real HTTP on loopback, with API

@@ -1,4 +1,3 @@
-# Copyright (c) 2026 sfresilience developers. MIT License.
 """Sessions, SOAP partner login and the OAuth token endpoint of `FakeSalesforce`."""
 
 from __future__ import annotations
@@ -26,9 +25,7 @@ _JSON = "application/json;charset=UTF-8"
 _XML = "text/xml;charset=UTF-8"
 _JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 _INVALID_LOGIN = "Invalid username, password, security token; or user locked out."
-_SOAP_FIELD = re.compile(
-    r"<(?:\w+:)?(username|password)>(.*?)</(?:\w+:)?\1>", re.DOTALL
-)
+_SOAP_FIELD = re.compile(r"<(?:\w+:)?(username|password)>(.*?)</(?:\w+:)?\1>", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -56,9 +53,7 @@ class _Session:
 class SessionStore:
     """Session ids and refresh tokens; sessions expire after `ttl` idle seconds."""
 
-    def __init__(
-        self, org_id: str, clock: Callable[[], float], ttl: float | None
-    ) -> None:
+    def __init__(self, org_id: str, clock: Callable[[], float], ttl: float | None) -> None:
         self._prefix = org_id[:15]
         self._clock = clock
         self._ttl = ttl
@@ -99,9 +94,7 @@ class SessionStore:
 
     def issue_refresh_token(self, username: str) -> str:
         """A new refresh token for `username`."""
-        token = "5Aep861" + secrets.token_urlsafe(60).replace("-", ".").replace(
-            "_", "."
-        )
+        token = "5Aep861" + secrets.token_urlsafe(60).replace("-", ".").replace("_", ".")
         with self._lock:
             self._refresh_tokens[token] = username
         return token
@@ -151,9 +144,7 @@ class Authenticator:
         creds = self.credentials
         fields = {
             name: unescape(value)
-            for name, value in _SOAP_FIELD.findall(
-                request.body.decode("utf-8", "replace")
-            )
+            for name, value in _SOAP_FIELD.findall(request.body.decode("utf-8", "replace"))
         }
         if fields.get("username") != creds.username or fields.get("password") != (
             creds.password + creds.security_token
@@ -208,9 +199,7 @@ class Authenticator:
             return self._client_credentials_grant(request.header("authorization") or "")
         return _oauth_error("unsupported_grant_type", "grant type not supported")
 
-    def _client_error(
-        self, client_id: str | None, secret: str | None
-    ) -> HttpResponse | None:
+    def _client_error(self, client_id: str | None, secret: str | None) -> HttpResponse | None:
         creds = self.credentials
         if client_id != creds.consumer_key:
             return _oauth_error("invalid_client_id", "client identifier invalid")

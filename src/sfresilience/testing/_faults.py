@@ -1,4 +1,3 @@
-# Copyright (c) 2026 sfresilience developers. MIT License.
 """Run-time switchable faults for `FakeSalesforce` (`fake.faults`)."""
 
 from __future__ import annotations
@@ -40,9 +39,7 @@ class _Trigger:
         return self.count is not None and self.count <= 0
 
 
-def _trigger(
-    count: int | None, probability: float | None, seed: int | None
-) -> _Trigger:
+def _trigger(count: int | None, probability: float | None, seed: int | None) -> _Trigger:
     if count is not None and count < 0:
         raise ValueError("count must be >= 0")
     if probability is not None and not 0.0 <= probability <= 1.0:
@@ -123,9 +120,7 @@ class Faults:
 
     # --- switches -------------------------------------------------------------
 
-    def outage(
-        self, *, probability: float | None = None, seed: int | None = None
-    ) -> None:
+    def outage(self, *, probability: float | None = None, seed: int | None = None) -> None:
         """Stop listening (or, with `probability`, drop that share of connections)."""
         if probability is not None:
             with self._cond:
@@ -308,9 +303,7 @@ class Faults:
             self._hanging += 1
             self._cond.notify_all()
             try:
-                self._cond.wait_for(
-                    lambda: self._stopping or self._hang_generation != generation
-                )
+                self._cond.wait_for(lambda: self._stopping or self._hang_generation != generation)
             finally:
                 self._hanging -= 1
             return not self._stopping

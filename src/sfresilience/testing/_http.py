@@ -1,4 +1,3 @@
-# Copyright (c) 2026 sfresilience developers. MIT License.
 """A small, fast HTTP/1.1 server for the fakes: one thread per connection, keep-alive.
 
 Why not `http.server`: it writes the status line, the headers and the body in separate
@@ -124,9 +123,7 @@ def _read_request(rfile: IO[bytes]) -> tuple[HttpRequest, bool] | None:
         if len(body) != length:
             raise _BadRequestError("truncated body")
     connection = headers.get("connection", "").lower()
-    keep = (
-        connection != "close" if version == "HTTP/1.1" else connection == "keep-alive"
-    )
+    keep = connection != "close" if version == "HTTP/1.1" else connection == "keep-alive"
     path, _, query = target.partition("?")
     request = HttpRequest(method.upper(), target, path, query, headers, body)
     return request, keep
@@ -312,9 +309,7 @@ class HttpServer:
                     response = self._handler(request)
                 except Exception as error:  # noqa: BLE001 - answer, keep the error
                     self.handler_errors.append(error)
-                    response = HttpResponse(
-                        500, b"internal error in fake", "text/plain"
-                    )
+                    response = HttpResponse(500, b"internal error in fake", "text/plain")
                 if response is None:
                     return
                 conn.sendall(response.encode(keep_alive=keep))

@@ -1,4 +1,3 @@
-# Copyright (c) 2026 sfresilience developers. MIT License.
 """Record locks like Salesforce's: all keys of a write at once, bounded wait."""
 
 from __future__ import annotations

@@ -1,4 +1,3 @@
-# Copyright (c) 2026 sfresilience developers. MIT License.
 """An in-memory Salesforce org: schema, seeded records, CRUD, SOQL and a little SOSL.
 
 Pure Python with no I/O. One re-entrant lock guards all data so the fake HTTP
@@ -57,7 +56,7 @@ _FIRST_WRITE_AT: Final = dt.datetime(2024, 6, 1, tzinfo=dt.UTC)
 
 
 class ApiError(Exception):
-    """A Salesforce REST error: rendered by the server as [{"message", "errorCode", "fields"}]."""  # noqa: E501
+    """A Salesforce REST error: rendered by the server as [{"message", "errorCode", "fields"}]."""
 
     def __init__(
         self,
@@ -144,9 +143,7 @@ class _SObject:
     def __post_init__(self) -> None:
         by_name = {item.name.lower(): item for item in self.fields}
         by_relationship = {
-            item.relationship_name.lower(): item
-            for item in self.fields
-            if item.relationship_name
+            item.relationship_name.lower(): item for item in self.fields if item.relationship_name
         }
         object.__setattr__(self, "by_name", by_name)
         object.__setattr__(self, "by_relationship", by_relationship)
@@ -375,9 +372,7 @@ _SOSL_RE: Final = re.compile(
     r"(?:RETURNING\s+(?P<returning>.+?))?\s*$",
     re.IGNORECASE | re.DOTALL,
 )
-_RETURNING_RE: Final = re.compile(
-    r"\s*(?P<object>\w+)\s*(?:\((?P<inner>.*)\))?\s*$", re.DOTALL
-)
+_RETURNING_RE: Final = re.compile(r"\s*(?P<object>\w+)\s*(?:\((?P<inner>.*)\))?\s*$", re.DOTALL)
 _INNER_RE: Final = re.compile(
     r"(?P<fields>.*?)(?P<rest>\s(?:WHERE|ORDER\s+BY|LIMIT|OFFSET)\s.*)?$",
     re.IGNORECASE | re.DOTALL,
@@ -470,12 +465,8 @@ class Org:
     ) -> None:
         self._lock = threading.RLock()
         self._rng = random.Random(seed)
-        self._pod = (
-            _BASE62[self._rng.randrange(1, 10)] + _BASE62[self._rng.randrange(36, 62)]
-        )
-        self._counters = {
-            obj.name: self._rng.randrange(62**4, 62**5) for obj in _SCHEMA
-        }
+        self._pod = _BASE62[self._rng.randrange(1, 10)] + _BASE62[self._rng.randrange(36, 62)]
+        self._counters = {obj.name: self._rng.randrange(62**4, 62**5) for obj in _SCHEMA}
         self._tables: dict[str, dict[str, Record]] = {obj.name: {} for obj in _SCHEMA}
         self._writes = 0
         self.instance_name = instance_name
@@ -506,9 +497,7 @@ class Org:
         record.update(values)
         record["Id"] = record_id
         if obj.soft_deletes:
-            record.update(
-                CreatedDate=created, LastModifiedDate=created, IsDeleted=False
-            )
+            record.update(CreatedDate=created, LastModifiedDate=created, IsDeleted=False)
         _derive(obj, record)
         self._tables[obj.name][record_id] = record
         return record_id
@@ -736,9 +725,7 @@ class Org:
         record["LastModifiedDate"] = self._tick()
         _derive(obj, record)
 
-    def _validated(
-        self, obj: _SObject, data: Mapping[str, object], *, creating: bool
-    ) -> Record:
+    def _validated(self, obj: _SObject, data: Mapping[str, object], *, creating: bool) -> Record:
         resolved: list[tuple[_Field, object]] = []
         for name, value in data.items():
             if name == "attributes":
@@ -778,8 +765,7 @@ class Org:
             raise ApiError(
                 400,
                 "STRING_TOO_LONG",
-                f"{item.label}: data value too large: {coerced} "
-                f"(max length={item.length})",
+                f"{item.label}: data value too large: {coerced} (max length={item.length})",
                 [item.name],
             )
         return coerced
@@ -897,9 +883,7 @@ class Org:
 
         return get
 
-    def _shape(
-        self, obj: _SObject, record: Record, paths: Iterable[Path], version: str
-    ) -> Record:
+    def _shape(self, obj: _SObject, record: Record, paths: Iterable[Path], version: str) -> Record:
         shaped: Record = {"attributes": _attributes(obj.name, record["Id"], version)}
         for path in paths:
             self._place(shaped, obj, record, path, version)
@@ -955,9 +939,7 @@ class Org:
                         if record[name] is not None
                     )
 
-                results.extend(
-                    self._run(bound, version, hit, include_deleted=False).records
-                )
+                results.extend(self._run(bound, version, hit, include_deleted=False).records)
         return results
 
 
@@ -1167,9 +1149,7 @@ def _search_target(item: str) -> str:
     """Turn one RETURNING item into the SOQL that selects its records."""
     match = _RETURNING_RE.fullmatch(item)
     if match is None:
-        raise ApiError(
-            400, "MALFORMED_SEARCH", f"unexpected token in RETURNING: {item.strip()}"
-        )
+        raise ApiError(400, "MALFORMED_SEARCH", f"unexpected token in RETURNING: {item.strip()}")
     inner = _INNER_RE.fullmatch(match["inner"] or "")
     fields = (inner["fields"] if inner else "").strip() or "Id"
     rest = (inner["rest"] if inner else "") or ""

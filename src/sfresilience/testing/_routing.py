@@ -1,4 +1,3 @@
-# Copyright (c) 2026 sfresilience developers. MIT License.
 """A `requests` transport adapter that sends Salesforce hosts to a fake on loopback.
 
 simple-salesforce builds `https://{domain}.salesforce.com/...` for login and
@@ -27,10 +26,7 @@ SALESFORCE_HOST_SUFFIXES = ("salesforce.com", "force.com")
 def is_salesforce_host(host: str) -> bool:
     """Whether `host` is `salesforce.com`, `force.com` or one of their subdomains."""
     host = host.lower().rstrip(".")
-    return any(
-        host == suffix or host.endswith("." + suffix)
-        for suffix in SALESFORCE_HOST_SUFFIXES
-    )
+    return any(host == suffix or host.endswith("." + suffix) for suffix in SALESFORCE_HOST_SUFFIXES)
 
 
 class SalesforceRoutingAdapter(BaseAdapter):
@@ -56,9 +52,7 @@ class SalesforceRoutingAdapter(BaseAdapter):
         if not is_salesforce_host(parts.hostname or ""):
             return self.inner.send(request, stream, timeout, verify, cert, proxies)
         target = urlsplit(self.target)
-        request.url = urlunsplit(
-            (target.scheme, target.netloc, parts.path or "/", parts.query, "")
-        )
+        request.url = urlunsplit((target.scheme, target.netloc, parts.path or "/", parts.query, ""))
         request.headers["Host"] = parts.netloc
         try:
             response = self.inner.send(request, stream, timeout, False, None, {})  # noqa: FBT003

@@ -1,4 +1,3 @@
-# Copyright (c) 2026 sfresilience developers. MIT License.
 """`FakeSalesforce`: an embedded Salesforce org served over real HTTP on loopback.
 
 The fake answers the wire formats simple-salesforce speaks (SOAP partner login, the
@@ -128,16 +127,12 @@ class _RespondError(Exception):
         self.response = response
 
 
-def _json(
-    status: int, payload: Any, headers: tuple[tuple[str, str], ...] = ()
-) -> HttpResponse:
+def _json(status: int, payload: Any, headers: tuple[tuple[str, str], ...] = ()) -> HttpResponse:
     body = json.dumps(payload, separators=(",", ":")).encode()
     return HttpResponse(status, body, _JSON, headers)
 
 
-def _error(
-    status: int, code: str, message: str, fields: list[str] | None = None
-) -> HttpResponse:
+def _error(status: int, code: str, message: str, fields: list[str] | None = None) -> HttpResponse:
     error: dict[str, Any] = {"message": message, "errorCode": code}
     if fields is not None:
         error["fields"] = fields
@@ -412,17 +407,13 @@ class FakeSalesforce:
         try:
             response = self._faulted(counted)
             if response is None:
-                response = (
-                    self._counted(request) if counted else self._uncounted(request)
-                )
+                response = self._counted(request) if counted else self._uncounted(request)
         except _RespondError as respond:
             response = respond.response
         except _DropError:
             response = None
         self._log.append(
-            LoggedRequest(
-                request.method, path, response.status if response else 0, counted
-            )
+            LoggedRequest(request.method, path, response.status if response else 0, counted)
         )
         return response
 
@@ -476,13 +467,9 @@ class FakeSalesforce:
             exhausted = self._api_used >= self.api_limit
             if not exhausted:
                 self._api_used += 1
-            limit_info = (
-                ("Sforce-Limit-Info", f"api-usage={self._api_used}/{self.api_limit}"),
-            )
+            limit_info = (("Sforce-Limit-Info", f"api-usage={self._api_used}/{self.api_limit}"),)
         if exhausted:
-            return _error(
-                403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."
-            )
+            return _error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
         ticket = self._enter_flight()
         if ticket is None:
             response = _error(
@@ -505,9 +492,7 @@ class FakeSalesforce:
         now = self._clock()
         threshold = self.long_request_threshold
         with self._in_flight_lock:
-            long_running = sum(
-                1 for t in self._in_flight.values() if now - t >= threshold
-            )
+            long_running = sum(1 for t in self._in_flight.values() if now - t >= threshold)
             if long_running >= self.concurrent_long_limit:
                 return None
             ticket = next(self._in_flight_ids)
@@ -526,9 +511,7 @@ class FakeSalesforce:
         if not _FIRST_VERSION <= major <= _LAST_VERSION:
             return _not_found()
         if (
-            request.method in _WRITES
-            and self.faults.active
-            and self.faults._refuses_write()  # noqa: SLF001
+            request.method in _WRITES and self.faults.active and self.faults._refuses_write()  # noqa: SLF001
         ):
             return _error(
                 400,
@@ -536,9 +519,7 @@ class FakeSalesforce:
                 _READ_ONLY_MESSAGE,
             )
         try:
-            return self._data(
-                request, version, [unquote(p) for p in rest.strip("/").split("/")]
-            )
+            return self._data(request, version, [unquote(p) for p in rest.strip("/").split("/")])
         except ApiError as error:
             return _json(error.status, error.body())
 
@@ -549,14 +530,10 @@ class FakeSalesforce:
     ) -> HttpResponse:
         method = request.method
         head = parts[0]
-        params = {
-            k: v[0] for k, v in parse_qs(request.query, keep_blank_values=True).items()
-        }
+        params = {k: v[0] for k, v in parse_qs(request.query, keep_blank_values=True).items()}
         if head in {"query", "queryAll"} and method == "GET":
             if len(parts) == 1:
-                return self._query(
-                    request, params, version, include_deleted=head == "queryAll"
-                )
+                return self._query(request, params, version, include_deleted=head == "queryAll")
             if len(parts) == 2:  # noqa: PLR2004
                 return self._query_more(parts[1], version, head)
         elif head == "search" and len(parts) == 1 and method == "GET":
@@ -592,9 +569,7 @@ class FakeSalesforce:
                 batch_size = min(2000, max(200, int(requested.group(1))))
         records = result.records
         if len(records) <= batch_size:
-            return _json(
-                200, {"totalSize": result.total_size, "done": True, "records": records}
-            )
+            return _json(200, {"totalSize": result.total_size, "done": True, "records": records})
         locator = f"01gFAKE{next(self._cursor_ids):011d}"
         cursor = _Cursor(records, result.total_size, batch_size)
         with self._cursor_lock:
@@ -602,9 +577,7 @@ class FakeSalesforce:
             while len(self._cursors) > _MAX_CURSORS:
                 self._cursors.popitem(last=False)
         endpoint = "queryAll" if include_deleted else "query"
-        return _json(
-            200, _page(cursor, locator, 0, f"/services/data/v{version}/{endpoint}")
-        )
+        return _json(200, _page(cursor, locator, 0, f"/services/data/v{version}/{endpoint}"))
 
     def _query_more(self, identifier: str, version: str, endpoint: str) -> HttpResponse:
         match = _NEXT_PATH.fullmatch(identifier)
@@ -722,18 +695,14 @@ class FakeSalesforce:
         if method == "PATCH":
             data = _body(request)
             try:
-                existing = org.get_by_external_id(
-                    sobject, field, value, ["Id"], version
-                )
+                existing = org.get_by_external_id(sobject, field, value, ["Id"], version)
             except ApiError as error:
                 if error.status != 404:  # noqa: PLR2004
                     raise
                 keys: list[str] = []
             else:
                 keys = org.lock_keys(sobject, str(existing["Id"]))
-            record_id, created = self._locked(
-                keys, lambda: org.upsert(sobject, field, value, data)
-            )
+            record_id, created = self._locked(keys, lambda: org.upsert(sobject, field, value, data))
             if created:
                 return _json(
                     201,
@@ -751,8 +720,7 @@ class FakeSalesforce:
                 _error(
                     self.lock_error_status,
                     "UNABLE_TO_LOCK_ROW",
-                    "unable to obtain exclusive access to this record or 1 records: "
-                    + busy,
+                    "unable to obtain exclusive access to this record or 1 records: " + busy,
                     [],
                 )
             )
@@ -770,13 +738,9 @@ class FakeSalesforce:
         handler = self._apex.get((request.method, path.strip("/")))
         if handler is None:
             return _error(404, "NOT_FOUND", "Could not find a match for URL")
-        params = {
-            k: v[0] for k, v in parse_qs(request.query, keep_blank_values=True).items()
-        }
+        params = {k: v[0] for k, v in parse_qs(request.query, keep_blank_values=True).items()}
         body = json.loads(request.body) if request.body else None
-        result = handler(
-            ApexRequest(request.method, "/" + path.strip("/"), params, body)
-        )
+        result = handler(ApexRequest(request.method, "/" + path.strip("/"), params, body))
         return _json(200, result)
 
 

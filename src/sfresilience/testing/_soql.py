@@ -1,4 +1,3 @@
-# Copyright (c) 2026 sfresilience developers. MIT License.
 """The SOQL subset the fake Salesforce understands: lexer, parser, binder, evaluator.
 
 The module knows nothing about the org's data: names are resolved through a
@@ -558,8 +557,7 @@ def bind(soql: str, query: Query, catalog: Catalog) -> Query:
         bound = binder.field(ref)
         fields.setdefault(bound.parts, bound)
     order_by = tuple(
-        dataclasses.replace(item, field=binder.field(item.field))
-        for item in query.order_by
+        dataclasses.replace(item, field=binder.field(item.field)) for item in query.order_by
     )
     where = None if query.where is None else binder.expr(query.where)
     return dataclasses.replace(

@@ -1,4 +1,3 @@
-# Copyright (c) 2026 sfresilience developers. MIT License.
 """A fake of the Salesforce Trust status API v1, served on loopback for tests.
 
 ``FakeTrust`` answers the read endpoints of ``https://api.status.salesforce.com/v1``
@@ -125,9 +124,7 @@ def _iso(moment: datetime | None) -> str | None:
 
 def _default_instance(key: str) -> dict[str, Any]:
     prefix = key.upper().rstrip("0123456789")
-    location = {"EU": "EMEA", "UM": "EMEA", "AP": "APAC", "JP": "APAC"}.get(
-        prefix, "NA"
-    )
+    location = {"EU": "EMEA", "UM": "EMEA", "AP": "APAC", "JP": "APAC"}.get(prefix, "NA")
     return {
         "key": key.upper(),
         "location": location,
@@ -260,9 +257,7 @@ class _Maintenance:
         return self.actual_end if self.actual_end is not None else self.planned_end
 
     def to_json(self, now: datetime) -> dict[str, Any]:
-        start = (
-            self.actual_start if self.actual_start is not None else self.planned_start
-        )
+        start = self.actual_start if self.actual_start is not None else self.planned_start
         end = None if self.forced == "started" else self.end_time()
         return {
             "id": self.id,
@@ -626,9 +621,7 @@ class FakeTrust:
             and (service is None or service in incident.service_keys)
         ]
 
-    def _maintenances_of(
-        self, key: str | None, service: str | None
-    ) -> list[_Maintenance]:
+    def _maintenances_of(self, key: str | None, service: str | None) -> list[_Maintenance]:
         return [
             maintenance
             for maintenance in sorted(
@@ -831,9 +824,7 @@ class _Server(ThreadingHTTPServer):
         """End ``accept_loop`` by flagging it and waking it with one connection."""
         self._stopping = True
         with contextlib.suppress(OSError):
-            socket.create_connection(
-                ("127.0.0.1", self.server_port), timeout=timeout
-            ).close()
+            socket.create_connection(("127.0.0.1", self.server_port), timeout=timeout).close()
         thread.join(timeout)
 
     def get_request(self) -> tuple[socket.socket, Any]:
@@ -843,9 +834,7 @@ class _Server(ThreadingHTTPServer):
             self._connections.add(connection)
         return connection, address
 
-    def close_request(
-        self, request: socket.socket | tuple[bytes, socket.socket]
-    ) -> None:
+    def close_request(self, request: socket.socket | tuple[bytes, socket.socket]) -> None:
         try:
             super().close_request(request)
         finally:
@@ -860,9 +849,7 @@ class _Server(ThreadingHTTPServer):
             for connection in self._connections:
                 with contextlib.suppress(OSError):
                     connection.shutdown(socket.SHUT_RDWR)
-            self._connections_changed.wait_for(
-                lambda: not self._connections, timeout=timeout
-            )
+            self._connections_changed.wait_for(lambda: not self._connections, timeout=timeout)
 
     def handle_error(
         self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any
