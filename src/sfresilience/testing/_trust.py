@@ -39,27 +39,26 @@ Modelling choices (the real service documents none of these; see
   ``*_CORE`` if that event is core (core wins a tie), and ``OK`` when nothing is
   ongoing.
 
-Standard library only. The HTTP server sets ``TCP_NODELAY`` and writes each response
-in one ``send`` so keep-alive clients see no Nagle stall.
+Standard library only. It is served by the fakes' shared ``HttpServer`` (``_http``),
+which keeps keep-alive clients free of Nagle stalls. Methods other than GET, POST,
+PUT, DELETE and PATCH answer 501 and are not logged.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
-import socket
-import socketserver
-import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.utils import formatdate
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, Final, Literal, Self, cast
+from typing import Any, Final, Literal, Self
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from ._http import HttpRequest, HttpResponse, HttpServer
 
 
 __all__ = ["FakeTrust"]
@@ -83,29 +82,9 @@ _DEFAULT_IMPACT_TYPE: Final = {
     "minor": "performanceDegradation",
     "informational": "informational",
 }
-# Keys of an instance object in the order the real API sends them. ``status``,
-# ``Incidents`` and ``Maintenances`` are derived, so they cannot be set directly.
-_INSTANCE_KEYS: Final = (
-    "key",
-    "location",
-    "environment",
-    "releaseVersion",
-    "releaseNumber",
-    "status",
-    "isActive",
-    "city",
-    "stateName",
-    "stateCode",
-    "countryName",
-    "countryCode",
-    "maintenanceWindow",
-    "Products",
-    "Incidents",
-    "Maintenances",
-    "Tags",
-)
 _DERIVED_KEYS: Final = frozenset({"key", "status", "Incidents", "Maintenances"})
-_SHUTDOWN_GRACE_SECONDS: Final = 2.0
+_METHODS: Final = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH"})
+"""Methods answered (non-GET with 405); others get a bare 501, unlogged."""
 
 
 def _utc_now() -> datetime:
@@ -123,6 +102,10 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def _default_instance(key: str) -> dict[str, Any]:
+    """A new instance record: every key of the instance object in the order the
+    real API sends them. ``status``, ``Incidents`` and ``Maintenances`` are
+    placeholders, derived when the instance is served.
+    """
     prefix = key.upper().rstrip("0123456789")
     location = {"EU": "EMEA", "UM": "EMEA", "AP": "APAC", "JP": "APAC"}.get(prefix, "NA")
     return {
@@ -131,6 +114,7 @@ def _default_instance(key: str) -> dict[str, Any]:
         "environment": "sandbox" if prefix == "CS" else "production",
         "releaseVersion": "Summer '20 Patch 14.5",
         "releaseNumber": "226.14.5",
+        "status": "OK",
         "isActive": True,
         "city": "",
         "stateName": "",
@@ -139,8 +123,14 @@ def _default_instance(key: str) -> dict[str, Any]:
         "countryCode": "",
         "maintenanceWindow": "",
         "Products": [{"key": "Salesforce_Services", "order": 1, "isActive": True}],
+        "Incidents": [],
+        "Maintenances": [],
         "Tags": [],
     }
+
+
+# ``_DERIVED_KEYS`` cannot be set with ``add_instance``.
+_SETTABLE_KEYS: Final = frozenset(_default_instance("")) - _DERIVED_KEYS
 
 
 @dataclass
@@ -315,7 +305,8 @@ class FakeTrust:
     ) -> None:
         self._clock = clock if clock is not None else _utc_now
         self._lock = threading.RLock()  # guards the scripted state and the log
-        # Serialises start/stop/unreachable/reachable; never taken by handlers.
+        # Serialises start/stop/unreachable/reachable; never taken by handlers, so
+        # stop() can join handler threads while holding it.
         self._lifecycle = threading.Lock()
         self._instances: dict[str, dict[str, Any]] = {}
         self._incidents: dict[int, _Incident] = {}
@@ -323,32 +314,28 @@ class FakeTrust:
         self._next_id = {"incident": 5968, "impact": 6428, "event": 9100, "mnt": 430}
         self.request_log: list[tuple[str, str, int]] = []
         """Each request served, as ``(method, path with query string, status)``."""
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._port: int | None = None
-        self._running = False
+        self._server: HttpServer | None = None  # set while started
         for key in instances:
             self.add_instance(key)
 
     # -- lifecycle -----------------------------------------------------------
 
     def start(self) -> Self:
-        """Listen on an OS-chosen port and serve from a daemon thread."""
-        with self._lifecycle, self._lock:
-            if self._running:
+        """Listen on an OS-chosen port and serve from daemon threads."""
+        with self._lifecycle:
+            if self._server is not None:
                 raise RuntimeError("FakeTrust is already running")
-            self._listen(0)
-            self._running = True
+            server = HttpServer(self._handle, name="fake-trust")
+            server.start()
+            self._server = server
         return self
 
     def stop(self) -> None:
         """Stop serving, drop open connections and close every socket."""
         with self._lifecycle:
-            with self._lock:
-                detached = self._detach()
-                self._running = False
-                self._port = None
-            _close(*detached)
+            server, self._server = self._server, None
+            if server is not None:
+                server.stop()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -364,10 +351,7 @@ class FakeTrust:
     @property
     def port(self) -> int:
         """The TCP port, kept across ``unreachable()``/``reachable()``."""
-        with self._lock:
-            if self._port is None:
-                raise RuntimeError("FakeTrust is not started")
-            return self._port
+        return self._running_server().port
 
     @property
     def url(self) -> str:
@@ -377,8 +361,8 @@ class FakeTrust:
     @property
     def is_reachable(self) -> bool:
         """Whether the server is currently accepting connections."""
-        with self._lock:
-            return self._server is not None
+        server = self._server
+        return server is not None and server.listening
 
     def unreachable(self) -> None:
         """Close the listening socket and every open connection: connects are refused.
@@ -387,36 +371,18 @@ class FakeTrust:
         on their next request instead of being answered.
         """
         with self._lifecycle:
-            with self._lock:
-                if not self._running:
-                    raise RuntimeError("FakeTrust is not started")
-                detached = self._detach()
-            # Outside the state lock: handler threads may be waiting for it.
-            _close(*detached)
+            self._running_server().pause()
 
     def reachable(self) -> None:
         """Listen again on the same port after ``unreachable()``."""
-        with self._lifecycle, self._lock:
-            if not self._running or self._port is None:
-                raise RuntimeError("FakeTrust is not started")
-            if self._server is None:
-                self._listen(self._port)
+        with self._lifecycle:
+            self._running_server().resume()
 
-    def _listen(self, port: int) -> None:
-        server = _Server(("127.0.0.1", port), self)
-        thread = threading.Thread(
-            target=server.accept_loop,
-            name=f"FakeTrust:{server.server_port}",
-            daemon=True,
-        )
-        thread.start()
-        self._server, self._thread = server, thread
-        self._port = server.server_port
-
-    def _detach(self) -> tuple[_Server | None, threading.Thread | None]:
-        detached = self._server, self._thread
-        self._server = self._thread = None
-        return detached
+    def _running_server(self) -> HttpServer:
+        server = self._server
+        if server is None:
+            raise RuntimeError("FakeTrust is not started")
+        return server
 
     # -- scripting -----------------------------------------------------------
 
@@ -427,7 +393,7 @@ class FakeTrust:
         ``releaseVersion``, ``isActive``, ``Products``, ``Tags``, ...);
         ``status``, ``Incidents`` and ``Maintenances`` are derived.
         """
-        bad = sorted(set(fields) - (set(_INSTANCE_KEYS) - _DERIVED_KEYS))
+        bad = sorted(set(fields) - _SETTABLE_KEYS)
         if bad:
             raise TypeError(f"cannot set instance fields {bad}")
         with self._lock:
@@ -688,9 +654,21 @@ class FakeTrust:
             "Incidents": incidents,
             "Maintenances": maintenances,
         }
-        return {name: derived.get(name, record.get(name)) for name in _INSTANCE_KEYS}
+        return {**record, **derived}  # the record's keys, already in wire order
 
     # -- HTTP ------------------------------------------------------------------
+
+    def _handle(self, request: HttpRequest) -> HttpResponse:
+        """Answer one request in JSON; runs on the connection's server thread."""
+        if request.method not in _METHODS:
+            return HttpResponse(HTTPStatus.NOT_IMPLEMENTED.value)
+        status, payload = self._respond(request.method, request.target)
+        return HttpResponse(
+            status.value,
+            json.dumps(payload, separators=(",", ":")).encode(),
+            "application/json;charset=utf-8",
+            (("Date", formatdate(usegmt=True)),),
+        )
 
     def _respond(self, method: str, target: str) -> tuple[HTTPStatus, object]:
         """Answer one request and log it; runs on a server thread."""
@@ -757,14 +735,6 @@ class FakeTrust:
                 raise _NotFoundError("Not found")
 
 
-def _close(server: _Server | None, thread: threading.Thread | None) -> None:
-    if server is None or thread is None:
-        return
-    server.stop_accepting(thread, _SHUTDOWN_GRACE_SECONDS)
-    server.server_close()
-    server.drop_connections(_SHUTDOWN_GRACE_SECONDS)
-
-
 def _instance_filter(query: Mapping[str, str]) -> str | None:
     value = query.get("instance")
     return value.upper() if value else None
@@ -780,120 +750,3 @@ def _page(items: list[dict[str, Any]], query: Mapping[str, str]) -> object:
         raise _BadRequestError("limit and offset must not be negative")
     end = None if limit is None else offset + limit
     return items[offset:end]
-
-
-class _Server(ThreadingHTTPServer):
-    """Threaded loopback server that tracks its connections to drop them on close."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], fake: FakeTrust) -> None:
-        self.fake = fake
-        self._stopping = False
-        self._connections: set[socket.socket] = set()
-        self._connections_changed = threading.Condition()
-        super().__init__(address, _Handler)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind resolves the host name, which can be slow.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = "127.0.0.1", self.server_address[1]
-
-    def accept_loop(self) -> None:
-        """Accept until ``stop_accepting``; each connection gets a daemon thread.
-
-        Unlike ``serve_forever`` this blocks in ``accept()`` without polling, so
-        stopping is immediate instead of waiting out a poll interval.
-        """
-        while True:
-            try:
-                request, address = self.get_request()
-            except OSError:
-                return
-            if self._stopping:
-                self.shutdown_request(request)
-                return
-            try:
-                self.process_request(request, address)
-            except Exception:  # noqa: BLE001  (socketserver's own policy)
-                self.handle_error(request, address)
-                self.shutdown_request(request)
-
-    def stop_accepting(self, thread: threading.Thread, timeout: float) -> None:
-        """End ``accept_loop`` by flagging it and waking it with one connection."""
-        self._stopping = True
-        with contextlib.suppress(OSError):
-            socket.create_connection(("127.0.0.1", self.server_port), timeout=timeout).close()
-        thread.join(timeout)
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        connection, address = super().get_request()
-        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        with self._connections_changed:
-            self._connections.add(connection)
-        return connection, address
-
-    def close_request(self, request: socket.socket | tuple[bytes, socket.socket]) -> None:
-        try:
-            super().close_request(request)
-        finally:
-            with self._connections_changed:
-                if isinstance(request, socket.socket):
-                    self._connections.discard(request)
-                self._connections_changed.notify_all()
-
-    def drop_connections(self, timeout: float) -> None:
-        """Shut down every open connection and wait for its thread to close it."""
-        with self._connections_changed:
-            for connection in self._connections:
-                with contextlib.suppress(OSError):
-                    connection.shutdown(socket.SHUT_RDWR)
-            self._connections_changed.wait_for(lambda: not self._connections, timeout=timeout)
-
-    def handle_error(
-        self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any
-    ) -> None:
-        if isinstance(sys.exception(), OSError):
-            return  # the client or unreachable() dropped the connection
-        super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self) -> None:
-        self._answer()
-
-    def do_POST(self) -> None:
-        self._answer()
-
-    def do_PUT(self) -> None:
-        self._answer()
-
-    def do_DELETE(self) -> None:
-        self._answer()
-
-    def do_PATCH(self) -> None:
-        self._answer()
-
-    def log_message(self, *args: object) -> None:
-        """Stay quiet: requests are in ``FakeTrust.request_log``."""
-
-    def _answer(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
-        fake = cast("_Server", self.server).fake
-        status, payload = fake._respond(self.command, self.path)  # noqa: SLF001
-        body = json.dumps(payload, separators=(",", ":")).encode()
-        head = (
-            f"HTTP/1.1 {status.value} {status.phrase}\r\n"
-            f"Date: {self.date_time_string()}\r\n"
-            "Content-Type: application/json;charset=utf-8\r\n"
-            f"Content-Length: {len(body)}\r\n"
-        )
-        if self.close_connection:
-            head += "Connection: close\r\n"
-        # Headers and body leave in one write: no Nagle/delayed-ACK stall.
-        self.wfile.write(head.encode("latin-1") + b"\r\n" + body)
