@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -467,16 +468,128 @@ class TestEventsAndSecrets:
     def test_no_secret_in_logs_notes_or_reprs(
         self, fake: FakeSalesforce, caplog: pytest.LogCaptureFixture
     ) -> None:
-        """Session ids, passwords and tokens never reach logs, notes or reprs."""
+        """Session ids, passwords and tokens never reach logs, notes, messages or reprs."""
         caplog.set_level(logging.DEBUG, logger="sfresilience")
+        events: list[Event] = []
         sf = fake.client()
-        client = ResilientClient(sf, settings=Settings(retry_attempts=2), sleep=lambda _: None)
+        expired_session = sf.session_id
+        client = ResilientClient(
+            sf, settings=Settings(retry_attempts=2), sleep=lambda _: None, on_event=events.append
+        )
         fake.faults.expire_sessions()
         client.query("SELECT Id FROM Account LIMIT 1")
         fake.faults.server_errors(status=500)
         with pytest.raises(SalesforceGeneralError) as caught:
             client.query("SELECT Id FROM Account LIMIT 1")
-        told = "\n".join([caplog.text, repr(client), *caught.value.__notes__])
-        for secret in (sf.session_id, fake.password, fake.security_token):
+        told = "\n".join(
+            [caplog.text, repr(client), str(caught.value), *caught.value.__notes__]
+            + [repr(event) for event in events]
+        )
+        for secret in (expired_session, sf.session_id, fake.password, fake.security_token):
             assert secret not in told
         assert "refreshing the session" in caplog.text
+
+
+class TestBoundaries:
+    """Regressions found in review: deadlines, nesting, failed refreshes, drop-in values."""
+
+    def test_threads_behind_a_refused_login_do_not_each_log_in(self, fake: FakeSalesforce) -> None:
+        """Eight threads meeting an expiry whose login is refused cause one login attempt."""
+        sf = Salesforce(
+            instance_url=fake.instance_url, session_id=fake.issue_session(), session=fake.session()
+        )
+        refreshing = threading.Condition()
+        waiting: list[Event] = []
+        attempts: list[int] = []
+
+        def note(event: Event) -> None:
+            if event.kind is EventKind.REFRESH:
+                with refreshing:
+                    waiting.append(event)
+                    refreshing.notify_all()
+
+        def refused_login() -> tuple[str, str]:
+            with refreshing:  # refuse only once every thread is queued behind this login
+                refreshing.wait_for(lambda: len(waiting) == 8, timeout=10)
+            attempts.append(1)
+            raise SalesforceAuthenticationFailed("invalid_grant", "expired access/refresh token")
+
+        client = ResilientClient(sf, settings=Settings(), refresh=refused_login, on_event=note)
+        fake.faults.expire_sessions()
+        errors = run_in_threads([lambda: client.query("SELECT Id FROM Account")] * 8)
+        assert [1] == attempts
+        assert 8 == len(errors)
+        categories = {e.classification.category for e in errors}  # type: ignore[attr-defined]
+        assert {ErrorCategory.AUTH_FAILED} == categories
+
+    def test_nested_guard_keeps_the_outer_deadline(self, fake: FakeSalesforce) -> None:
+        """A client call inside a guard with a shorter deadline ends by that deadline."""
+        client = ResilientClient(fake.client(), settings=Settings(read_timeout=5))
+        outer = Guard(policy=RetryPolicy(deadline=0.3))
+        fake.faults.hang(count=1)
+        started = time.monotonic()
+        with pytest.raises(requests.ReadTimeout):
+            outer.run(
+                lambda: client.query("SELECT Id FROM Account"), operation="job", repeatable=True
+            )
+        assert time.monotonic() - started < 2  # not the 5 s read timeout
+
+    def test_nested_refused_session_is_classified_and_told_once(self, fake: FakeSalesforce) -> None:
+        """The inner guard's verdict reaches the outer one, which adds the only note."""
+        sf = Salesforce(
+            instance_url=fake.instance_url, session_id=fake.issue_session(), session=fake.session()
+        )
+        client = ResilientClient(
+            sf, settings=Settings(), refresh=lambda: ("00Dxx0000000000!AQbogus", sf.sf_instance)
+        )
+        fake.faults.expire_sessions()
+        outer = Guard(policy=RetryPolicy())
+        with pytest.raises(SalesforceExpiredSession) as caught:
+            outer.run(
+                lambda: client.query("SELECT Id FROM Account"), operation="job", repeatable=True
+            )
+        assert ErrorCategory.AUTH_FAILED is caught.value.classification.category  # type: ignore[attr-defined]
+        assert 1 == len(caught.value.__notes__)
+        assert 1 == client.logins
+
+    def test_login_respects_the_deadline(self, fake: FakeSalesforce) -> None:
+        """A hanging login gives up by the deadline, not after attempts x read timeout."""
+        fake.faults.hang()
+        started = time.monotonic()
+        with pytest.raises(requests.ReadTimeout):
+            ResilientClient.from_credentials(
+                settings=Settings(retry_deadline=0.5, read_timeout=5),
+                username=fake.username,
+                password=fake.password,
+                security_token=fake.security_token,
+                session=fake.session(),
+            )
+        assert time.monotonic() - started < 2
+
+    def test_sobject_values_stay_values(self, fake: FakeSalesforce, clock: FakeClock) -> None:
+        """Non-callable SFType attributes come through as they are, not as functions."""
+        raw: Any = fake.client()
+        client = resilient(fake, clock)
+        assert ("Contact", raw.Contact.base_url) == (client.Contact.name, client.Contact.base_url)
+
+    def test_custom_apex_write_is_not_resent_after_an_ambiguous_failure(
+        self, fake: FakeSalesforce
+    ) -> None:
+        """apexecute PATCH may run any Apex, so a timed-out one is not sent again."""
+        fake.apex_route("PATCH", "/counter", lambda _request: {"ok": True})
+        client = ResilientClient(fake.client(), settings=Settings(read_timeout=0.3))
+        fake.faults.hang(count=1)
+        with pytest.raises(requests.ReadTimeout):
+            client.apexecute("counter", method="PATCH", data={"add": 1})
+        # The hung first attempt is never answered, so it is not in the log; a
+        # second attempt would have been answered and logged.
+        assert (1, []) == (fake.faults.hanging, requests_to(fake, "PATCH", "/apexrest/counter"))
+
+    def test_other_client_methods_are_guarded(self, fake: FakeSalesforce, clock: FakeClock) -> None:
+        """A delegated method such as oauth2 is retried and classified like the rest."""
+        client = resilient(fake, clock)
+        fake.faults.server_errors(1, status=503)
+        assert client.is_sandbox() is False
+        with pytest.raises(SalesforceMalformedRequest) as caught:
+            client.restful("query/", params={"q": "SELEC"})
+        assert ErrorCategory.INVALID_REQUEST is caught.value.classification.category  # type: ignore[attr-defined]

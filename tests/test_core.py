@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sfresilience import Classification, ErrorCategory
+from sfresilience import Classification, ErrorCategory, classify
 from sfresilience._core import (
     Attempt,
     GiveUp,
@@ -142,17 +142,37 @@ class TestDecide:
         assert ErrorCategory.SESSION_EXPIRED is decision.classification.category
 
     @pytest.mark.parametrize(
-        "category",
+        ("status", "code", "message", "category"),
         [
-            ErrorCategory.INVALID_REQUEST,
-            ErrorCategory.DATA_REJECTED,
-            ErrorCategory.NOT_FOUND,
-            ErrorCategory.PERMISSION_DENIED,
-            ErrorCategory.AUTH_FAILED,
-            ErrorCategory.API_LIMIT_EXCEEDED,
+            (400, "MALFORMED_QUERY", "unexpected token: FROM", ErrorCategory.INVALID_REQUEST),
+            (
+                400,
+                "REQUIRED_FIELD_MISSING",
+                "Required fields are missing",
+                ErrorCategory.DATA_REJECTED,
+            ),
+            (404, "NOT_FOUND", "The requested resource does not exist", ErrorCategory.NOT_FOUND),
+            (
+                403,
+                "INSUFFICIENT_ACCESS_OR_READONLY",
+                "insufficient access",
+                ErrorCategory.PERMISSION_DENIED,
+            ),
+            (400, "INVALID_LOGIN", "Invalid username, password", ErrorCategory.AUTH_FAILED),
+            (
+                403,
+                "REQUEST_LIMIT_EXCEEDED",
+                "TotalRequests Limit exceeded.",
+                ErrorCategory.API_LIMIT_EXCEEDED,
+            ),
         ],
     )
-    def test_never_retried_categories(self, category: ErrorCategory) -> None:
-        """Categories the runbook says never to retry give up on the first failure."""
-        attempt = _attempt(_classification(category, retryable=False))
-        assert isinstance(decide(attempt, POLICY, jitter=0.5), GiveUp)
+    def test_never_retried_categories(
+        self, status: int, code: str, message: str, category: ErrorCategory
+    ) -> None:
+        """Real bodies of the categories the runbook never retries give up at once."""
+        body = [{"message": message, "errorCode": code}]
+        classification = classify(status=status, body=body)
+        assert category is classification.category
+        decision = decide(_attempt(classification), POLICY, jitter=0.5)
+        assert GiveUp(classification, "not retryable") == decision

@@ -93,6 +93,17 @@ def test_increment_sets_ttl_only_when_created(redis_client: redis.Redis) -> None
     assert redis_client.pttl("ns:n") <= 5_000
 
 
+@pytest.mark.redis
+def test_counter_that_returns_to_its_first_value_keeps_its_ttl(redis_client: redis.Redis) -> None:
+    """A counter brought back to the increment's value does not get a fresh TTL."""
+    store = RedisStore(redis_client, namespace="ns")
+    store.increment("n", 2, ttl=30)
+    store.increment("n", -2, ttl=30)
+    redis_client.pexpire("ns:n", 5_000)
+    store.increment("n", 2, ttl=30)
+    assert 0 < redis_client.pttl("ns:n") <= 5_000
+
+
 def test_memory_entries_expire_by_the_injected_clock() -> None:
     """Entries vanish once the injected clock passes their TTL: no waiting involved."""
     clock = FakeClock()

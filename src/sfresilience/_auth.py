@@ -52,24 +52,34 @@ def _token_response(response: requests.Response) -> tuple[str, str]:
         raise SalesforceAuthenticationFailed(
             response.status_code, redact(response.text[:300])
         ) from None
-    if response.status_code != 200 or not isinstance(body, dict):  # noqa: PLR2004
+    if (
+        response.status_code != 200  # noqa: PLR2004
+        or not isinstance(body, dict)
+        or not isinstance(body.get("access_token"), str)
+    ):
         error = body.get("error", response.status_code) if isinstance(body, dict) else ""
+        error = error or "NO_ACCESS_TOKEN"
         description = body.get("error_description", "") if isinstance(body, dict) else ""
         raise SalesforceAuthenticationFailed(error, redact(str(description)))
     return str(body["access_token"]), _host(str(body["instance_url"]))
 
 
-def sf_cli_login(target_org: str, *, executable: str = "sf") -> Login:
-    """A login that asks an installed ``sf`` CLI for the org's current token."""
+def sf_cli_login(target_org: str, *, executable: str = "sf", timeout: float = 60.0) -> Login:
+    """A login that asks an installed ``sf`` CLI for the org's current token.
+
+    Each CLI run may take *timeout* seconds: a CLI stuck on a keychain prompt
+    must not hold every thread waiting for the refresh.
+    """
 
     def login() -> tuple[str, str]:
-        display = _run_sf(executable, ["org", "display", "--target-org", target_org])
+        display = _run_sf(executable, ["org", "display", "--target-org", target_org], timeout)
         token = str(display.get("accessToken", ""))
         if not token or token.startswith("[REDACTED]"):
             # Newer CLIs redact the token in `org display` (2026-05).
             shown = _run_sf(
                 executable,
                 ["org", "auth", "show-access-token", "--target-org", target_org],
+                timeout,
             )
             token = str(shown.get("accessToken", ""))
         if not token:
@@ -79,13 +89,20 @@ def sf_cli_login(target_org: str, *, executable: str = "sf") -> Login:
     return login
 
 
-def _run_sf(executable: str, arguments: list[str]) -> dict[str, Any]:
+def _run_sf(executable: str, arguments: list[str], timeout: float) -> dict[str, Any]:
     path = shutil.which(executable)
     if path is None:
         raise SalesforceAuthenticationFailed("SF_CLI", f"the {executable!r} CLI is not on PATH")
-    completed = subprocess.run(  # noqa: S603  (fixed argv, no shell)
-        [path, *arguments, "--json"], capture_output=True, text=True, check=False
-    )
+    try:
+        completed = subprocess.run(  # noqa: S603  (fixed argv, no shell)
+            [path, *arguments, "--json"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=timeout,
+        )
+    except (subprocess.TimeoutExpired, OSError) as error:
+        raise SalesforceAuthenticationFailed("SF_CLI", redact(str(error))) from error
     try:
         envelope = json.loads(completed.stdout)
     except ValueError:

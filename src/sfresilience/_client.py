@@ -10,7 +10,7 @@ from typing import Any
 import requests
 from simple_salesforce.api import Salesforce
 
-from ._auth import login_from_env, sf_cli_login
+from ._auth import login_from_env, refresh_token_login, sf_cli_login
 from ._core import RetryPolicy
 from ._events import Hook, normalize_hooks
 from ._guard import Guard
@@ -19,20 +19,26 @@ from ._session import Login, SessionRefresher, install_timeouts
 from ._settings import Settings, load_settings
 
 
-# HTTP methods whose repetition is harmless: retried even after a failure that
-# may have reached Salesforce. POST (create) and DELETE are not among them.
-_REPEATABLE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PATCH", "PUT"})
-
-_SOBJECT_METHODS = {
-    "create": "POST",
-    "update": "PATCH",
-    "upsert": "PATCH",
-    "delete": "DELETE",
-    "upload_base64": "POST",
-    "update_base64": "PATCH",
-}
+# Methods whose repetition is harmless, so they are retried even after a failure
+# that may have reached Salesforce. Creates, deletes and anything running custom
+# Apex (apexecute, restful POST/PATCH) are not: they may not be idempotent.
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_REPEATABLE_SOBJECT_METHODS = frozenset(
+    {"get", "get_by_custom_id", "describe", "describe_layout", "metadata", "deleted", "updated"}
+    | {"update", "upsert", "get_base64", "update_base64"}  # PATCH sets the same values again
+)
 
 _NOT_SOBJECTS = frozenset({"bulk", "bulk2", "mdapi"})
+
+
+def _policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(
+        attempts=settings.retry_attempts,
+        deadline=settings.retry_deadline,
+        backoff_initial=settings.backoff_initial,
+        backoff_max=settings.backoff_max,
+        retry_ambiguous_writes=settings.retry_ambiguous_writes,
+    )
 
 
 class ResilientClient:
@@ -44,8 +50,12 @@ class ResilientClient:
     an attempt cap and a deadline; an expired session is refreshed once (one
     login however many threads noticed); code bugs fail at once.
 
+    Wrapping takes over the client's session refresh, which simple-salesforce
+    does without a lock and, on the sObject path, possibly in a loop (#804):
+    call Salesforce through the wrapper from then on.
+
     Args:
-        sf: the client to wrap. ResilientClient takes over its session refresh.
+        sf: the client to wrap.
         settings: the knobs; by default read from the environment.
         refresh: for clients built from a session id, how to log in again:
             a callable returning ``(session_id, instance)``.
@@ -68,15 +78,9 @@ class ResilientClient:
         self._sf = sf
         self._settings = settings
         install_timeouts(sf.session, (settings.connect_timeout, settings.read_timeout))
-        self._refresher = SessionRefresher(sf, refresh or _take_over_login(sf))
+        self._refresher = _refresher_for(sf, refresh)
         self._guard = Guard(
-            policy=RetryPolicy(
-                attempts=settings.retry_attempts,
-                deadline=settings.retry_deadline,
-                backoff_initial=settings.backoff_initial,
-                backoff_max=settings.backoff_max,
-                retry_ambiguous_writes=settings.retry_ambiguous_writes,
-            ),
+            policy=_policy(settings),
             refresher=self._refresher,
             hooks=normalize_hooks(on_event),
             clock=clock,
@@ -96,18 +100,46 @@ class ResilientClient:
     ) -> ResilientClient:
         """Log in with simple-salesforce's own keywords, then wrap.
 
-        The login itself gets the configured timeouts and retries too.
+        The login itself runs under the same timeouts, retries and deadline.
         """
         settings = settings if settings is not None else load_settings()
         session = salesforce_kwargs.pop("session", None) or requests.Session()
         install_timeouts(session, (settings.connect_timeout, settings.read_timeout))
-        guard = Guard(policy=RetryPolicy(attempts=settings.retry_attempts))
+        guard = Guard(policy=_policy(settings), hooks=normalize_hooks(on_event))
         sf = guard.run(
             lambda: Salesforce(session=session, **salesforce_kwargs),
             operation="login",
             repeatable=True,
         )
         return cls(sf, settings=settings, on_event=on_event)
+
+    @classmethod
+    def from_refresh_token(
+        cls,
+        *,
+        consumer_key: str,
+        refresh_token: str,
+        consumer_secret: str | None = None,
+        domain: str = "login",
+        settings: Settings | None = None,
+        session: requests.Session | None = None,
+        on_event: Hook | Iterable[Hook] | None = None,
+    ) -> ResilientClient:
+        """Log in with an OAuth refresh token, and again with it whenever the session expires."""
+        settings = settings if settings is not None else load_settings()
+        session = session or requests.Session()
+        install_timeouts(session, (settings.connect_timeout, settings.read_timeout))
+        login = refresh_token_login(
+            session=session,
+            consumer_key=consumer_key,
+            consumer_secret=consumer_secret,
+            refresh_token=refresh_token,
+            domain=domain,
+        )
+        guard = Guard(policy=_policy(settings), hooks=normalize_hooks(on_event))
+        session_id, instance = guard.run(login, operation="login", repeatable=True)
+        sf = Salesforce(session_id=session_id, instance=instance, session=session)
+        return cls(sf, settings=settings, refresh=login, on_event=on_event)
 
     @classmethod
     def from_env(
@@ -153,22 +185,23 @@ class ResilientClient:
 
     @property
     def logins(self) -> int:
-        """Logins this client made to refresh an expired session."""
+        """Logins made to refresh an expired session (by any wrapper of this client)."""
         return self._refresher.logins
 
     def __repr__(self) -> str:
-        instance = redact(str(getattr(self._sf, "sf_instance", "?")))
+        instance = redact(str(vars(self._sf).get("sf_instance", "?")))
         return f"<ResilientClient instance={instance!r}>"
 
     # The guarded surface ----------------------------------------------------
 
-    def _call(self, operation: str, method: str, call: Callable[[], Any]) -> Any:
-        return self._guard.run(
-            call, operation=operation, repeatable=method.upper() in _REPEATABLE_METHODS
-        )
+    def _call(self, operation: str, call: Callable[[], Any], *, repeatable: bool) -> Any:
+        return self._guard.run(call, operation=operation, repeatable=repeatable)
+
+    def _read(self, operation: str, call: Callable[[], Any]) -> Any:
+        return self._call(operation, call, repeatable=True)
 
     def query(self, query: str, include_deleted: bool = False, **kwargs: Any) -> Any:
-        return self._call("query", "GET", lambda: self._sf.query(query, include_deleted, **kwargs))
+        return self._read("query", lambda: self._sf.query(query, include_deleted, **kwargs))
 
     def query_more(
         self,
@@ -177,9 +210,8 @@ class ResilientClient:
         include_deleted: bool = False,
         **kwargs: Any,
     ) -> Any:
-        return self._call(
+        return self._read(
             "query_more",
-            "GET",
             lambda: self._sf.query_more(
                 next_records_identifier, identifier_is_url, include_deleted, **kwargs
             ),
@@ -210,19 +242,19 @@ class ResilientClient:
         return {"records": records, "totalSize": len(records), "done": True}
 
     def search(self, search: str) -> Any:
-        return self._call("search", "GET", lambda: self._sf.search(search))
+        return self._read("search", lambda: self._sf.search(search))
 
     def quick_search(self, search: str) -> Any:
-        return self._call("quick_search", "GET", lambda: self._sf.quick_search(search))
+        return self._read("quick_search", lambda: self._sf.quick_search(search))
 
     def describe(self, **kwargs: Any) -> Any:
-        return self._call("describe", "GET", lambda: self._sf.describe(**kwargs))
+        return self._read("describe", lambda: self._sf.describe(**kwargs))
 
     def limits(self, **kwargs: Any) -> Any:
-        return self._call("limits", "GET", lambda: self._sf.limits(**kwargs))
+        return self._read("limits", lambda: self._sf.limits(**kwargs))
 
     def is_sandbox(self) -> Any:
-        return self._call("is_sandbox", "GET", self._sf.is_sandbox)
+        return self._read("is_sandbox", self._sf.is_sandbox)
 
     def restful(
         self,
@@ -233,15 +265,15 @@ class ResilientClient:
     ) -> Any:
         return self._call(
             f"restful {path}",
-            method,
             lambda: self._sf.restful(path, params, method, **kwargs),
+            repeatable=method.upper() in _READ_METHODS,
         )
 
     def apexecute(self, action: str, method: str = "GET", data: Any = None, **kwargs: Any) -> Any:
         return self._call(
             f"apexecute {action}",
-            method,
             lambda: self._sf.apexecute(action, method, data, **kwargs),
+            repeatable=method.upper() in _READ_METHODS,
         )
 
     def toolingexecute(
@@ -249,16 +281,21 @@ class ResilientClient:
     ) -> Any:
         return self._call(
             f"toolingexecute {action}",
-            method,
             lambda: self._sf.toolingexecute(action, method, data, **kwargs),
+            repeatable=method.upper() in _READ_METHODS,
         )
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if name in _NOT_SOBJECTS or _has_attribute(self._sf, name):
+        if name.startswith("_") or name in _NOT_SOBJECTS:
             return getattr(self._sf, name)
-        return SObject(self, name)
+        if not _has_attribute(self._sf, name):
+            return SObject(self, name)
+        value = getattr(self._sf, name)
+        if not callable(value):
+            return value
+        # Other methods (set_password, oauth2, deploy, ...) are guarded too, as
+        # writes that may not be repeated after an ambiguous failure.
+        return _guarded(self, name, lambda: getattr(self._sf, name), repeatable=False)
 
 
 class SObject:
@@ -270,44 +307,62 @@ class SObject:
         self._client = client
         self._name = name
 
-    def __getattr__(self, method: str) -> Callable[..., Any]:
-        if method.startswith("_"):
-            raise AttributeError(method)
-        http_method = _SOBJECT_METHODS.get(method, "GET")
-        client = self._client
+    def _sftype(self) -> Any:
+        # A fresh SFType each time, as simple-salesforce makes: it copies the
+        # session id when built, so one built before a refresh would be stale.
+        return getattr(self._client.wrapped, self._name)
 
-        def guarded(*args: Any, **kwargs: Any) -> Any:
-            # A fresh SFType per attempt: it copies the session id when built.
-            return client._call(  # noqa: SLF001
-                f"{self._name}.{method}",
-                http_method,
-                lambda: getattr(getattr(client.wrapped, self._name), method)(*args, **kwargs),
-            )
-
-        guarded.__name__ = method
-        guarded.__qualname__ = f"{self._name}.{method}"
-        return guarded
+    def __getattr__(self, attribute: str) -> Any:
+        value = getattr(self._sftype(), attribute)
+        if attribute.startswith("_") or not callable(value):
+            return value
+        return _guarded(
+            self._client,
+            f"{self._name}.{attribute}",
+            lambda: getattr(self._sftype(), attribute),
+            repeatable=attribute in _REPEATABLE_SOBJECT_METHODS,
+        )
 
     def __repr__(self) -> str:
         return f"<SObject {self._name} of {self._client!r}>"
+
+
+def _guarded(
+    client: ResilientClient,
+    operation: str,
+    method: Callable[[], Callable[..., Any]],
+    *,
+    repeatable: bool,
+) -> Callable[..., Any]:
+    """A guarded stand-in for the callable *method* looks up afresh at each attempt."""
+
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        return client._call(  # noqa: SLF001
+            operation, lambda: method()(*args, **kwargs), repeatable=repeatable
+        )
+
+    guarded.__name__ = guarded.__qualname__ = operation
+    return guarded
 
 
 def _has_attribute(sf: Salesforce, name: str) -> bool:
     return name in vars(sf) or hasattr(type(sf), name)
 
 
-def _take_over_login(sf: Salesforce) -> Login | None:
-    """Move simple-salesforce's own re-login into our single-flight refresher.
+def _refresher_for(sf: Salesforce, refresh: Login | None) -> SessionRefresher:
+    """One refresher per wrapped client, shared by every wrapper of it.
 
-    Its built-in refresh is not serialised (eight threads, eight logins), and
-    on the SFType path it can loop (simple-salesforce #804); leaving it in
-    place would also retry on top of our retries.
+    The first wrapper moves simple-salesforce's own re-login into it: that one
+    is not serialised (eight threads, eight logins), on the SFType path it can
+    loop (simple-salesforce #804), and leaving it would retry under our retries.
     """
     # vars(), not getattr(): Salesforce.__getattr__ turns unknown names into SFTypes.
     attributes = vars(sf)
-    login: Login | None = attributes.get("_salesforce_login_partial")
-    if login is not None:
-        sf._salesforce_login_partial = None  # noqa: SLF001
-        # Kept on the client so that a second wrapper can still log in again.
-        attributes["_sfresilience_login"] = login
-    return login or attributes.get("_sfresilience_login")
+    existing = attributes.get("_sfresilience_refresher")
+    if isinstance(existing, SessionRefresher) and refresh is None:
+        return existing
+    login: Login | None = refresh or attributes.get("_salesforce_login_partial")
+    attributes["_salesforce_login_partial"] = None
+    refresher = SessionRefresher(sf, login)
+    attributes["_sfresilience_refresher"] = refresher
+    return refresher

@@ -59,6 +59,7 @@ class _Run:
         self.guard = guard
         self.operation = operation
         self.repeatable = repeatable
+        self.nested = nested
         self.policy = _effective_policy(guard.policy, nested=nested)
         self.testing = current_testing_mode() is not None
         self.started = guard.clock()
@@ -79,7 +80,7 @@ class _Run:
 
     def _handle(self, error: Exception, generation: int) -> bool:
         """Carry out the decision; True when the next attempt is a free one."""
-        classification = classify(error)
+        classification = _classification_from_inner_guard(error) or classify(error)
         self._emit(EventKind.CLASSIFIED, classification)
         decision = decide(
             Attempt(
@@ -95,11 +96,10 @@ class _Run:
             jitter=self.guard.jitter(),
         )
         if isinstance(decision, GiveUp):
-            self._emit(EventKind.GIVE_UP, decision.classification, reason=decision.reason)
-            raise enrich(error, decision.classification, decision.reason)
+            raise self._give_up(error, decision.classification, decision.reason)
         if isinstance(decision, Refresh):
             self._emit(EventKind.REFRESH, classification)
-            self._refresh(generation)
+            self._refresh(error, classification, generation)
             return True
         assert isinstance(decision, Retry)  # noqa: S101  (exhaustive over Decision)
         delay = 0.0 if self.testing else decision.delay
@@ -108,16 +108,29 @@ class _Run:
             self.guard.sleep(delay)
         return False
 
-    def _refresh(self, generation: int) -> None:
+    def _give_up(self, error: Exception, classification: Classification, reason: str) -> Exception:
+        if self.nested:
+            # The outer guard decides and tells; it reads this classification.
+            error.classification = classification  # type: ignore[attr-defined]
+            return error
+        self._emit(EventKind.GIVE_UP, classification, reason=reason)
+        return enrich(error, classification, reason)
+
+    def _refresh(self, error: Exception, classification: Classification, generation: int) -> None:
         assert self.guard.refresher is not None  # noqa: S101  (can_refresh said so)
         self.refreshed = True
+        seconds_left = self._seconds_left()
         try:
-            self.guard.refresher.refresh(generation)
+            with deadline_scope(seconds_left):
+                finished = self.guard.refresher.refresh(generation, wait=seconds_left)
         except _HANDLED as login_error:
-            classification = classify(login_error)
-            reason = "logging in again failed"
-            self._emit(EventKind.GIVE_UP, classification, reason=reason)
-            raise enrich(login_error, classification, reason)  # noqa: B904  (keeps the 401 as __context__)
+            raise self._give_up(
+                login_error, classify(login_error), "logging in again failed"
+            ) from error
+        if not finished or self._seconds_left() <= 0:
+            raise self._give_up(
+                error, classification, "the deadline passed while the session was refreshed"
+            )
 
     def _generation(self) -> int:
         refresher = self.guard.refresher
@@ -140,6 +153,11 @@ class _Run:
     ) -> None:
         event = Event(kind, self.operation, self.attempts_made, classification, delay, reason)
         emit(event, self.guard.hooks)
+
+
+def _classification_from_inner_guard(error: Exception) -> Classification | None:
+    found = getattr(error, "classification", None)
+    return found if isinstance(found, Classification) else None
 
 
 def _effective_policy(policy: RetryPolicy, *, nested: bool) -> RetryPolicy:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import requests
+import urllib3
 from requests.adapters import BaseAdapter
 
 
@@ -28,8 +29,14 @@ _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
 
 @contextlib.contextmanager
 def deadline_scope(seconds_left: float) -> Iterator[None]:
-    """Clamp every request's timeouts inside the block to *seconds_left*."""
-    token = _deadline.set(time.monotonic() + seconds_left)
+    """Clamp every request's timeouts inside the block to *seconds_left*.
+
+    Nested scopes keep the earlier deadline. Real time, not the guard's
+    injectable clock: these bound real sockets.
+    """
+    deadline = time.monotonic() + seconds_left
+    outer = _deadline.get()
+    token = _deadline.set(deadline if outer is None else min(outer, deadline))
     try:
         yield
     finally:
@@ -65,7 +72,9 @@ class TimeoutAdapter(BaseAdapter):
     def close(self) -> None:
         self.inner.close()
 
-    def _effective(self, given: Any) -> TimeoutPair:
+    def _effective(self, given: Any) -> Any:
+        if isinstance(given, urllib3.Timeout):
+            return given  # the caller built its own; leave it alone
         connect, read = self.timeouts
         if isinstance(given, tuple):
             connect = given[0] if given[0] is not None else connect
@@ -105,9 +114,11 @@ _URL_ATTRIBUTES = (
 class SessionRefresher:
     """Logs in again at most once per expiry, however many threads saw it expire.
 
-    Each attempt notes :attr:`generation` before it starts; a refresh asked for
-    with an old generation means another thread already logged in since, so
-    the caller simply retries with the new session.
+    Each attempt notes :attr:`generation` before it starts. A refresh asked for
+    with an old generation means another thread already tried since: the
+    caller simply retries with whatever session there is now. The generation
+    moves on after a failed login too, so threads queued behind a refused
+    login do not each try (and lock the integration user out).
     """
 
     def __init__(self, sf: Any, login: Login | None) -> None:
@@ -121,17 +132,27 @@ class SessionRefresher:
     def can_refresh(self) -> bool:
         return self._login is not None
 
-    def refresh(self, seen_generation: int) -> None:
-        """Log in again unless someone did since *seen_generation*."""
+    def refresh(self, seen_generation: int, *, wait: float) -> bool:
+        """Log in again unless someone tried since *seen_generation*.
+
+        Waits at most *wait* seconds for a refresh already under way; returns
+        False when that wait ran out, True otherwise.
+        """
         if self._login is None:
             raise RuntimeError("no login is known for this client")
-        with self._lock:
-            if self.generation != seen_generation:
-                return
-            session_id, instance = self._login()
-            self.logins += 1
-            _apply_session(self._sf, session_id, instance)
-            self.generation += 1
+        if not self._lock.acquire(timeout=max(wait, 0.0)):
+            return False
+        try:
+            if self.generation == seen_generation:
+                try:
+                    session_id, instance = self._login()
+                finally:
+                    self.generation += 1
+                self.logins += 1
+                _apply_session(self._sf, session_id, instance)
+        finally:
+            self._lock.release()
+        return True
 
 
 def _apply_session(sf: Any, session_id: str, instance: str) -> None:

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Self
 
-from pydantic import AliasChoices, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ._redact import redact
 from .exceptions import ConfigurationError
-
-
-def _env(*names: str) -> AliasChoices:
-    return AliasChoices(*names)
 
 
 Fraction = Annotated[float, Field(gt=0.0, le=1.0)]
@@ -31,40 +27,40 @@ class Settings(BaseSettings):
         frozen=True, populate_by_name=True, extra="forbid", env_ignore_empty=True
     )
 
-    fallback_mode: bool = Field(default=False, validation_alias=_env("SF_FALLBACK_MODE"))
+    fallback_mode: bool = Field(default=False, validation_alias="SF_FALLBACK_MODE")
     """``SF_FALLBACK_MODE``: serve reads from the fallback cache, call nothing."""
-    critical_only: bool = Field(default=False, validation_alias=_env("SF_CRITICAL_ONLY"))
+    critical_only: bool = Field(default=False, validation_alias="SF_CRITICAL_ONLY")
     """``SF_CRITICAL_ONLY``: only work marked critical reaches Salesforce."""
-    redis_url: str | None = Field(None, validation_alias=_env("SFRESILIENCE_REDIS_URL"))
+    redis_url: str | None = Field(None, validation_alias="SFRESILIENCE_REDIS_URL")
     """``SFRESILIENCE_REDIS_URL``: shared state in Redis; unset keeps it in-process."""
-    cache_ttl: Seconds = Field(3600.0, validation_alias=_env("SFRESILIENCE_CACHE_TTL"))
+    cache_ttl: Seconds = Field(3600.0, validation_alias="SFRESILIENCE_CACHE_TTL")
     """``SFRESILIENCE_CACHE_TTL``: seconds a cached result may be served."""
-    budget_warn: Fraction = Field(0.80, validation_alias=_env("SFRESILIENCE_BUDGET_WARN"))
+    budget_warn: Fraction = Field(0.80, validation_alias="SFRESILIENCE_BUDGET_WARN")
     """``SFRESILIENCE_BUDGET_WARN``: share of the daily allocation that warns."""
-    budget_critical: Fraction = Field(0.95, validation_alias=_env("SFRESILIENCE_BUDGET_CRITICAL"))
+    budget_critical: Fraction = Field(0.95, validation_alias="SFRESILIENCE_BUDGET_CRITICAL")
     """``SFRESILIENCE_BUDGET_CRITICAL``: share that switches critical-only on."""
     status_url: str = Field(
         "https://api.status.salesforce.com",
-        validation_alias=_env("SFRESILIENCE_STATUS_URL"),
+        validation_alias="SFRESILIENCE_STATUS_URL",
     )
     """``SFRESILIENCE_STATUS_URL``: base URL of the Trust status API."""
 
     retry_attempts: Annotated[int, Field(ge=1, le=100)] = Field(
-        5, validation_alias=_env("SFRESILIENCE_RETRY_ATTEMPTS")
+        5, validation_alias="SFRESILIENCE_RETRY_ATTEMPTS"
     )
     """``SFRESILIENCE_RETRY_ATTEMPTS``: most attempts one call may make."""
-    retry_deadline: Seconds = Field(30.0, validation_alias=_env("SFRESILIENCE_RETRY_DEADLINE"))
+    retry_deadline: Seconds = Field(30.0, validation_alias="SFRESILIENCE_RETRY_DEADLINE")
     """``SFRESILIENCE_RETRY_DEADLINE``: seconds one call may take, retries included."""
-    backoff_initial: Seconds = Field(0.2, validation_alias=_env("SFRESILIENCE_BACKOFF_INITIAL"))
+    backoff_initial: Seconds = Field(0.2, validation_alias="SFRESILIENCE_BACKOFF_INITIAL")
     """``SFRESILIENCE_BACKOFF_INITIAL``: ceiling of the first backoff, seconds."""
-    backoff_max: Seconds = Field(5.0, validation_alias=_env("SFRESILIENCE_BACKOFF_MAX"))
+    backoff_max: Seconds = Field(5.0, validation_alias="SFRESILIENCE_BACKOFF_MAX")
     """``SFRESILIENCE_BACKOFF_MAX``: ceiling of any backoff, seconds."""
-    connect_timeout: Seconds = Field(5.0, validation_alias=_env("SFRESILIENCE_CONNECT_TIMEOUT"))
+    connect_timeout: Seconds = Field(5.0, validation_alias="SFRESILIENCE_CONNECT_TIMEOUT")
     """``SFRESILIENCE_CONNECT_TIMEOUT``: seconds to open a connection."""
-    read_timeout: Seconds = Field(60.0, validation_alias=_env("SFRESILIENCE_READ_TIMEOUT"))
+    read_timeout: Seconds = Field(60.0, validation_alias="SFRESILIENCE_READ_TIMEOUT")
     """``SFRESILIENCE_READ_TIMEOUT``: seconds to wait for a response."""
     retry_ambiguous_writes: bool = Field(
-        default=False, validation_alias=_env("SFRESILIENCE_RETRY_AMBIGUOUS_WRITES")
+        default=False, validation_alias="SFRESILIENCE_RETRY_AMBIGUOUS_WRITES"
     )
     """``SFRESILIENCE_RETRY_AMBIGUOUS_WRITES``: retry creates after a network
     failure that may have reached Salesforce (risks duplicates)."""

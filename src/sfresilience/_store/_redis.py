@@ -12,11 +12,12 @@ from .._redact import redact
 from ._base import StoreUnavailable
 
 
-# INCRBY and its first EXPIRE must be one step, or a crash between them leaves
-# a counter that never expires (limits PR #15).
+# INCRBY and its EXPIRE must be one step, or a crash between them leaves a
+# counter that never expires (limits PR #15). A key without a TTL gets one; a
+# key that has one keeps it, so increments never postpone the expiry.
 _INCREMENT = """
 local value = redis.call('INCRBY', KEYS[1], ARGV[1])
-if value == tonumber(ARGV[1]) then
+if redis.call('PTTL', KEYS[1]) == -1 then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
 return value
