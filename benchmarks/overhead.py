@@ -9,6 +9,8 @@ because each pair of measurements is interleaved.
 from __future__ import annotations
 
 import argparse
+import functools
+import http.client
 import statistics
 import time
 from collections.abc import Callable
@@ -33,6 +35,17 @@ def interleaved(
     return statistics.median(a), statistics.median(b)
 
 
+def _get(connection: http.client.HTTPConnection, path: str) -> bytes:
+    connection.request("GET", path)
+    return connection.getresponse().read()
+
+
+def _timed(call: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
 def report(name: str, base: float, measured: float, unit: str = "µs") -> None:
     scale = 1e6
     print(
@@ -47,6 +60,11 @@ def main() -> None:
     rounds = parser.parse_args().rounds
     soql = "SELECT Id, Name FROM Account LIMIT 1"
     with FakeSalesforce(contacts=200) as org:
+        connection = http.client.HTTPConnection("127.0.0.1", org.port)
+        fetch = functools.partial(_get, connection, "/services/data/")
+        fake_alone = statistics.median(_timed(fetch) for _ in range(rounds))
+        print(f"{'the fake org alone: http.client keep-alive GET':<44} {fake_alone * 1e6:9.1f} µs")
+        connection.close()
         raw = org.client()
         wrapped = ResilientClient(org.client(), settings=Settings())
         for _ in range(200):  # warm both connection pools

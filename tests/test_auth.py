@@ -126,6 +126,36 @@ class TestFromEnv:
         assert "test" == kwargs["domain"]
 
 
+class TestFromRefreshToken:
+    def test_logs_in_and_again_on_expiry(self, fake: FakeSalesforce) -> None:
+        """from_refresh_token logs in with the token and trades it again when sessions expire."""
+        client = ResilientClient.from_refresh_token(
+            consumer_key=fake.consumer_key,
+            consumer_secret=fake.consumer_secret,
+            refresh_token=fake.issue_refresh_token(),
+            settings=Settings(),
+            session=fake.session(),
+        )
+        assert 20 == client.query("SELECT COUNT() FROM Account")["totalSize"]
+        fake.faults.expire_sessions()
+        assert 20 == client.query("SELECT COUNT() FROM Account")["totalSize"]
+        assert 1 == client.logins
+
+    def test_revoked_token_fails_at_once(self, fake: FakeSalesforce) -> None:
+        """A revoked refresh token is AUTH_FAILED on the first login, without retries."""
+        token = fake.issue_refresh_token()
+        fake.faults.revoke_refresh_tokens()
+        with pytest.raises(SalesforceAuthenticationFailed) as caught:
+            ResilientClient.from_refresh_token(
+                consumer_key=fake.consumer_key,
+                refresh_token=token,
+                settings=Settings(),
+                session=fake.session(),
+            )
+        assert ErrorCategory.AUTH_FAILED is caught.value.classification.category  # type: ignore[attr-defined]
+        assert 1 == len([r for r in fake.request_log if r.path.endswith("/oauth2/token")])
+
+
 class TestSfCli:
     @pytest.mark.parametrize("redacted", [True, False], ids=["new-cli", "old-cli"])
     def test_from_sf_cli_and_refresh_through_it(

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import requests
-from simple_salesforce.api import Salesforce
+from simple_salesforce.api import Salesforce, SFType
 
 from ._auth import login_from_env, refresh_token_login, sf_cli_login
 from ._core import RetryPolicy
@@ -313,9 +313,8 @@ class SObject:
         return getattr(self._client.wrapped, self._name)
 
     def __getattr__(self, attribute: str) -> Any:
-        value = getattr(self._sftype(), attribute)
-        if attribute.startswith("_") or not callable(value):
-            return value
+        if attribute.startswith("_") or not callable(getattr(SFType, attribute, None)):
+            return getattr(self._sftype(), attribute)  # a value such as name or base_url
         return _guarded(
             self._client,
             f"{self._name}.{attribute}",
