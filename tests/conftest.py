@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 import redis
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 
 def _redis_server_binary() -> str:
@@ -82,3 +84,14 @@ def redis_client(redis_url: str) -> Iterator[redis.Redis]:
     finally:
         client.flushdb()
         client.close()
+
+
+@pytest.fixture(scope="session")
+def private_key_pem() -> bytes:
+    """An RSA private key in PEM, as a connected app's certificate would pair with."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )

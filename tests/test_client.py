@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -339,6 +340,38 @@ class TestSessionRefresh:
             assert 2500 == len({first["Id"], *(r["Id"] for r in rest)})
             assert 1 == org.login_count - logins
             assert 1 == client.logins
+
+    @pytest.mark.parametrize("flow", ["soap", "oauth-password", "jwt-bearer", "client-credentials"])
+    def test_every_credential_flow_is_refreshed_once(
+        self, fake: FakeSalesforce, private_key_pem: bytes, tmp_path: Path, flow: str
+    ) -> None:
+        """Clients of each login flow log in again once when their session expires."""
+        key_file = tmp_path / "server.key"
+        key_file.write_bytes(private_key_pem)
+        credentials: dict[str, dict[str, Any]] = {
+            "soap": {},
+            "oauth-password": {
+                "username": fake.username,
+                "password": fake.password,
+                "consumer_key": fake.consumer_key,
+                "consumer_secret": fake.consumer_secret,
+            },
+            "jwt-bearer": {
+                "username": fake.username,
+                "consumer_key": fake.consumer_key,
+                "privatekey_file": str(key_file),
+            },
+            "client-credentials": {
+                "consumer_key": fake.consumer_key,
+                "consumer_secret": fake.consumer_secret,
+                "domain": "fake-org.my",
+            },
+        }
+        client = ResilientClient(fake.client(**credentials[flow]), settings=Settings())
+        logins = fake.login_count
+        fake.faults.expire_sessions()
+        assert 20 == client.query("SELECT COUNT() FROM Account")["totalSize"]
+        assert (1, 1) == (fake.login_count - logins, client.logins)
 
     def test_concurrent_expiry_costs_one_login(self, fake: FakeSalesforce) -> None:
         """Eight threads meeting an expired session together cause a single login."""

@@ -6,8 +6,6 @@ import base64
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from simple_salesforce.api import Salesforce
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed
 
@@ -15,17 +13,6 @@ from sfresilience.testing import FakeSalesforce
 
 
 QUERY = "SELECT Id FROM Account LIMIT 1"
-
-
-@pytest.fixture(scope="module")
-def private_key_pem() -> bytes:
-    """An RSA private key in PEM, as a connected app's certificate would pair with."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
 
 
 def test_soap_login_gives_an_instance_client(fake: FakeSalesforce) -> None:
