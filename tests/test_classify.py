@@ -1439,3 +1439,34 @@ def test_redact_is_idempotent(text: str) -> None:
     once, twice = _redact_twice(text)
 
     assert once == twice
+
+
+@pytest.mark.parametrize(
+    ("doc", "category", "message"),
+    [
+        pytest.param(
+            "<html><head><title>Login | Salesforce</title></head><body>x</body></html>",
+            C.UNKNOWN,
+            "expected JSON, got: Login | Salesforce",
+            id="login-page",
+        ),
+        pytest.param(
+            "<html><body>We are down for maintenance. Sorry for the inconvenience.</body></html>",
+            C.MAINTENANCE,
+            "expected JSON, got: We are down for maintenance.",
+            id="maintenance-page",
+        ),
+        pytest.param("", C.UNKNOWN, "expected JSON, got: an empty body", id="empty"),
+    ],
+)
+def test_html_where_json_was_expected(doc: str, category: C, message: str) -> None:
+    """A 2xx body that is not JSON is read from the decode error, not reported as a parse bug."""
+    try:
+        json.loads(doc)
+    except json.JSONDecodeError as decode_error:
+        error = requests.exceptions.JSONDecodeError(
+            decode_error.msg, decode_error.doc, decode_error.pos
+        )
+    classification = classify(error)
+    assert category is classification.category
+    assert classification.message.startswith(message)

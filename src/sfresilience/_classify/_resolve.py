@@ -15,6 +15,7 @@ Order of evidence (first that applies decides):
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -64,6 +65,7 @@ class _Evidence:
     transport: str | None = None  # a transport signal from _table
     text: str = ""  # the exception's own description
     source: BaseException | None = None  # described only if nothing better is found
+    not_json: bool = False  # a 2xx body that was not the JSON the client expected
     errors: list[Found] = field(default_factory=list)
 
 
@@ -166,9 +168,7 @@ def _decide(evidence: _Evidence, parsed: Parsed, errors: list[Found]) -> Classif
     best = _best(errors, evidence.headers)
     code = best[0].code if best else (errors[0].code if errors else None)
     found_message = best[0].message if best else (errors[0].message if errors else "")
-    message = found_message or parsed.hint or evidence.text
-    if not message and evidence.source is not None:
-        message = _safe_str(evidence.source)
+    message = _message(evidence, parsed, found_message)
     rule: Rule | None = best[1].rule if best else None
     if rule is None and parsed.signal is not None:
         rule = SIGNAL_TABLE[parsed.signal][1]
@@ -190,6 +190,15 @@ def _decide(evidence: _Evidence, parsed: Parsed, errors: list[Found]) -> Classif
     if not message:
         message = f"HTTP {status}" if status is not None else "no error details"
     return _build(rule, code=code, message=message, status=status)
+
+
+def _message(evidence: _Evidence, parsed: Parsed, found_message: str) -> str:
+    message = found_message or parsed.hint or evidence.text
+    if evidence.not_json and not found_message:
+        return f"expected JSON, got: {message or 'an empty body'}"
+    if not message and evidence.source is not None:
+        return _safe_str(evidence.source)
+    return message
 
 
 def _best(errors: list[Found], headers: Mapping[str, str] | None) -> tuple[Found, CodeEntry] | None:
@@ -261,6 +270,12 @@ def _from_exception(error: BaseException, evidence: _Evidence) -> None:
     if isinstance(response, requests.Response):
         _from_response(response, evidence)
         evidence.text = _safe_str(error)
+        return
+    if isinstance(error, json.JSONDecodeError):
+        # A 2xx answer that is not JSON (a maintenance page, a proxy's login
+        # page): simple-salesforce's json() failed, and the body is in .doc.
+        evidence.body = error.doc
+        evidence.not_json = True
         return
     evidence.transport = _network.signal(error)
     if evidence.transport is not None:
