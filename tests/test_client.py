@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import logging
 import threading
@@ -117,6 +118,12 @@ class TestDropIn:
         assert client.wrapped.session_id == client.session_id
         assert client.wrapped.base_url == client.base_url
         assert callable(client.parse_api_usage)
+
+    def test_copies_without_recursion(self, fake: FakeSalesforce, clock: FakeClock) -> None:
+        """copy.copy of the client and of an SObject works like any plain object."""
+        client = resilient(fake, clock)
+        assert client.wrapped is copy.copy(client).wrapped
+        assert "Contact" == copy.copy(client.Contact).name
 
     def test_same_exception_type_with_classification(
         self, fake: FakeSalesforce, clock: FakeClock

@@ -286,6 +286,10 @@ class ResilientClient:
         )
 
     def __getattr__(self, name: str) -> Any:
+        sf = vars(self).get("_sf")
+        if sf is None or name.startswith("__"):
+            # Half-built (copy, pickle) or a dunder probe: never recurse into _sf.
+            raise AttributeError(name)
         if name.startswith("_") or name in _NOT_SOBJECTS:
             return getattr(self._sf, name)
         if not _has_attribute(self._sf, name):
@@ -313,7 +317,9 @@ class SObject:
         return getattr(self._client.wrapped, self._name)
 
     def __getattr__(self, attribute: str) -> Any:
-        if attribute.startswith("_") or not callable(getattr(SFType, attribute, None)):
+        if attribute.startswith("_"):
+            raise AttributeError(attribute)
+        if not callable(getattr(SFType, attribute, None)):
             return getattr(self._sftype(), attribute)  # a value such as name or base_url
         return _guarded(
             self._client,
