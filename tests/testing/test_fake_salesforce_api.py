@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 from simple_salesforce.exceptions import (
     SalesforceError,
+    SalesforceGeneralError,
     SalesforceMalformedRequest,
     SalesforceResourceNotFound,
 )
@@ -192,3 +194,119 @@ def test_apex_rest_route(sf: Any, fake: FakeSalesforce) -> None:
     fake.apex_route("POST", "/sync/contacts", handler)
     assert {"echo": {"n": 1}} == sf.apexecute("sync/contacts", method="POST", data={"n": 1})
     assert [ApexRequest("POST", "/sync/contacts", {}, {"n": 1})] == seen
+
+
+@pytest.mark.parametrize("version", ["31.0", "62.0", "64.0", "66.0"])
+def test_every_supported_version_serves_data(fake: FakeSalesforce, version: str) -> None:
+    """A client on any version from 31.0 to the newest can query after logging in."""
+    sf = fake.client(version=version)
+    assert 1 == sf.query("SELECT Id FROM Account LIMIT 1")["totalSize"]
+
+
+def test_versions_list_runs_from_31_to_the_newest(fake: FakeSalesforce) -> None:
+    """GET /services/data/ lists 31.0 through max_api_version (66.0 by default)."""
+    listed = fake.session().get(f"{fake.instance_url}/services/data/", timeout=5).json()
+    assert [f"{v}.0" for v in range(31, 67)] == [entry["version"] for entry in listed]
+    assert {"label": "Spring '26", "url": "/services/data/v66.0", "version": "66.0"} == listed[-1]
+
+
+def test_versions_above_the_newest_are_not_found() -> None:
+    """With max_api_version 64.0, version 65.0 is 404 NOT_FOUND and 64.0 is listed last."""
+    with FakeSalesforce(max_api_version="64.0") as fake:
+        listed = fake.session().get(f"{fake.instance_url}/services/data/", timeout=5).json()
+        with pytest.raises(SalesforceResourceNotFound) as caught:
+            fake.client(version="65.0").query("SELECT Id FROM Account LIMIT 1")
+    assert "64.0" == listed[-1]["version"]
+    assert "NOT_FOUND" == _content(caught.value)[0]["errorCode"]
+
+
+def test_retired_versions_are_gone(fake: FakeSalesforce) -> None:
+    """Versions 30.0 and older answer 410 UNSUPPORTED_API_VERSION."""
+    sf = fake.client(version="30.0")
+    with pytest.raises(SalesforceGeneralError) as caught:
+        sf.query("SELECT Id FROM Account LIMIT 1")
+    expected = [
+        {"message": "API version is no longer supported", "errorCode": "UNSUPPORTED_API_VERSION"}
+    ]
+    assert (410, expected) == (caught.value.status, _content(caught.value))
+
+
+@pytest.mark.parametrize("version", ["66", "v66.0", "66.1", "30.0"])
+def test_bad_max_api_version_is_refused(version: str) -> None:
+    """max_api_version must be a whole version no older than 31.0."""
+    with pytest.raises(ValueError, match="max_api_version"):
+        FakeSalesforce(max_api_version=version)
+
+
+def test_external_id_with_plus_is_decoded_once(sf: Any) -> None:
+    """An external id holding `+` is stored as sent, and found again by that value."""
+    created = sf.Account.upsert("External_Id__c/a+b@x.com", {"Name": "Plus"}, raw_response=True)
+    record_id = created.json()["id"]
+    stored = sf.query(f"SELECT External_Id__c FROM Account WHERE Id = '{record_id}'")  # noqa: S608
+    found = sf.Account.get_by_custom_id("External_Id__c", "a+b@x.com")
+    assert "a+b@x.com" == stored["records"][0]["External_Id__c"]
+    assert (record_id, "Plus") == (found["Id"], found["Name"])
+
+
+def test_advertised_resources_are_served(sf: Any, fake: FakeSalesforce) -> None:
+    """Every resource in the version's resource list answers (none is a 404)."""
+    resources = sf.restful("")
+    session = fake.session()
+    headers = {"Authorization": f"Bearer {sf.session_id}"}
+    answers = {
+        name: session.get(f"{fake.instance_url}{url}", headers=headers, timeout=5)
+        for name, url in resources.items()
+    }
+    assert "tooling" not in resources
+    assert [] == [name for name, answer in answers.items() if answer.status_code == 404]
+    assert (200, []) == (answers["recent"].status_code, answers["recent"].json())
+
+
+JUNE_1 = dt.datetime(2024, 6, 1, tzinfo=dt.UTC)  # the fake org's writes start here
+JUNE_2 = dt.datetime(2024, 6, 2, tzinfo=dt.UTC)
+
+
+def test_deleted_lists_records_deleted_in_the_window(sf: Any) -> None:
+    """SFType.deleted returns the deleted ids with their deletedDate and the window."""
+    contact_id = sf.Contact.create({"LastName": "Gone"})["id"]
+    sf.Contact.delete(contact_id)
+    soql = f"SELECT SystemModstamp FROM Contact WHERE Id = '{contact_id}'"  # noqa: S608
+    stamp = sf.query_all(soql, include_deleted=True)["records"][0]["SystemModstamp"]
+    expected = {
+        "deletedRecords": [{"id": contact_id, "deletedDate": stamp}],
+        "earliestDateAvailable": "2023-01-01T00:00:00.000+0000",
+        "latestDateCovered": "2024-06-02T00:00:00.000+0000",
+    }
+    assert expected == sf.Contact.deleted(JUNE_1, JUNE_2)
+    assert [] == sf.Contact.deleted(JUNE_1 - dt.timedelta(days=1), JUNE_1)["deletedRecords"]
+
+
+def test_updated_lists_records_written_in_the_window(sf: Any) -> None:
+    """SFType.updated returns created and changed ids, oldest change first."""
+    created = sf.Contact.create({"LastName": "New"})["id"]
+    changed = sf.query("SELECT Id FROM Contact LIMIT 1")["records"][0]["Id"]
+    sf.Contact.update(changed, {"LastName": "Changed"})
+    expected = {"ids": [created, changed], "latestDateCovered": "2024-06-01T23:59:00.000+0000"}
+    assert expected == sf.Contact.updated(JUNE_1, JUNE_2 - dt.timedelta(seconds=30))
+
+
+def test_replication_window_must_be_a_minute(sf: Any) -> None:
+    """A start that does not precede the end by a minute is 400 INVALID_REPLICATION_DATE."""
+    with pytest.raises(SalesforceMalformedRequest) as caught:
+        sf.Contact.updated(JUNE_1, JUNE_1 + dt.timedelta(seconds=30))
+    assert "INVALID_REPLICATION_DATE" == _content(caught.value)[0]["errorCode"]
+
+
+def test_replication_dates_are_required(sf: Any, fake: FakeSalesforce) -> None:
+    """A missing or unreadable start or end is 400 INVALID_REPLICATION_DATE."""
+    url = f"{fake.instance_url}/services/data/v59.0/sobjects/Contact/deleted/"
+    headers = {"Authorization": f"Bearer {sf.session_id}"}
+    session = fake.session()
+    start = {"start": "2024-06-01T00:00:00+00:00"}
+    missing = session.get(url, params=start, headers=headers, timeout=5)
+    unreadable = session.get(
+        url, params={"start": "June", "end": "July"}, headers=headers, timeout=5
+    )
+    assert [(400, "INVALID_REPLICATION_DATE")] * 2 == [
+        (answer.status_code, answer.json()[0]["errorCode"]) for answer in (missing, unreadable)
+    ]

@@ -229,3 +229,18 @@ def test_unknown_session_is_rejected(fake: FakeSalesforce) -> None:
     )
     with pytest.raises(SalesforceExpiredSession):
         sf.query(QUERY)
+
+
+def test_stop_clears_faults() -> None:
+    """After stop() and start() no fault is left on: login and writes work again."""
+    fake = FakeSalesforce()
+    fake.start()
+    fake.faults.hang()
+    fake.faults.read_only()
+    fake.faults.outage()
+    fake.stop()
+    with fake:
+        assert (False, False) == (fake.faults.active, fake.faults.in_outage)
+        sf: Any = fake.client()
+        record_id = sf.query("SELECT Id FROM Contact LIMIT 1")["records"][0]["Id"]
+        assert 204 == sf.Contact.update(record_id, {"LastName": "Again"})

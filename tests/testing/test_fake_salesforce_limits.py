@@ -188,3 +188,16 @@ def test_error_responses_are_counted_with_a_header(fake: FakeSalesforce) -> None
         response.status_code,
         response.headers["Sforce-Limit-Info"],
     )
+
+
+def test_exhausted_allocation_still_sends_the_limit_header() -> None:
+    """The TotalRequests 403 carries Sforce-Limit-Info like every counted answer."""
+    with FakeSalesforce(api_limit=5, api_usage=5) as fake:
+        headers = {"Authorization": f"Bearer {fake.issue_session()}"}
+        response = fake.session().get(
+            f"{fake.instance_url}/services/data/v59.0/limits/", headers=headers, timeout=5
+        )
+    assert (403, "api-usage=5/5") == (
+        response.status_code,
+        response.headers.get("Sforce-Limit-Info"),
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import socket
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -124,3 +126,38 @@ def test_stop_is_idempotent() -> None:
     fake.stop()
     fake.stop()
     assert not fake._server.listening
+
+
+def test_head_answers_without_a_body(fake: FakeSalesforce) -> None:
+    """A HEAD answer has no body, so the next answer on the kept-alive connection follows it."""
+    pipelined = (
+        b"HEAD /services/data/ HTTP/1.1\r\nHost: fake\r\n\r\n"
+        b"GET /services/data/ HTTP/1.1\r\nHost: fake\r\nConnection: close\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", fake.port), timeout=5) as conn:
+        conn.sendall(pipelined)
+        received = b"".join(iter(lambda: conn.recv(65536), b""))
+    head, _, rest = received.partition(b"\r\n\r\n")
+    got_head, _, got_body = rest.partition(b"\r\n\r\n")
+    head_lines = head.decode("latin-1").split("\r\n")
+    length = next(line for line in head_lines if line.lower().startswith("content-length:"))
+    assert ("HTTP/1.1 200 OK", b"HTTP/1.1 200 OK") == (head_lines[0], got_head.split(b"\r\n")[0])
+    assert (f"Content-Length: {len(got_body)}", "66.0") == (
+        length,
+        json.loads(got_body)[-1]["version"],
+    )
+
+
+def test_head_is_served_where_it_is_allowed(sf: Any, fake: FakeSalesforce) -> None:
+    """Every data resource whose 405 lists HEAD answers HEAD with 200."""
+    record_id = sf.query(QUERY)["records"][0]["Id"]
+    external = sf.Account.get(record_id)["External_Id__c"]
+    base = f"{fake.instance_url}/services/data/v59.0/sobjects"
+    session = fake.session()
+    headers = {"Authorization": f"Bearer {sf.session_id}"}
+    paths = ["", "/Account", "/Account/describe", f"/Account/{record_id}"]
+    paths.append(f"/Account/External_Id__c/{external}")
+    allowed = [session.put(base + path, headers=headers, timeout=5).json() for path in paths]
+    heads = [session.head(base + path, headers=headers, timeout=5).status_code for path in paths]
+    assert all("HEAD" in answer[0]["message"] for answer in allowed)
+    assert [200] * len(paths) == heads

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 import threading
@@ -11,6 +12,7 @@ from collections.abc import Callable
 import pytest
 
 from sfresilience.testing._org import ApiError, Org, _id_checksum
+from sfresilience.testing._soql import date_literal
 
 
 V = "59.0"
@@ -534,6 +536,56 @@ def test_unknown_object_message_matches_salesforce(org: Org) -> None:
             "INVALID_QUERY_FILTER_OPERATOR",
             ["invalid operator on field: AnnualRevenue"],
         ),
+        (
+            "SELECT Id FROM Account WHERE CreatedDate = LAST_FORTNIGHT",
+            "MALFORMED_QUERY",
+            ["Column:44", "unexpected token: LAST_FORTNIGHT"],
+        ),
+        (
+            "SELECT Id FROM Account WHERE CreatedDate = LAST_N_DAYS",
+            "MALFORMED_QUERY",
+            ["unexpected token: LAST_N_DAYS"],
+        ),
+        (
+            "SELECT Id FROM Account WHERE CreatedDate = TODAY:3",
+            "MALFORMED_QUERY",
+            ["unexpected token: TODAY:3"],
+        ),
+        (
+            "SELECT Id FROM Account WHERE CreatedDate > LAST_N_FORTNIGHTS:2",
+            "MALFORMED_QUERY",
+            ["unexpected token: LAST_N_FORTNIGHTS:2"],
+        ),
+        (
+            "SELECT Id FROM Account WHERE Name = TODAY",
+            "INVALID_FIELD",
+            ["must be of type string and should be enclosed in quotes"],
+        ),
+        (
+            "SELECT Id FROM Account WITH SHARING",
+            "MALFORMED_QUERY",
+            ["unexpected token: SHARING"],
+        ),
+        (
+            "SELECT Name, COUNT(Id) FROM Account",
+            "MALFORMED_QUERY",
+            ["Column:8", "Field must be grouped or aggregated: Name"],
+        ),
+        (
+            "SELECT COUNT(Id) FROM Account ORDER BY Name",
+            "MALFORMED_QUERY",
+            ["Ordered field must be grouped or aggregated: Name"],
+        ),
+        (
+            "SELECT COUNT(Bogus) FROM Account",
+            "INVALID_FIELD",
+            ["No such column 'Bogus' on entity 'Account'"],
+        ),
+        (
+            "SELECT SUM(AnnualRevenue) FROM Account",
+            "MALFORMED_QUERY",
+            ["unexpected token: ("],
+        ),
     ],
 )
 def test_query_errors(org: Org, soql: str, code: str, parts: list[str]) -> None:
@@ -574,8 +626,12 @@ def test_create_then_get_returns_the_full_record(org: Org) -> None:
         "Title",
         "AccountId",
         "External_Id__c",
+        "OwnerId",
         "CreatedDate",
+        "CreatedById",
         "LastModifiedDate",
+        "LastModifiedById",
+        "SystemModstamp",
         "IsDeleted",
     ] == list(record)
 
@@ -800,7 +856,7 @@ def test_unknown_sobject_is_not_found(org: Org, operation: Callable[[Org], objec
 
 
 def test_delete_is_soft_and_hides_the_record(org: Org) -> None:
-    """delete marks IsDeleted; get, update and a second delete then say NOT_FOUND."""
+    """delete marks IsDeleted; get then says NOT_FOUND, update and delete ENTITY_IS_DELETED."""
     contact = org.create("Contact", {"LastName": "Gone"})
     org.delete("Contact", contact)
     stored = next(row for row in org.records("Contact") if row["Id"] == contact)
@@ -810,7 +866,11 @@ def test_delete_is_soft_and_hides_the_record(org: Org) -> None:
         _fails(lambda: org.update("Contact", contact, {"Title": "x"})),
         _fails(lambda: org.delete("Contact", contact)),
     ]
-    assert [(404, "NOT_FOUND")] * 3 == [(e.status, e.error_code) for e in errors]
+    assert [
+        (404, "NOT_FOUND", "The requested resource does not exist", []),
+        (404, "ENTITY_IS_DELETED", "entity is deleted", []),
+        (404, "ENTITY_IS_DELETED", "entity is deleted", []),
+    ] == [(e.status, e.error_code, e.message, e.fields) for e in errors]
 
 
 def test_deleting_an_account_deletes_its_children(org: Org) -> None:
@@ -1002,6 +1062,393 @@ def test_malformed_search(org: Org) -> None:
     assert (400, "MALFORMED_SEARCH") == (caught.value.status, caught.value.error_code)
 
 
+# -- date literals -------------------------------------------------------------
+
+WEDNESDAY = dt.date(2024, 6, 12)
+
+
+def _day(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+@pytest.mark.parametrize(
+    ("today", "literal", "first", "last"),
+    [
+        (WEDNESDAY, "TODAY", "2024-06-12", "2024-06-12"),
+        (WEDNESDAY, "YESTERDAY", "2024-06-11", "2024-06-11"),
+        (WEDNESDAY, "TOMORROW", "2024-06-13", "2024-06-13"),
+        (WEDNESDAY, "LAST_WEEK", "2024-06-02", "2024-06-08"),
+        (WEDNESDAY, "THIS_WEEK", "2024-06-09", "2024-06-15"),
+        (WEDNESDAY, "NEXT_WEEK", "2024-06-16", "2024-06-22"),
+        (WEDNESDAY, "LAST_MONTH", "2024-05-01", "2024-05-31"),
+        (WEDNESDAY, "THIS_MONTH", "2024-06-01", "2024-06-30"),
+        (WEDNESDAY, "NEXT_MONTH", "2024-07-01", "2024-07-31"),
+        (WEDNESDAY, "THIS_YEAR", "2024-01-01", "2024-12-31"),
+        (WEDNESDAY, "LAST_YEAR", "2023-01-01", "2023-12-31"),
+        (WEDNESDAY, "NEXT_YEAR", "2025-01-01", "2025-12-31"),
+        (WEDNESDAY, "LAST_N_DAYS:3", "2024-06-09", "2024-06-12"),
+        (WEDNESDAY, "NEXT_N_DAYS:3", "2024-06-13", "2024-06-15"),
+        (WEDNESDAY, "N_DAYS_AGO:3", "2024-06-09", "2024-06-09"),
+        (WEDNESDAY, "last_n_days:1", "2024-06-11", "2024-06-12"),
+        (WEDNESDAY, "LAST_90_DAYS", "2024-03-14", "2024-06-12"),
+        (WEDNESDAY, "NEXT_90_DAYS", "2024-06-13", "2024-09-10"),
+        (WEDNESDAY, "LAST_QUARTER", "2024-01-01", "2024-03-31"),
+        (WEDNESDAY, "THIS_QUARTER", "2024-04-01", "2024-06-30"),
+        (WEDNESDAY, "NEXT_QUARTER", "2024-07-01", "2024-09-30"),
+        (WEDNESDAY, "LAST_N_WEEKS:2", "2024-05-26", "2024-06-08"),
+        (WEDNESDAY, "NEXT_N_WEEKS:1", "2024-06-16", "2024-06-22"),
+        (WEDNESDAY, "N_WEEKS_AGO:1", "2024-06-02", "2024-06-08"),
+        (WEDNESDAY, "LAST_N_MONTHS:2", "2024-04-01", "2024-05-31"),
+        (WEDNESDAY, "NEXT_N_MONTHS:2", "2024-07-01", "2024-08-31"),
+        (WEDNESDAY, "N_MONTHS_AGO:13", "2023-05-01", "2023-05-31"),
+        (WEDNESDAY, "NEXT_N_QUARTERS:2", "2024-07-01", "2024-12-31"),
+        (WEDNESDAY, "LAST_N_YEARS:2", "2022-01-01", "2023-12-31"),
+        (WEDNESDAY, "N_YEARS_AGO:1", "2023-01-01", "2023-12-31"),
+        (dt.date(2024, 6, 9), "THIS_WEEK", "2024-06-09", "2024-06-15"),
+        (dt.date(2024, 6, 15), "THIS_WEEK", "2024-06-09", "2024-06-15"),
+        (dt.date(2024, 1, 3), "LAST_MONTH", "2023-12-01", "2023-12-31"),
+        (dt.date(2024, 12, 31), "NEXT_MONTH", "2025-01-01", "2025-01-31"),
+        (dt.date(2024, 3, 1), "YESTERDAY", "2024-02-29", "2024-02-29"),
+    ],
+)
+def test_date_literal_ranges(today: dt.date, literal: str, first: str, last: str) -> None:
+    """Each date literal is a day range relative to today, weeks starting on Sunday."""
+    resolved = date_literal(literal)
+    assert resolved is not None
+    assert (_day(first), _day(last)) == resolved.bounds(today)
+
+
+def _clocked(today: dt.date) -> Org:
+    return Org(accounts=0, contacts=0, opportunities=0, today=lambda: today)
+
+
+def _opportunities_closing(org: Org, *days: str) -> None:
+    for close in days:
+        org.create("Opportunity", {"Name": close, "StageName": "Prospecting", "CloseDate": close})
+
+
+JUNE = ["2024-06-10", "2024-06-11", "2024-06-12", "2024-06-13", "2024-06-14"]
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        ("CloseDate = TODAY", ["2024-06-12"]),
+        (
+            "CloseDate != TODAY",
+            ["2024-06-10", "2024-06-11", "2024-06-13", "2024-06-14", "2024-07-01"],
+        ),
+        ("CloseDate < YESTERDAY", ["2024-06-10"]),
+        ("CloseDate <= YESTERDAY", ["2024-06-10", "2024-06-11"]),
+        ("CloseDate > TODAY", ["2024-06-13", "2024-06-14", "2024-07-01"]),
+        ("CloseDate >= TOMORROW", ["2024-06-13", "2024-06-14", "2024-07-01"]),
+        ("CloseDate = LAST_N_DAYS:1", ["2024-06-11", "2024-06-12"]),
+        ("CloseDate = NEXT_N_DAYS:1", ["2024-06-13"]),
+        ("CloseDate = N_DAYS_AGO:2", ["2024-06-10"]),
+        ("CloseDate < THIS_WEEK", []),
+        ("CloseDate > THIS_WEEK", ["2024-07-01"]),
+        ("CloseDate = THIS_MONTH", JUNE),
+        ("CloseDate >= NEXT_MONTH", ["2024-07-01"]),
+        ("CloseDate IN (YESTERDAY, TOMORROW)", ["2024-06-11", "2024-06-13"]),
+        (
+            "CloseDate NOT IN (YESTERDAY, 2024-06-14)",
+            ["2024-06-10", "2024-06-12", "2024-06-13", "2024-07-01"],
+        ),
+    ],
+)
+def test_date_literals_on_date_fields(where: str, expected: list[str]) -> None:
+    """On a date field = means within the range, < before its start, > after its end."""
+    org = _clocked(WEDNESDAY)
+    _opportunities_closing(org, *JUNE, "2024-07-01")
+    soql = f"SELECT Name FROM Opportunity WHERE {where} ORDER BY CloseDate"  # noqa: S608
+    assert expected == _names(org, soql)
+
+
+@pytest.mark.parametrize(
+    ("today", "where", "expected"),
+    [
+        ("2024-06-01", "CreatedDate = TODAY", ["Acme", "Globex"]),
+        ("2024-06-01", "CreatedDate < TODAY", []),
+        ("2024-06-01", "CreatedDate > YESTERDAY", ["Acme", "Globex"]),
+        ("2024-06-02", "CreatedDate = TODAY", []),
+        ("2024-06-02", "CreatedDate = YESTERDAY", ["Acme", "Globex"]),
+        ("2024-06-02", "CreatedDate < TODAY", ["Acme", "Globex"]),
+        ("2024-06-02", "SystemModstamp = LAST_N_DAYS:1", ["Acme", "Globex"]),
+        ("2024-06-02", "LastModifiedDate >= THIS_WEEK", []),
+        ("2024-06-02", "LastModifiedDate = LAST_WEEK", ["Acme", "Globex"]),
+    ],
+)
+def test_date_literals_on_datetime_fields(today: str, where: str, expected: list[str]) -> None:
+    """On a datetime field the literal covers whole UTC days (writes start 2024-06-01)."""
+    org = _clocked(_day(today))
+    org.create("Account", {"Name": "Acme"})
+    org.create("Account", {"Name": "Globex"})
+    assert expected == _accounts(org, f"WHERE {where} ORDER BY Name")
+
+
+def test_date_literals_read_the_clock_at_every_query() -> None:
+    """Advancing the injected clock moves TODAY without rebuilding the org."""
+    days = [dt.date(2024, 6, 11)]
+    org = Org(accounts=0, contacts=0, opportunities=0, today=lambda: days[0])
+    _opportunities_closing(org, "2024-06-11", "2024-06-12")
+    soql = "SELECT Name FROM Opportunity WHERE CloseDate = TODAY"
+    before = _names(org, soql)
+    days[0] = dt.date(2024, 6, 12)
+    assert (["2024-06-11"], ["2024-06-12"]) == (before, _names(org, soql))
+
+
+def test_seeded_datetimes_compare_with_date_literals() -> None:
+    """Seeded CreatedDates (during 2023) all fall in LAST_YEAR when today is in 2024."""
+    org = Org(accounts=5, contacts=0, opportunities=0, today=lambda: WEDNESDAY)
+    soql = "SELECT COUNT() FROM Account WHERE CreatedDate = LAST_YEAR"
+    assert 5 == org.query(soql, include_deleted=False, version=V).total_size
+
+
+# -- audit fields --------------------------------------------------------------
+
+AUDIT_FIELDS = ("CreatedById", "LastModifiedById", "SystemModstamp")
+
+
+@pytest.mark.parametrize("sobject", ["Account", "Contact", "Opportunity"])
+def test_audit_fields_are_read_only_in_describe(org: Org, sobject: str) -> None:
+    """CreatedById, LastModifiedById and SystemModstamp are read-only; OwnerId is writable."""
+    fields = org.describe(sobject, V)["fields"]
+    assert isinstance(fields, list)
+    by_name = {field["name"]: field for field in fields}
+    assert {
+        "OwnerId": ("reference", ["User"], "Owner", True, True),
+        "CreatedById": ("reference", ["User"], "CreatedBy", False, False),
+        "LastModifiedById": ("reference", ["User"], "LastModifiedBy", False, False),
+        "SystemModstamp": ("datetime", [], None, False, False),
+    } == {
+        name: (
+            by_name[name]["type"],
+            by_name[name]["referenceTo"],
+            by_name[name]["relationshipName"],
+            by_name[name]["createable"],
+            by_name[name]["updateable"],
+        )
+        for name in ("OwnerId", *AUDIT_FIELDS)
+    }
+
+
+def test_create_stamps_audit_fields(org: Org) -> None:
+    """A new record is owned, created and last modified by the org's user, stamped once."""
+    contact = org.create("Contact", {"LastName": "Audit"})
+    record = org.get(
+        "Contact", contact, ["OwnerId", *AUDIT_FIELDS, "CreatedDate", "LastModifiedDate"], V
+    )
+    stamp = record["CreatedDate"]
+    assert (org.user_id, org.user_id, org.user_id, stamp, stamp) == (
+        record["OwnerId"],
+        record["CreatedById"],
+        record["LastModifiedById"],
+        record["SystemModstamp"],
+        record["LastModifiedDate"],
+    )
+
+
+def test_seeded_records_carry_audit_fields() -> None:
+    """Seeded records have an owner and a SystemModstamp equal to LastModifiedDate."""
+    org = Org(accounts=2, contacts=2, opportunities=2)
+    rows = [row for name in ("Account", "Contact", "Opportunity") for row in org.records(name)]
+    assert [(org.user_id, row["LastModifiedDate"]) for row in rows] == [
+        (row["OwnerId"], row["SystemModstamp"]) for row in rows
+    ]
+
+
+def test_update_and_delete_move_system_modstamp(org: Org) -> None:
+    """SystemModstamp tracks LastModifiedDate through update and delete."""
+    contact = org.create("Contact", {"LastName": "Audit"})
+    org.update("Contact", contact, {"Title": "CEO"})
+    updated = org.get("Contact", contact, ["SystemModstamp", "LastModifiedDate"], V)
+    org.delete("Contact", contact)
+    deleted = next(row for row in org.records("Contact") if row["Id"] == contact)
+    assert [
+        ("2024-06-01T00:00:05.000+0000",) * 2,
+        ("2024-06-01T00:00:06.000+0000",) * 2,
+    ] == [
+        (updated["SystemModstamp"], updated["LastModifiedDate"]),
+        (deleted["SystemModstamp"], deleted["LastModifiedDate"]),
+    ]
+
+
+@pytest.mark.parametrize("field", AUDIT_FIELDS)
+@pytest.mark.parametrize("write", ["create", "update"])
+def test_audit_fields_cannot_be_written(org: Org, field: str, write: str) -> None:
+    """Setting an audit field is INVALID_FIELD_FOR_INSERT_UPDATE."""
+    value = "2024-01-01T00:00:00Z" if field == "SystemModstamp" else org.user_id
+    if write == "create":
+        error = _fails(lambda: org.create("Account", {"Name": "x", field: value}))
+    else:
+        acme = _id_of(org, "Account", "Acme")
+        error = _fails(lambda: org.update("Account", acme, {field: value}))
+    assert (400, "INVALID_FIELD_FOR_INSERT_UPDATE", [field]) == (
+        error.status,
+        error.error_code,
+        error.fields,
+    )
+
+
+def test_owner_relationship_is_queryable(org: Org) -> None:
+    """Owner.Name nests the owning User, and OwnerId filters like any reference."""
+    soql = (
+        "SELECT Name, Owner.Name, CreatedBy.Username FROM Account "  # noqa: S608
+        f"WHERE OwnerId = '{org.user_id[:15]}' ORDER BY Name LIMIT 1"
+    )
+    record = org.query(soql, include_deleted=False, version=V).records[0]
+    assert (
+        {
+            "attributes": {"type": "User", "url": _url("User", org.user_id)},
+            "Name": "Integration User",
+        },
+        "integration@fake-org.example.com",
+    ) == (record["Owner"], record["CreatedBy"]["Username"])  # type: ignore[index]
+
+
+def test_incremental_sync_filters_on_system_modstamp(org: Org) -> None:
+    """WHERE SystemModstamp > last sync picks up exactly the later writes."""
+    org.update("Account", _id_of(org, "Account", "Acme"), {"Rating": "Warm"})
+    soql = "WHERE SystemModstamp > 2024-06-01T00:00:02Z ORDER BY SystemModstamp"
+    assert ["Initech", "Acme"] == _accounts(org, soql)
+
+
+# -- deleted records -------------------------------------------------------------
+
+
+def test_cascade_deleted_children_are_entity_is_deleted(org: Org) -> None:
+    """A contact deleted with its account also answers writes with ENTITY_IS_DELETED."""
+    acme = _id_of(org, "Account", "Acme")
+    child = org.create("Contact", {"LastName": "Child", "AccountId": acme})
+    org.delete("Account", acme)
+    error = _fails(lambda: org.update("Contact", child, {"Title": "x"}))
+    assert (404, "ENTITY_IS_DELETED", "entity is deleted") == (
+        error.status,
+        error.error_code,
+        error.message,
+    )
+
+
+# -- replication: deleted_between / updated_between --------------------------------
+
+T0 = dt.datetime(2024, 6, 1, tzinfo=dt.UTC)
+MINUTE = dt.timedelta(minutes=1)
+
+
+def test_deleted_between_lists_deletions_in_the_window() -> None:
+    """deleted_between gives (id, deletedDate) for deletions in the window, oldest first."""
+    org = _clocked(WEDNESDAY)
+    first, second, third = (org.create("Contact", {"LastName": n}) for n in "ABC")
+    org.delete("Contact", third)
+    org.delete("Contact", first)
+    assert [
+        (third, "2024-06-01T00:00:04.000+0000"),
+        (first, "2024-06-01T00:00:05.000+0000"),
+    ] == org.deleted_between("Contact", T0, T0 + MINUTE)
+    assert [] == org.deleted_between("Contact", T0 + MINUTE, T0 + 2 * MINUTE)
+    assert [] == org.deleted_between("Account", T0, T0 + MINUTE)
+    assert second not in dict(org.deleted_between("Contact", T0, T0 + MINUTE))
+
+
+def test_deleted_between_includes_cascaded_children(org: Org) -> None:
+    """Children deleted with their account are listed with the same deletedDate."""
+    acme = _id_of(org, "Account", "Acme")
+    child = org.create("Contact", {"LastName": "Child", "AccountId": acme})
+    org.delete("Account", acme)
+    stamp = "2024-06-01T00:00:05.000+0000"
+    assert ([(acme, stamp)], [(child, stamp)]) == (
+        org.deleted_between("Account", T0, T0 + MINUTE),
+        org.deleted_between("contact", T0, T0 + MINUTE),
+    )
+
+
+def test_updated_between_lists_live_changes_by_system_modstamp() -> None:
+    """updated_between gives ids created or changed in the window, oldest change first."""
+    org = Org(accounts=2, contacts=0, opportunities=0)
+    rows = sorted(org.records("Account"), key=lambda row: str(row["SystemModstamp"]))
+    seeded = [str(row["Id"]) for row in rows]
+    gone = org.create("Account", {"Name": "Gone"})
+    new = org.create("Account", {"Name": "New"})
+    org.update("Account", seeded[1], {"Rating": "Hot"})
+    org.delete("Account", gone)
+    year_2023 = (dt.datetime(2023, 1, 1, tzinfo=dt.UTC), dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
+    assert ([seeded[0]], [new, seeded[1]], []) == (
+        org.updated_between("Account", *year_2023),
+        org.updated_between("Account", T0, T0 + MINUTE),
+        org.updated_between("User", T0, T0 + MINUTE),
+    )
+
+
+def test_replication_window_ignores_seconds_and_reads_naive_as_utc() -> None:
+    """Seconds of start and end are dropped, and naive datetimes are UTC."""
+    org = _clocked(WEDNESDAY)
+    contact = org.create("Contact", {"LastName": "A"})
+    start = dt.datetime(2024, 6, 1, 0, 0, 30)  # noqa: DTZ001  (naive: read as 00:00 UTC)
+    end = dt.datetime(2024, 6, 1, 0, 1, 59, tzinfo=dt.UTC)  # read as 00:01:00
+    assert [contact] == org.updated_between("Contact", start, end)
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [(T0 + MINUTE, T0), (T0, T0), (T0, T0 + dt.timedelta(seconds=59))],
+)
+@pytest.mark.parametrize("method", ["deleted_between", "updated_between"])
+def test_replication_window_must_span_a_minute(
+    org: Org, method: str, start: dt.datetime, end: dt.datetime
+) -> None:
+    """A window whose start does not precede its end (to the minute) is rejected."""
+    error = _fails(lambda: getattr(org, method)("Contact", start, end))
+    assert (400, "INVALID_REPLICATION_DATE") == (error.status, error.error_code)
+
+
+@pytest.mark.parametrize("method", ["deleted_between", "updated_between"])
+def test_replication_of_unknown_sobject_is_not_found(org: Org, method: str) -> None:
+    """deleted_between and updated_between on an unknown sObject are 404 NOT_FOUND."""
+    error = _fails(lambda: getattr(org, method)("Foo", T0, T0 + MINUTE))
+    assert (404, "NOT_FOUND") == (error.status, error.error_code)
+
+
+# -- aggregates and WITH ---------------------------------------------------------
+
+
+def test_count_of_a_field_is_an_aggregate_result(org: Org) -> None:
+    """SELECT COUNT(Id) answers one AggregateResult record holding expr0."""
+    result = org.query("SELECT COUNT(Id) FROM Account", include_deleted=False, version=V)
+    assert ([{"attributes": {"type": "AggregateResult"}, "expr0": 3}], 1) == (
+        result.records,
+        result.total_size,
+    )
+
+
+def test_count_skips_nulls_and_names_aliases(org: Org) -> None:
+    """COUNT(field) skips nulls, COUNT_DISTINCT counts values, aliases replace exprN."""
+    soql = (
+        "SELECT COUNT(Rating), count_distinct(Industry) kinds, COUNT(Id) "
+        "FROM Account WHERE Name != 'Nobody'"
+    )
+    result = org.query(soql, include_deleted=False, version=V)
+    assert [
+        {"attributes": {"type": "AggregateResult"}, "expr0": 2, "kinds": 2, "expr1": 3}
+    ] == result.records
+
+
+def test_count_with_no_matches_and_include_deleted(org: Org) -> None:
+    """COUNT(field) over no rows is 0, and queryAll counts deleted rows too."""
+    org.delete("Account", _id_of(org, "Account", "Acme"))
+    none = org.query(
+        "SELECT COUNT(Id) FROM Account WHERE Name = 'x'", include_deleted=False, version=V
+    )
+    every = org.query("SELECT COUNT(Id) n FROM Account", include_deleted=True, version=V)
+    assert (0, 3) == (none.records[0]["expr0"], every.records[0]["n"])
+
+
+@pytest.mark.parametrize("mode", ["SECURITY_ENFORCED", "security_enforced", "USER_MODE"])
+def test_with_security_enforced_is_accepted_and_ignored(org: Org, mode: str) -> None:
+    """WITH SECURITY_ENFORCED (or USER_MODE) after WHERE changes nothing here."""
+    clause = f"WHERE Rating != null WITH {mode} ORDER BY Name LIMIT 5"
+    assert ["Acme", "Initech"] == _accounts(org, clause)
+
+
 # -- concurrency ---------------------------------------------------------------
 
 
@@ -1023,3 +1470,21 @@ def test_concurrent_creates_get_unique_ids() -> None:
         thread.join()
     assert 400 == len(set(ids))
     assert 400 == len(org.records("Contact"))
+
+
+def test_owner_can_be_set_on_create_and_update() -> None:
+    """OwnerId is writable, as in a real org, and checked to be a user."""
+    org = Org(accounts=1, contacts=0, opportunities=0)
+    account_id = org.create("Account", {"Name": "Owned", "OwnerId": org.user_id})
+    org.update("Account", account_id, {"OwnerId": org.user_id})
+    assert org.user_id == org.get("Account", account_id, ["OwnerId"], "59.0")["OwnerId"]
+
+
+def test_writes_match_today_on_the_write_clocks_day() -> None:
+    """With today on the write clock's day, records written in a test match CreatedDate = TODAY."""
+    org = Org(accounts=1, contacts=0, opportunities=0, today=lambda: dt.date(2024, 6, 1))
+    created = org.create("Account", {"Name": "Fresh"})
+    found = org.query(
+        "SELECT Id FROM Account WHERE CreatedDate = TODAY", include_deleted=False, version="59.0"
+    )
+    assert [created] == [record["Id"] for record in found.records]

@@ -75,6 +75,7 @@ class Faults:
       authenticated request finds its session expired with that chance.
     * `revoke_refresh_tokens()`: refresh tokens issued so far stop working.
     * `clear()`: everything above off, outage restored, hung requests released.
+      `FakeSalesforce.stop()` clears every fault as well.
     """
 
     def __init__(

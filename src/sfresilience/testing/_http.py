@@ -9,8 +9,9 @@ and parses requests with a buffered reader.
 The handler is a plain callable `HttpRequest -> HttpResponse | None` that runs on the
 connection's thread (so a slow or hanging handler blocks only its own connection).
 Returning `None` closes the connection without answering, which a client sees as a
-dropped connection. `pause()` really stops listening (clients get "connection
-refused") and closes every open connection; `resume()` listens again on the same port.
+dropped connection; answers to HEAD requests are sent without their body. `pause()`
+really stops listening (clients get "connection refused") and closes every open
+connection; `resume()` listens again on the same port.
 """
 
 from __future__ import annotations
@@ -58,8 +59,12 @@ class HttpResponse:
     content_type: str | None = None
     headers: tuple[tuple[str, str], ...] = field(default=())
 
-    def encode(self, *, keep_alive: bool) -> bytes:
-        """The whole response as bytes, ready for a single `sendall`."""
+    def encode(self, *, keep_alive: bool, head: bool = False) -> bytes:
+        """The whole response as bytes, ready for a single `sendall`.
+
+        For a HEAD request (`head`) the body is left out but `Content-Length` still
+        gives its size, as RFC 9110 allows, so the keep-alive framing stays intact.
+        """
         reason = _REASONS.get(self.status, "Unknown")
         lines = [f"HTTP/1.1 {self.status} {reason}"]
         if self.content_type is not None:
@@ -69,8 +74,8 @@ class HttpResponse:
             lines.append(f"Content-Length: {len(self.body)}")
         if not keep_alive:
             lines.append("Connection: close")
-        head = "\r\n".join(lines).encode("latin-1") + b"\r\n\r\n"
-        return head + self.body
+        header = "\r\n".join(lines).encode("latin-1") + b"\r\n\r\n"
+        return header if head else header + self.body
 
 
 Handler = Callable[[HttpRequest], HttpResponse | None]
@@ -312,7 +317,7 @@ class HttpServer:
                     response = HttpResponse(500, b"internal error in fake", "text/plain")
                 if response is None:
                     return
-                conn.sendall(response.encode(keep_alive=keep))
+                conn.sendall(response.encode(keep_alive=keep, head=request.method == "HEAD"))
                 if not keep:
                     return
         except OSError:

@@ -20,10 +20,12 @@ from sfresilience.testing._soql import (
     Query,
     SoqlError,
     bind,
+    comparable,
     compile_where,
     order,
     parse,
     parse_datetime,
+    utc_today,
 )
 
 
@@ -160,10 +162,27 @@ def _id_field() -> _Field:
     return _Field("Id", "Record ID", "id", 18, createable=False, updateable=False)
 
 
+def _user_lookup(name: str, label: str, relationship: str, *, writable: bool = False) -> _Field:
+    return _Field(
+        name,
+        label,
+        "reference",
+        18,
+        createable=writable,
+        updateable=writable,
+        reference_to="User",
+        relationship_name=relationship,
+    )
+
+
 def _audit_fields() -> tuple[_Field, ...]:
     return (
+        _user_lookup("OwnerId", "Owner ID", "Owner", writable=True),
         _read_only("CreatedDate", "Created Date", "datetime"),
+        _user_lookup("CreatedById", "Created By ID", "CreatedBy"),
         _read_only("LastModifiedDate", "Last Modified Date", "datetime"),
+        _user_lookup("LastModifiedById", "Last Modified By ID", "LastModifiedBy"),
+        _read_only("SystemModstamp", "System Modstamp", "datetime"),
         _read_only("IsDeleted", "Deleted", "boolean"),
     )
 
@@ -408,6 +427,28 @@ def _not_found() -> ApiError:
     return ApiError(404, "NOT_FOUND", _NOT_FOUND)
 
 
+def _entity_is_deleted() -> ApiError:
+    """What an update or delete of a record in the recycle bin gets."""
+    return ApiError(404, "ENTITY_IS_DELETED", "entity is deleted")
+
+
+def _replication_window(start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """Both ends in UTC with the seconds dropped, as getUpdated/getDeleted read them."""
+
+    def minute(moment: dt.datetime) -> dt.datetime:
+        aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+        return aware.astimezone(dt.UTC).replace(second=0, microsecond=0)
+
+    low, high = minute(start), minute(end)
+    if low >= high:
+        raise ApiError(
+            400,
+            "INVALID_REPLICATION_DATE",
+            "startDate must chronologically precede endDate by more than one minute",
+        )
+    return low, high
+
+
 def _version_path(version: str) -> str:
     return version if version.startswith("v") else f"v{version}"
 
@@ -462,8 +503,19 @@ class Org:
         instance_name: str = "NA137",
         org_name: str = "Fake Org",
         is_sandbox: bool = False,
+        today: Callable[[], dt.date] | None = None,
     ) -> None:
+        """Seed a deterministic org.
+
+        `today` is the clock SOQL date literals (TODAY, LAST_N_DAYS:n, ...) resolve
+        against; it defaults to the current UTC date. Writes are stamped by a separate
+        deterministic clock that starts at 2024-06-01T00:00:00Z and ticks one second
+        per write: pass `today=lambda: datetime.date(2024, 6, 1)` for records written
+        in a test to match `CreatedDate = TODAY`.
+        """
         self._lock = threading.RLock()
+        self._today = today or utc_today
+        self._deleted_at: dict[str, str] = {}
         self._rng = random.Random(seed)
         self._pod = _BASE62[self._rng.randrange(1, 10)] + _BASE62[self._rng.randrange(36, 62)]
         self._counters = {obj.name: self._rng.randrange(62**4, 62**5) for obj in _SCHEMA}
@@ -497,7 +549,15 @@ class Org:
         record.update(values)
         record["Id"] = record_id
         if obj.soft_deletes:
-            record.update(CreatedDate=created, LastModifiedDate=created, IsDeleted=False)
+            record.update(
+                OwnerId=self.user_id,
+                CreatedDate=created,
+                CreatedById=self.user_id,
+                LastModifiedDate=created,
+                LastModifiedById=self.user_id,
+                SystemModstamp=created,
+                IsDeleted=False,
+            )
         _derive(obj, record)
         self._tables[obj.name][record_id] = record
         return record_id
@@ -678,7 +738,7 @@ class Org:
         """Change fields of a live record."""
         obj = _writable(sobject, "update")
         with self._lock:
-            record = self._live(obj, record_id)
+            record = self._live(obj, record_id, deleted=_entity_is_deleted)
             self._apply(obj, record, data)
 
     def upsert(
@@ -700,13 +760,63 @@ class Org:
         """Soft-delete a record; deleting an account also deletes its children."""
         obj = _writable(sobject, "delete")
         with self._lock:
-            record = self._live(obj, record_id)
+            record = self._live(obj, record_id, deleted=_entity_is_deleted)
             stamp = self._tick()
-            record.update(IsDeleted=True, LastModifiedDate=stamp)
+            self._soft_delete(record, stamp)
             for child, lookup, _name in obj.children:
                 for row in self._tables[child].values():
                     if row[lookup] == record["Id"] and not row["IsDeleted"]:
-                        row.update(IsDeleted=True, LastModifiedDate=stamp)
+                        self._soft_delete(row, stamp)
+
+    def _soft_delete(self, record: Record, stamp: str) -> None:
+        record.update(
+            IsDeleted=True,
+            LastModifiedDate=stamp,
+            LastModifiedById=self.user_id,
+            SystemModstamp=stamp,
+        )
+        self._deleted_at[str(record["Id"])] = stamp
+
+    # -- replication (SFType.deleted / SFType.updated) -------------------------
+
+    def deleted_between(
+        self, sobject: str, start: dt.datetime, end: dt.datetime
+    ) -> list[tuple[str, str]]:
+        """(id, deletedDate) of records deleted in [start, end), oldest first.
+
+        The body of GET /sobjects/X/deleted/?start=&end=. As in Salesforce the
+        seconds of `start` and `end` are ignored, naive datetimes are UTC, and `start`
+        must precede `end` (else 400 INVALID_REPLICATION_DATE).
+        """
+        obj = _known(sobject)
+        low, high = _replication_window(start, end)
+        with self._lock:
+            found = [
+                (parse_datetime(stamp), record_id, stamp)
+                for record_id, stamp in self._deleted_at.items()
+                if record_id in self._tables[obj.name]
+            ]
+        return [
+            (record_id, stamp) for moment, record_id, stamp in sorted(found) if low <= moment < high
+        ]
+
+    def updated_between(self, sobject: str, start: dt.datetime, end: dt.datetime) -> list[str]:
+        """Ids of live records created or changed (by SystemModstamp) in [start, end).
+
+        The ids of GET /sobjects/X/updated/?start=&end=, oldest change first; the
+        window follows the same rules as `deleted_between`.
+        """
+        obj = _known(sobject)
+        low, high = _replication_window(start, end)
+        if obj.field("SystemModstamp") is None:
+            return []
+        with self._lock:
+            found = [
+                (parse_datetime(str(record["SystemModstamp"])), str(record["Id"]))
+                for record in self._tables[obj.name].values()
+                if not record["IsDeleted"]
+            ]
+        return [record_id for moment, record_id in sorted(found) if low <= moment < high]
 
     def _tick(self) -> str:
         self._writes += 1
@@ -722,7 +832,8 @@ class Org:
         if missing:
             raise _required_missing(missing)
         record.update(values)
-        record["LastModifiedDate"] = self._tick()
+        stamp = self._tick()
+        record.update(LastModifiedDate=stamp, LastModifiedById=self.user_id, SystemModstamp=stamp)
         _derive(obj, record)
 
     def _validated(self, obj: _SObject, data: Mapping[str, object], *, creating: bool) -> Record:
@@ -799,7 +910,14 @@ class Org:
         id18 = record_id[:15] + _id_checksum(record_id[:15])
         return self._tables[obj.name].get(id18)
 
-    def _live(self, obj: _SObject, record_id: str) -> Record:
+    def _live(
+        self,
+        obj: _SObject,
+        record_id: str,
+        *,
+        deleted: Callable[[], ApiError] = _not_found,
+    ) -> Record:
+        """The live record, else MALFORMED_ID, `deleted()` if soft-deleted, or NOT_FOUND."""
         if not _ID_RE.fullmatch(record_id) or not record_id.startswith(obj.key_prefix):
             raise ApiError(
                 400,
@@ -808,8 +926,10 @@ class Org:
                 ["Id"],
             )
         record = self._find(obj, record_id)
-        if record is None or record.get("IsDeleted"):
+        if record is None:
             raise _not_found()
+        if record.get("IsDeleted"):
+            raise deleted()
         return record
 
     def _matching(self, obj: _SObject, key: _Field, value: str) -> list[Record]:
@@ -854,7 +974,7 @@ class Org:
         include_deleted: bool,
     ) -> QueryResult:
         obj = _OBJECTS[bound.sobject.lower()]
-        where = compile_where(bound.where) if bound.where else None
+        where = compile_where(bound.where, self._today()) if bound.where else None
         rows: list[Record] = []
         for record in self._tables[obj.name].values():
             if record.get("IsDeleted") and not include_deleted:
@@ -867,15 +987,36 @@ class Org:
         def read(record: Record, path: Path) -> object:
             return self._read(obj, record, path)
 
+        if bound.aggregates:
+            rows = [self._aggregate(obj, bound, rows)]
         rows = order(rows, bound.order_by, read)
         start = bound.offset or 0
         stop = None if bound.limit is None else start + bound.limit
         rows = rows[start:stop]
+        if bound.aggregates:
+            return QueryResult(rows, len(rows))
         if bound.count:
             return QueryResult([], len(rows))
         paths = [ref.parts for ref in bound.fields]
         records = [self._shape(obj, row, paths, version) for row in rows]
         return QueryResult(records, len(records))
+
+    def _aggregate(self, obj: _SObject, bound: Query, rows: list[Record]) -> Record:
+        """The single AggregateResult row of COUNT(field) / COUNT_DISTINCT(field)."""
+        result: Record = {"attributes": {"type": "AggregateResult"}}
+        unnamed = 0
+        for item in bound.aggregates:
+            kind = item.field.kind or "string"
+            values = [self._read(obj, row, item.field.parts) for row in rows]
+            present = [value for value in values if value is not None]
+            if item.function == "COUNT_DISTINCT":
+                present = list({comparable(kind, value) for value in present})
+            if item.alias is None:
+                result[f"expr{unnamed}"] = len(present)
+                unnamed += 1
+            else:
+                result[item.alias] = len(present)
+        return result
 
     def _getter(self, obj: _SObject, record: Record) -> Callable[[Path], object]:
         def get(path: Path) -> object:

@@ -15,6 +15,7 @@ logged-in simple-salesforce client:
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 import re
@@ -25,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
-from urllib.parse import parse_qs, unquote, unquote_plus
+from urllib.parse import parse_qs, unquote
 
 import requests
 
@@ -47,8 +48,8 @@ _T = TypeVar("_T")
 _JSON = "application/json;charset=UTF-8"
 _HTML = "text/html;charset=UTF-8"
 _FIRST_VERSION = 31
-_LAST_VERSION = 62
-_DATA_PATH = re.compile(r"/services/data/v(\d+\.\d+)(?:/(.*))?")
+_VERSION = re.compile(r"(\d+)\.0")
+_DATA_PATH = re.compile(r"/services/data/v(\d+)\.(\d+)(?:/(.*))?")
 _SOAP_LOGIN_PATH = re.compile(r"/services/Soap/u/(\d+\.\d+)/?")
 _NEXT_PATH = re.compile(r"(01g[0-9A-Za-z]{15})-(\d+)")
 _BATCH_SIZE = re.compile(r"batchSize\s*=\s*(\d+)", re.IGNORECASE)
@@ -85,6 +86,12 @@ CDN_503_PAGE = (
     "</title></head><body><h1>Service Not Available</h1><p>The server is temporarily"
     " unable to service your request. Please try again later.</p><p>This error"
     " originated from Salesforce CDN partner.</p></body></html>"
+)
+# Nothing is ever purged from the fake's delete log: deletions are available from
+# before the org's first record.
+_EARLIEST_DATE_AVAILABLE = "2023-01-01T00:00:00.000+0000"
+_REPLICATION_DATE_MESSAGE = (
+    "start and end must be ISO 8601 date-times, such as 2024-06-01T00:00:00+00:00"
 )
 _READ_ONLY_MESSAGE = (
     "Updates can't be made during maintenance. Try again when maintenance is complete."
@@ -149,12 +156,20 @@ def _season(version: int) -> str:
     return f"{season} '{11 + offset // 3:02d}"
 
 
-_VERSIONS_BODY = json.dumps(
-    [
-        {"label": _season(v), "url": f"/services/data/v{v}.0", "version": f"{v}.0"}
-        for v in range(_FIRST_VERSION, _LAST_VERSION + 1)
-    ]
-).encode()
+def _versions_body(last: int) -> bytes:
+    return json.dumps(
+        [
+            {"label": _season(v), "url": f"/services/data/v{v}.0", "version": f"{v}.0"}
+            for v in range(_FIRST_VERSION, last + 1)
+        ]
+    ).encode()
+
+
+def _max_version(version: str) -> int:
+    match = _VERSION.fullmatch(version)
+    if match is None or int(match.group(1)) < _FIRST_VERSION:
+        raise ValueError(f"max_api_version must look like '66.0' and be >= {_FIRST_VERSION}.0")
+    return int(match.group(1))
 
 
 @dataclass
@@ -177,8 +192,13 @@ class FakeSalesforce:
     `query_batch_size` (records per query page), `long_request_threshold` and
     `concurrent_long_limit` (the concurrent long-request limit), `lock_hold`,
     `lock_wait` and `lock_error_status` (record locking), `session_ttl` (idle
-    seconds before a session expires; None: never) and `clock` (a monotonic clock
-    in seconds, for session TTLs and long-request ages; inject one in tests).
+    seconds before a session expires; None: never), `clock` (a monotonic clock
+    in seconds, for session TTLs and long-request ages; inject one in tests) and
+    `max_api_version` (the newest REST API version served, "66.0" by default).
+
+    REST API versions 31.0 to `max_api_version` are served and listed by
+    `GET /services/data/`; retired versions (30.0 and older) answer 410
+    `UNSUPPORTED_API_VERSION` and versions above the newest 404 `NOT_FOUND`.
 
     Faults are switched at run time through `faults` (see `Faults`).
     """
@@ -210,9 +230,13 @@ class FakeSalesforce:
         lock_error_status: int = 500,
         session_ttl: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        max_api_version: str = "66.0",
     ) -> None:
         if lock_error_status not in {400, 500}:
             raise ValueError("lock_error_status must be 400 or 500")
+        self._last_version = _max_version(max_api_version)
+        self.max_api_version = max_api_version
+        self._versions_body = _versions_body(self._last_version)
         if query_batch_size < 1:
             raise ValueError("query_batch_size must be >= 1")
         self.org = org or Org(
@@ -269,7 +293,8 @@ class FakeSalesforce:
         self._in_flight: dict[int, float] = {}
         self._in_flight_ids = itertools.count(1)
         self._in_flight_lock = threading.Lock()
-        self._apex: dict[tuple[str, str], ApexHandler] = {}
+        self._apex: dict[tuple[str, str], _ApexRoute] = {}
+        self._apex_lock = threading.Lock()
         self._client_sessions: list[requests.Session] = []
         self._client_lock = threading.Lock()
 
@@ -295,7 +320,11 @@ class FakeSalesforce:
         self._server.start()
 
     def stop(self) -> None:
-        """Release held requests, close client sessions made here, join threads."""
+        """Release held requests, close client sessions made here, join threads.
+
+        Every fault is cleared too (as by `faults.clear()`), so a restarted fake
+        starts healthy: switch faults on again after `start()` if a test needs them.
+        """
         self._stopping.set()
         self.faults._stop()  # noqa: SLF001
         self._locks.close()
@@ -304,6 +333,7 @@ class FakeSalesforce:
         for session in sessions:
             session.close()
         self._server.stop()
+        self.faults.clear()
 
     def _set_outage(self, out: bool) -> None:
         if out:
@@ -372,9 +402,22 @@ class FakeSalesforce:
     def apex_route(self, method: str, path: str, handler: ApexHandler) -> None:
         """Answer `METHOD /services/apexrest/<path>` with `handler(ApexRequest)`.
 
-        The handler's return value is sent as JSON with status 200.
+        Like an `@RestResource(urlMapping=...)`, `path` is case-sensitive and may
+        hold `*` wildcards that match any characters, `/` included (`Things/*`
+        matches `Things/123`). An exact mapping wins over wildcards, and a longer
+        wildcard mapping over a shorter one.
+
+        The handler's return value is sent as JSON with status 200; return
+        `(status, body)` to choose the status (204 sends no body). A request body
+        that is not JSON answers 400 `JSON_PARSER_ERROR` without calling the
+        handler, and a handler that raises answers 500 `APEX_ERROR` with
+        `"<ExceptionType>: <message>"`, as an unhandled Apex exception does.
         """
-        self._apex[method.upper(), path.strip("/")] = handler
+        method = method.upper()
+        pattern = path.strip("/")
+        regex = re.compile(".*".join(re.escape(part) for part in pattern.split("*")))
+        with self._apex_lock:
+            self._apex[method, pattern] = _ApexRoute(method, pattern, regex, handler)
 
     # --- accounting and observation ---------------------------------------------
 
@@ -446,7 +489,7 @@ class FakeSalesforce:
         path = request.path
         method = request.method
         if path in {"/services/data", "/services/data/"}:
-            return HttpResponse(200, _VERSIONS_BODY, _JSON)
+            return HttpResponse(200, self._versions_body, _JSON)
         if path.rstrip("/") == "/services/oauth2/token":
             if method != "POST":
                 return _error(405, "METHOD_NOT_ALLOWED", "HTTP Method not allowed")
@@ -469,7 +512,8 @@ class FakeSalesforce:
                 self._api_used += 1
             limit_info = (("Sforce-Limit-Info", f"api-usage={self._api_used}/{self.api_limit}"),)
         if exhausted:
-            return _error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+            response = _error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+            return replace(response, headers=limit_info)
         ticket = self._enter_flight()
         if ticket is None:
             response = _error(
@@ -506,10 +550,13 @@ class FakeSalesforce:
         match = _DATA_PATH.fullmatch(path)
         if match is None:
             return _not_found()
-        version, rest = match.group(1), match.group(2) or ""
-        major = int(version.split(".")[0])
-        if not _FIRST_VERSION <= major <= _LAST_VERSION:
-            return _not_found()
+        major, minor, rest = int(match.group(1)), int(match.group(2)), match.group(3) or ""
+        unsupported = self._unsupported_version(major, minor)
+        if unsupported is not None:
+            return unsupported
+        version = f"{major}.0"
+        if request.method == "HEAD":
+            request = replace(request, method="GET")
         if (
             request.method in _WRITES and self.faults.active and self.faults._refuses_write()  # noqa: SLF001
         ):
@@ -522,6 +569,13 @@ class FakeSalesforce:
             return self._data(request, version, [unquote(p) for p in rest.strip("/").split("/")])
         except ApiError as error:
             return _json(error.status, error.body())
+
+    def _unsupported_version(self, major: int, minor: int) -> HttpResponse | None:
+        if major < _FIRST_VERSION and minor == 0:
+            return _error(410, "UNSUPPORTED_API_VERSION", "API version is no longer supported")
+        if major > self._last_version or minor != 0:
+            return _not_found()
+        return None
 
     # --- the REST data API ------------------------------------------------------
 
@@ -543,6 +597,8 @@ class FakeSalesforce:
             return _json(200, {"searchRecords": self.org.search(search, version)})
         elif head == "limits" and len(parts) == 1 and method == "GET":
             return _json(200, self._limits())
+        elif head == "recent" and len(parts) == 1 and method == "GET":
+            return _json(200, [])
         elif head == "sobjects":
             return self._sobjects(request, params, version, parts[1:])
         elif head == "" and method == "GET":
@@ -620,17 +676,14 @@ class FakeSalesforce:
         if not parts or parts == [""]:
             if method == "GET":
                 return _json(200, org.describe_global(version))
-            return _method_not_allowed(method, "GET")
+            return _method_not_allowed(method, "GET,HEAD")
         sobject = parts[0]
         if len(parts) == 1:
+            return self._sobject(request, version, sobject)
+        if len(parts) == 2 and parts[1] in {"deleted", "updated"}:  # noqa: PLR2004
             if method == "GET":
-                describe = org.describe(sobject, version)
-                basic = {k: v for k, v in describe.items() if k not in _DESCRIBE_ONLY}
-                return _json(200, {"objectDescribe": basic, "recentItems": []})
-            if method == "POST":
-                record_id = org.create(sobject, _body(request))
-                return _json(201, {"id": record_id, "success": True, "errors": []})
-            return _method_not_allowed(method, "GET,HEAD,POST")
+                return _json(200, self._replication(sobject, parts[1], params))
+            return _method_not_allowed(method, "GET,HEAD")
         if len(parts) == 2 and parts[1] == "describe":  # noqa: PLR2004
             if method == "GET":
                 return _json(200, org.describe(sobject, version))
@@ -644,9 +697,36 @@ class FakeSalesforce:
                 version=version,
                 sobject=sobject,
                 field=parts[1],
-                value=unquote_plus(parts[2]),
+                value=parts[2],
             )
         return _not_found()
+
+    def _sobject(self, request: HttpRequest, version: str, sobject: str) -> HttpResponse:
+        method = request.method
+        if method == "GET":
+            describe = self.org.describe(sobject, version)
+            basic = {k: v for k, v in describe.items() if k not in _DESCRIBE_ONLY}
+            return _json(200, {"objectDescribe": basic, "recentItems": []})
+        if method == "POST":
+            record_id = self.org.create(sobject, _body(request))
+            return _json(201, {"id": record_id, "success": True, "errors": []})
+        return _method_not_allowed(method, "GET,HEAD,POST")
+
+    def _replication(self, sobject: str, kind: str, params: dict[str, str]) -> dict[str, Any]:
+        start, end = _replication_date(params, "start"), _replication_date(params, "end")
+        covered = _render_minute(end)
+        if kind == "updated":
+            ids = self.org.updated_between(sobject, start, end)
+            return {"ids": ids, "latestDateCovered": covered}
+        deleted = self.org.deleted_between(sobject, start, end)
+        return {
+            "deletedRecords": [
+                {"id": record_id, "deletedDate": deleted_date}
+                for record_id, deleted_date in deleted
+            ],
+            "earliestDateAvailable": _EARLIEST_DATE_AVAILABLE,
+            "latestDateCovered": covered,
+        }
 
     def _record(
         self,
@@ -734,14 +814,58 @@ class FakeSalesforce:
 
     # --- Apex REST ----------------------------------------------------------------
 
+    def _apex_handler(self, method: str, path: str) -> ApexHandler | None:
+        with self._apex_lock:
+            exact = self._apex.get((method, path))
+            if exact is not None:
+                return exact.handler
+            matches = [
+                route
+                for route in self._apex.values()
+                if route.method == method and route.regex.fullmatch(path)
+            ]
+        if not matches:
+            return None
+        return max(matches, key=lambda route: len(route.pattern)).handler
+
     def _apexrest(self, request: HttpRequest, path: str) -> HttpResponse:
-        handler = self._apex.get((request.method, path.strip("/")))
+        path = path.strip("/")
+        handler = self._apex_handler(request.method, path)
         if handler is None:
             return _error(404, "NOT_FOUND", "Could not find a match for URL")
         params = {k: v[0] for k, v in parse_qs(request.query, keep_blank_values=True).items()}
-        body = json.loads(request.body) if request.body else None
-        result = handler(ApexRequest(request.method, "/" + path.strip("/"), params, body))
-        return _json(200, result)
+        body = _parse_json(request.body) if request.body else None
+        try:
+            status, payload = _apex_result(
+                handler(ApexRequest(request.method, "/" + path, params, body))
+            )
+        except Exception as error:  # noqa: BLE001 - an unhandled Apex exception
+            return _error(500, "APEX_ERROR", f"{type(error).__name__}: {error}")
+        if status == 204:  # noqa: PLR2004
+            return HttpResponse(204)
+        return _json(status, payload)
+
+
+@dataclass(frozen=True, slots=True)
+class _ApexRoute:
+    method: str
+    pattern: str
+    regex: re.Pattern[str]
+    handler: ApexHandler
+
+
+def _apex_result(result: Any) -> tuple[int, Any]:
+    if not (
+        isinstance(result, tuple)
+        and len(result) == 2  # noqa: PLR2004
+        and isinstance(result[0], int)
+        and not isinstance(result[0], bool)
+    ):
+        return 200, result
+    status, payload = result
+    if not 200 <= status <= 599:  # noqa: PLR2004
+        raise ValueError(f"an Apex REST status must be 200-599, not {status}")
+    return status, payload
 
 
 class _DropError(Exception):
@@ -769,13 +893,17 @@ def _bearer(request: HttpRequest) -> str | None:
     return token.strip()
 
 
-def _body(request: HttpRequest) -> dict[str, Any]:
+def _parse_json(body: bytes) -> Any:
     try:
-        data = json.loads(request.body or b"{}")
+        return json.loads(body)
     except ValueError as error:
         raise _RespondError(
             _error(400, "JSON_PARSER_ERROR", f"Unexpected character: {error}")
         ) from error
+
+
+def _body(request: HttpRequest) -> dict[str, Any]:
+    data = _parse_json(request.body or b"{}")
     if not isinstance(data, dict):
         raise _RespondError(
             _error(
@@ -785,6 +913,21 @@ def _body(request: HttpRequest) -> dict[str, Any]:
             )
         )
     return data
+
+
+def _replication_date(params: dict[str, str], name: str) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(params[name])
+    except (KeyError, ValueError) as error:
+        raise _RespondError(
+            _error(400, "INVALID_REPLICATION_DATE", _REPLICATION_DATE_MESSAGE)
+        ) from error
+
+
+def _render_minute(moment: dt.datetime) -> str:
+    """`moment` in UTC (naive: already UTC) to the minute, as Salesforce renders it."""
+    utc = (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:00.000+0000")
 
 
 def _fields(params: dict[str, str]) -> list[str] | None:
@@ -814,7 +957,7 @@ def _page(cursor: _Cursor, locator: str, offset: int, prefix: str) -> dict[str, 
 
 def _resources(version: str) -> dict[str, str]:
     base = f"/services/data/v{version}"
-    names = ("sobjects", "query", "queryAll", "search", "limits", "recent", "tooling")
+    names = ("sobjects", "query", "queryAll", "search", "limits", "recent")
     return {name: f"{base}/{name}" for name in names}
 
 

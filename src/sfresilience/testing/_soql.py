@@ -17,7 +17,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 
 Kind = Literal["string", "id", "number", "boolean", "date", "datetime"]
-ValueKind = Literal["string", "number", "boolean", "null", "date", "datetime"]
+ValueKind = Literal["string", "number", "boolean", "null", "date", "datetime", "dateliteral"]
 Path = tuple[str, ...]
 Getter = Callable[[Path], object]
 Predicate = Callable[[Getter], bool]
@@ -56,6 +56,7 @@ _TOKEN_RE = re.compile(
     |(?P<datetime>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2}))
     |(?P<date>\d{4}-\d{2}-\d{2})(?![\w:])
     |(?P<number>[+-]?\d+(?:\.\d+)?)(?!\w)
+    |(?P<dateliteral>[A-Za-z_]\w*:\d+)(?!\w)
     |(?P<ident>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)
     |(?P<op><=|>=|!=|<>|=|<|>)
     |(?P<punct>[(),])
@@ -91,6 +92,34 @@ _ACCEPTS: dict[Kind, ValueKind] = {
 }
 
 
+# Fixed date literals: (unit, offset of the first unit from the current one, units).
+_FIXED_LITERALS: dict[str, tuple[str, int, int]] = {
+    "YESTERDAY": ("day", -1, 1),
+    "TODAY": ("day", 0, 1),
+    "TOMORROW": ("day", 1, 1),
+    "LAST_WEEK": ("week", -1, 1),
+    "THIS_WEEK": ("week", 0, 1),
+    "NEXT_WEEK": ("week", 1, 1),
+    "LAST_MONTH": ("month", -1, 1),
+    "THIS_MONTH": ("month", 0, 1),
+    "NEXT_MONTH": ("month", 1, 1),
+    "LAST_90_DAYS": ("day", -90, 91),
+    "NEXT_90_DAYS": ("day", 1, 90),
+    "LAST_QUARTER": ("quarter", -1, 1),
+    "THIS_QUARTER": ("quarter", 0, 1),
+    "NEXT_QUARTER": ("quarter", 1, 1),
+    "LAST_YEAR": ("year", -1, 1),
+    "THIS_YEAR": ("year", 0, 1),
+    "NEXT_YEAR": ("year", 1, 1),
+}
+_N_LITERAL_RE = re.compile(
+    r"(?:(?P<dir>LAST|NEXT)_N_(?P<unit>DAYS|WEEKS|MONTHS|QUARTERS|YEARS)"
+    r"|N_(?P<ago>DAYS|WEEKS|MONTHS|QUARTERS|YEARS)_AGO):(?P<n>\d+)",
+    re.IGNORECASE,
+)
+_MONTHS_PER: dict[str, int] = {"month": 1, "quarter": 3, "year": 12}
+
+
 class SoqlError(Exception):
     """A query Salesforce would reject; the org turns it into a 400 ApiError."""
 
@@ -122,6 +151,50 @@ class FieldRef:
     parts: Path
     offset: int
     kind: Kind | None = None
+
+
+@dataclass(frozen=True)
+class DateLiteral:
+    """A relative date range such as TODAY or LAST_N_DAYS:7, resolved per query."""
+
+    text: str
+    unit: str
+    offset: int
+    count: int
+
+    def bounds(self, today: dt.date) -> tuple[dt.date, dt.date]:
+        """The first and last day of the range (inclusive), weeks starting on Sunday."""
+        if self.unit in {"day", "week"}:
+            size = 1 if self.unit == "day" else 7
+            anchor = today
+            if self.unit == "week":
+                anchor -= dt.timedelta(days=(today.weekday() + 1) % 7)
+            start = anchor + dt.timedelta(days=self.offset * size)
+            return start, start + dt.timedelta(days=self.count * size - 1)
+        size = _MONTHS_PER[self.unit]
+        month = today.year * 12 + today.month - 1
+        first = month - month % size + self.offset * size
+        after = first + self.count * size
+        end = dt.date(after // 12, after % 12 + 1, 1) - dt.timedelta(days=1)
+        return dt.date(first // 12, first % 12 + 1, 1), end
+
+
+def date_literal(text: str) -> DateLiteral | None:
+    """The date literal spelled `text` (case-insensitive), or None if there is none."""
+    fixed = _FIXED_LITERALS.get(text.upper())
+    if fixed is not None:
+        return DateLiteral(text.upper(), *fixed)
+    match = _N_LITERAL_RE.fullmatch(text)
+    if match is None:
+        return None
+    n = int(match["n"])
+    if match["ago"]:
+        return DateLiteral(text.upper(), match["ago"].lower()[:-1], -n, 1)
+    unit = match["unit"].lower()[:-1]
+    if match["dir"].upper() == "NEXT":
+        return DateLiteral(text.upper(), unit, 1, n)
+    # LAST_N_DAYS includes today; LAST_N_WEEKS/MONTHS/... stop before the current one.
+    return DateLiteral(text.upper(), unit, -n, n + 1 if unit == "day" else n)
 
 
 @dataclass(frozen=True)
@@ -179,6 +252,15 @@ Expr = Compare | InList | Like | BoolOp | Not
 
 
 @dataclass(frozen=True)
+class Aggregate:
+    """`COUNT(field)` or `COUNT_DISTINCT(field)` in the select list, with an alias."""
+
+    function: Literal["COUNT", "COUNT_DISTINCT"]
+    field: FieldRef
+    alias: str | None
+
+
+@dataclass(frozen=True)
 class OrderItem:
     """One ORDER BY key."""
 
@@ -199,6 +281,7 @@ class Query:
     order_by: tuple[OrderItem, ...]
     limit: int | None
     offset: int | None
+    aggregates: tuple[Aggregate, ...] = ()
 
 
 class Catalog(Protocol):
@@ -360,20 +443,34 @@ class _Parser:
         self.expect("SELECT")
         count = self.count()
         fields: list[FieldRef] = []
-        if not count:
-            fields.append(self.field())
-            while self.accept_punct(","):
+        aggregates: list[Aggregate] = []
+        while not count:
+            aggregate = self.aggregate()
+            if aggregate is None:
                 fields.append(self.field())
+            else:
+                aggregates.append(aggregate)
+            if not self.accept_punct(","):
+                break
         self.expect("FROM")
         sobject = self.name()
         if "." in sobject.text:
             raise self.unexpected(sobject)
         where = self.condition() if self.accept("WHERE") else None
+        if self.accept("WITH"):
+            # Sharing and field-level security are not modelled: accept and ignore.
+            self.expect("SECURITY_ENFORCED", "USER_MODE", "SYSTEM_MODE")
         order_by = self.order_by() if self.accept("ORDER") else ()
         limit = self.integer() if self.accept("LIMIT") else None
         offset = self.integer() if self.accept("OFFSET") else None
         if self.peek().kind != "eof":
             raise self.unexpected()
+        ungrouped = [(ref, "Field") for ref in fields]
+        ungrouped += [(item.field, "Ordered field") for item in order_by]
+        if aggregates and ungrouped:
+            ref, what = ungrouped[0]
+            detail = f"{what} must be grouped or aggregated: {'.'.join(ref.parts)}"
+            raise _malformed(self.soql, ref.offset, detail)
         return Query(
             tuple(fields),
             count,
@@ -383,15 +480,34 @@ class _Parser:
             order_by,
             limit,
             offset,
+            tuple(aggregates),
         )
 
     def count(self) -> bool:
-        following = self.tokens[self.index + 1]
-        if not (self.peek().is_keyword("COUNT") and following.text == "("):
+        """`COUNT()`: the whole select list, answered with totalSize only."""
+        following = self.tokens[self.index + 1 : self.index + 3]
+        texts = [token.text for token in following]
+        if not (self.peek().is_keyword("COUNT") and texts == ["(", ")"]):
             return False
-        self.index += 2
-        self.expect_punct(")")
+        self.index += 3
         return True
+
+    def aggregate(self) -> Aggregate | None:
+        """`COUNT(field) [alias]` or `COUNT_DISTINCT(field) [alias]`, else None."""
+        following = self.tokens[self.index + 1]
+        if not (self.peek().is_keyword("COUNT", "COUNT_DISTINCT") and following.text == "("):
+            return None
+        function: Literal["COUNT", "COUNT_DISTINCT"] = (
+            "COUNT" if self.advance().text.upper() == "COUNT" else "COUNT_DISTINCT"
+        )
+        self.index += 1
+        field = self.field()
+        self.expect_punct(")")
+        alias = None
+        token = self.peek()
+        if token.kind == "ident" and token.text.upper() not in _KEYWORDS and "." not in token.text:
+            alias = self.advance().text
+        return Aggregate(function, field, alias)
 
     def order_by(self) -> tuple[OrderItem, ...]:
         self.expect("BY")
@@ -461,6 +577,10 @@ class _Parser:
             return Value("boolean", token.text.upper() == "TRUE", token.offset)
         if token.is_keyword("NULL"):
             return Value("null", None, token.offset)
+        if token.kind in {"ident", "dateliteral"}:
+            literal = date_literal(token.text)
+            if literal is not None:
+                return Value("dateliteral", literal, token.offset)
         raise self.unexpected(token)
 
 
@@ -509,6 +629,8 @@ class _Binder:
     def value(self, field: FieldRef, value: Value) -> Value:
         assert field.kind is not None  # noqa: S101  (bound fields always carry a kind)
         if value.kind in {"null", _ACCEPTS[field.kind]}:
+            return value
+        if value.kind == "dateliteral" and field.kind in {"date", "datetime"}:
             return value
         quoting = "be" if field.kind in {"string", "id"} else "not be"
         detail = (
@@ -560,8 +682,12 @@ def bind(soql: str, query: Query, catalog: Catalog) -> Query:
         dataclasses.replace(item, field=binder.field(item.field)) for item in query.order_by
     )
     where = None if query.where is None else binder.expr(query.where)
+    aggregates = tuple(
+        dataclasses.replace(item, field=binder.field(item.field)) for item in query.aggregates
+    )
     return dataclasses.replace(
         query,
+        aggregates=aggregates,
         fields=tuple(fields.values()),
         sobject=sobject,
         where=where,
@@ -597,8 +723,47 @@ def _kind(field: FieldRef) -> Kind:
     return field.kind
 
 
-def _compare(field: FieldRef, op: str, value: Value) -> Predicate:
+def _day_of(kind: Kind, raw: object) -> dt.date:
+    """The UTC calendar day of a date or datetime value."""
+    value = comparable(kind, raw)
+    if isinstance(value, dt.datetime):
+        return (value.astimezone(dt.UTC) if value.tzinfo else value).date()
+    assert isinstance(value, dt.date)  # noqa: S101  (binder allows only date kinds)
+    return value
+
+
+_RANGE_CHECKS: dict[str, Callable[[dt.date, dt.date, dt.date], bool]] = {
+    "=": lambda day, first, last: first <= day <= last,
+    "!=": lambda day, first, last: not first <= day <= last,
+    "<>": lambda day, first, last: not first <= day <= last,
+    "<": lambda day, first, _last: day < first,
+    ">": lambda day, _first, last: day > last,
+    "<=": lambda day, _first, last: day <= last,
+    ">=": lambda day, first, _last: day >= first,
+}
+
+
+def _compare_range(field: FieldRef, op: str, literal: DateLiteral, today: dt.date) -> Predicate:
+    """A date literal is a range: = within it, < before its start, > after its end."""
     path = field.parts
+    kind = _kind(field)
+    first, last = literal.bounds(today)
+    check = _RANGE_CHECKS[op]
+    null_result = op in {"!=", "<>"}
+
+    def predicate(get: Getter) -> bool:
+        actual = get(path)
+        if actual is None:
+            return null_result
+        return check(_day_of(kind, actual), first, last)
+
+    return predicate
+
+
+def _compare(field: FieldRef, op: str, value: Value, today: dt.date) -> Predicate:
+    path = field.parts
+    if isinstance(value.value, DateLiteral):
+        return _compare_range(field, op, value.value, today)
     if value.kind == "null":
         wants_null = op == "="
         if op not in {"=", "!=", "<>"}:
@@ -619,15 +784,28 @@ def _compare(field: FieldRef, op: str, value: Value) -> Predicate:
     return predicate
 
 
-def _in_list(field: FieldRef, values: tuple[Value, ...], negated: bool) -> Predicate:
+def _in_list(
+    field: FieldRef, values: tuple[Value, ...], negated: bool, today: dt.date
+) -> Predicate:
     path = field.parts
     kind = _kind(field)
-    targets = {comparable(kind, item.value) for item in values if item.kind != "null"}
+    ranges = [item.value.bounds(today) for item in values if isinstance(item.value, DateLiteral)]
+    targets = {
+        comparable(kind, item.value) for item in values if item.kind not in {"null", "dateliteral"}
+    }
     has_null = any(item.kind == "null" for item in values)
+
+    def found_in(actual: object) -> bool:
+        if comparable(kind, actual) in targets:
+            return True
+        if not ranges:
+            return False
+        day = _day_of(kind, actual)
+        return any(first <= day <= last for first, last in ranges)
 
     def predicate(get: Getter) -> bool:
         actual = get(path)
-        found = has_null if actual is None else comparable(kind, actual) in targets
+        found = has_null if actual is None else found_in(actual)
         return found != negated
 
     return predicate
@@ -644,23 +822,32 @@ def _like(field: FieldRef, pattern: Value) -> Predicate:
     return predicate
 
 
-def compile_where(expr: Expr) -> Predicate:
-    """Turn a bound condition into a predicate over a record's getter."""
+def utc_today() -> dt.date:
+    """Today's date in UTC: the default clock for date literals."""
+    return dt.datetime.now(dt.UTC).date()
+
+
+def compile_where(expr: Expr, today: dt.date | None = None) -> Predicate:
+    """Turn a bound condition into a predicate over a record's getter.
+
+    Date literals such as TODAY resolve against `today` (default: the UTC date now).
+    """
+    day = utc_today() if today is None else today
     match expr:
         case Compare(field, op, value):
-            return _compare(field, op, value)
+            return _compare(field, op, value, day)
         case InList(field, values, negated):
-            return _in_list(field, values, negated)
+            return _in_list(field, values, negated, day)
         case Like(field, pattern):
             return _like(field, pattern)
         case BoolOp("AND", items):
-            parts = [compile_where(item) for item in items]
+            parts = [compile_where(item, day) for item in items]
             return lambda get: all(part(get) for part in parts)
         case BoolOp(_, items):
-            parts = [compile_where(item) for item in items]
+            parts = [compile_where(item, day) for item in items]
             return lambda get: any(part(get) for part in parts)
         case Not(item):
-            inner = compile_where(item)
+            inner = compile_where(item, day)
             return lambda get: not inner(get)
 
 
