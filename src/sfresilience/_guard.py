@@ -16,7 +16,7 @@ from ._classify import Classification, classify, may_have_been_applied
 from ._core import Attempt, GiveUp, Refresh, Retry, RetryPolicy, decide
 from ._events import Event, EventKind, Hook, emit
 from ._session import SessionRefresher, deadline_scope
-from ._testing_mode import current_testing_mode
+from ._testing_mode import TestingMode, current_testing_mode
 
 
 T = TypeVar("T")
@@ -60,8 +60,9 @@ class _Run:
         self.operation = operation
         self.repeatable = repeatable
         self.nested = nested
-        self.policy = _effective_policy(guard.policy, nested=nested)
-        self.testing = current_testing_mode() is not None
+        testing = current_testing_mode()
+        self.policy = _effective_policy(guard.policy, testing, nested=nested)
+        self.testing = testing is not None
         self.started = guard.clock()
         self.attempts_made = 0
         self.refreshed = False
@@ -160,13 +161,16 @@ def _classification_from_inner_guard(error: Exception) -> Classification | None:
     return found if isinstance(found, Classification) else None
 
 
-def _effective_policy(policy: RetryPolicy, *, nested: bool) -> RetryPolicy:
-    testing = current_testing_mode()
+def _effective_policy(
+    policy: RetryPolicy, testing: TestingMode | None, *, nested: bool
+) -> RetryPolicy:
     attempts = policy.attempts
     if testing is not None:
         attempts = min(attempts, testing.attempts)
     if nested:
         attempts = 1
+    if attempts == policy.attempts:
+        return policy  # the common case: no copy on the hot path
     return dataclasses.replace(policy, attempts=attempts)
 
 
