@@ -41,6 +41,14 @@ def _policy(settings: Settings) -> RetryPolicy:
     )
 
 
+def _login_guard(
+    settings: Settings, session: requests.Session, on_event: Hook | Iterable[Hook] | None
+) -> Guard:
+    """The guard a login runs under: the client's timeouts, retries and deadline."""
+    install_timeouts(session, (settings.connect_timeout, settings.read_timeout))
+    return Guard(policy=_policy(settings), hooks=normalize_hooks(on_event))
+
+
 class ResilientClient:
     """A drop-in :class:`simple_salesforce.Salesforce` that rides out incidents.
 
@@ -104,8 +112,7 @@ class ResilientClient:
         """
         settings = settings if settings is not None else load_settings()
         session = salesforce_kwargs.pop("session", None) or requests.Session()
-        install_timeouts(session, (settings.connect_timeout, settings.read_timeout))
-        guard = Guard(policy=_policy(settings), hooks=normalize_hooks(on_event))
+        guard = _login_guard(settings, session, on_event)
         sf = guard.run(
             lambda: Salesforce(session=session, **salesforce_kwargs),
             operation="login",
@@ -128,7 +135,7 @@ class ResilientClient:
         """Log in with an OAuth refresh token, and again with it whenever the session expires."""
         settings = settings if settings is not None else load_settings()
         session = session or requests.Session()
-        install_timeouts(session, (settings.connect_timeout, settings.read_timeout))
+        guard = _login_guard(settings, session, on_event)
         login = refresh_token_login(
             session=session,
             consumer_key=consumer_key,
@@ -136,7 +143,6 @@ class ResilientClient:
             refresh_token=refresh_token,
             domain=domain,
         )
-        guard = Guard(policy=_policy(settings), hooks=normalize_hooks(on_event))
         session_id, instance = guard.run(login, operation="login", repeatable=True)
         sf = Salesforce(session_id=session_id, instance=instance, session=session)
         return cls(sf, settings=settings, refresh=login, on_event=on_event)
