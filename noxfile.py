@@ -50,9 +50,9 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Print the library's overhead as ratios measured side by side in one run."""
-    session.install("-e", ".", *_group("tests"))
-    session.run("python", "benchmarks/overhead.py", *session.posargs)
+    """Run benchmarks/bench_*.py side by side in one run; write docs/benchmarks.md."""
+    session.install("-e", ".", *_group("bench"))
+    session.run("python", "benchmarks/run.py", *session.posargs)
 
 
 @nox.session
