@@ -28,6 +28,9 @@ def elements(text: str, names: frozenset[str]) -> Iterator[tuple[str, str]]:
 
     Only leaf text up to the next tag is returned; entities are unescaped.
     """
+    lowered = text.lower()
+    if not any(name in lowered for name in names):
+        return  # none of the elements sought: spare the scan
     for match in _ELEMENT.finditer(text):
         name = match.group(1).casefold()
         if name in names:
