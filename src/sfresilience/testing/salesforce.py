@@ -33,10 +33,10 @@ from .api.outages import READ_ONLY_MESSAGE, maintenance_page, server_error
 from .api.responses import DropError, RespondError, error, json_response, not_found
 from .api.rest import RestApi
 from .api.versions import max_version, unsupported_version, versions_body
-from .faults import Faults
+from .faults import Fault, FaultHit, Faults
 from .org import ApiError, Org
 from .org.locks import LockedWrites, RecordLocks
-from .wire.http import HttpRequest, HttpResponse, HttpServer
+from .wire.http import Drip, HttpRequest, HttpResponse, HttpServer
 from .wire.routing import mount
 
 
@@ -73,13 +73,15 @@ class LoggedRequest:
 
     `path` is without the query string; `counted` is whether it used the API
     allocation's accounting (the data API and Apex REST; not login, not the
-    versions list).
+    versions list). `late` marks a write delayed by `faults.delay_writes()` landing:
+    its status is what the write got, and it was counted when it arrived.
     """
 
     method: str
     path: str
     status: int
     counted: bool
+    late: bool = False
 
 
 class FakeSalesforce:
@@ -223,7 +225,7 @@ class FakeSalesforce:
         """Start serving on a background thread (idempotent)."""
         self._stopping.clear()
         self._locks.open()
-        self.faults._start()  # noqa: SLF001
+        self.faults.starting()
         self._server.start()
 
     def stop(self) -> None:
@@ -233,7 +235,7 @@ class FakeSalesforce:
         starts healthy: switch faults on again after `start()` if a test needs them.
         """
         self._stopping.set()
-        self.faults._stop()  # noqa: SLF001
+        self.faults.stopping()
         self._locks.close()
         with self._client_lock:
             sessions, self._client_sessions = self._client_sessions, []
@@ -386,31 +388,64 @@ class FakeSalesforce:
         self._log.append(
             LoggedRequest(request.method, path, response.status if response else 0, counted)
         )
+        if self.faults.active:
+            self._land_delayed_writes()
+            if response is not None:
+                response = _dripped(response, self.faults.fire(Fault.SLOW_DRIP))
         return response
 
     def _faulted(self, counted: bool) -> HttpResponse | None:
         faults = self.faults
         if not faults.active:
             return None
-        if faults._drops():  # noqa: SLF001
+        if faults.fire(Fault.DROP_CONNECTIONS):
             raise DropError
-        if faults._in_maintenance():  # noqa: SLF001
+        if faults.fire(Fault.MAINTENANCE):
             return maintenance_page()
         if counted:
-            failure = faults._server_error()  # noqa: SLF001
+            failure = faults.fire(Fault.SERVER_ERRORS)
             if failure is not None:
-                return server_error(*failure)
+                return server_error(failure.settings.status, failure.serial)
         return None
 
     def _wait_for_faults(self) -> None:
         faults = self.faults
         if not faults.active:
             return
-        if not faults._hold():  # noqa: SLF001
+        if not faults.hold():
             raise DropError
-        delay = faults._delay()  # noqa: SLF001
-        if delay and self._stopping.wait(delay):
+        latency = faults.fire(Fault.LATENCY)
+        if latency and self._stopping.wait(latency.settings.seconds):
             raise DropError
+
+    def _write_faulted(self, request: HttpRequest) -> HttpResponse:
+        """Dispatch a write under the lose-the-answer and delay-the-write faults."""
+        faults = self.faults
+        delayed = faults.fire(Fault.DELAY_WRITES)
+        if delayed is not None:
+            faults.defer(
+                lambda: self._land(request), after_requests=delayed.settings.after_requests
+            )
+            raise DropError
+        lost = faults.fire(Fault.LOSE_RESPONSES)
+        response = self._dispatch_counted(request)
+        if lost is not None:
+            raise DropError
+        return response
+
+    def _land(self, request: HttpRequest) -> None:
+        """Apply a delayed write now; its answer goes nowhere but the request log."""
+        try:
+            status = self._dispatch_counted(request).status
+        except RespondError as respond:
+            status = respond.response.status
+        self._log.append(
+            LoggedRequest(request.method, request.path, status, counted=False, late=True)
+        )
+
+    def _land_delayed_writes(self) -> None:
+        for apply in self.faults.landing():
+            apply()
 
     def _uncounted(self, request: HttpRequest) -> HttpResponse:
         self._wait_for_faults()
@@ -431,7 +466,7 @@ class FakeSalesforce:
         token = _bearer(request)
         if token is None or not self._sessions.check(token):
             return error(401, "INVALID_SESSION_ID", "Session expired or invalid")
-        if self.faults.active and self.faults._expires_session():  # noqa: SLF001
+        if self.faults.active and self.faults.fire(Fault.EXPIRE_SESSIONS):
             self._sessions.invalidate(token)
             return error(401, "INVALID_SESSION_ID", "Session expired or invalid")
         with self._usage_lock:
@@ -452,7 +487,10 @@ class FakeSalesforce:
             return replace(response, headers=limit_info)
         try:
             self._wait_for_faults()
-            response = self._dispatch_counted(request)
+            if self.faults.active and request.method in _WRITES:
+                response = self._write_faulted(request)
+            else:
+                response = self._dispatch_counted(request)
         except RespondError as respond:
             response = respond.response
         finally:
@@ -485,9 +523,7 @@ class FakeSalesforce:
         version = f"{major}.0"
         if request.method == "HEAD":
             request = replace(request, method="GET")
-        if (
-            request.method in _WRITES and self.faults.active and self.faults._refuses_write()  # noqa: SLF001
-        ):
+        if request.method in _WRITES and self.faults.active and self.faults.fire(Fault.READ_ONLY):
             return error(
                 400,
                 "INSERT_UPDATE_DELETE_NOT_ALLOWED_DURING_MAINTENANCE",
@@ -529,3 +565,9 @@ def _bearer(request: HttpRequest) -> str | None:
     if scheme.lower() not in {"bearer", "oauth"} or not token:
         return None
     return token.strip()
+
+
+def _dripped(response: HttpResponse, drip: FaultHit | None) -> HttpResponse:
+    if drip is None:
+        return response
+    return replace(response, drip=Drip(drip.settings.seconds, drip.settings.part))

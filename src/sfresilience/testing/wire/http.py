@@ -27,7 +27,7 @@ from types import TracebackType
 from typing import IO, Self
 
 
-__all__ = ["HttpRequest", "HttpResponse", "HttpServer"]
+__all__ = ["Drip", "HttpRequest", "HttpResponse", "HttpServer"]
 
 _MAX_LINE = 65_536 + 1024
 _MAX_HEADERS = 200
@@ -51,16 +51,33 @@ class HttpRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class Drip:
+    """Send a response's `part` ("headers", "body" or "all") a byte every `seconds`."""
+
+    seconds: float
+    part: str = "body"
+
+
+@dataclass(frozen=True, slots=True)
 class HttpResponse:
-    """A complete response; `Content-Length` and `Connection` are added when sent."""
+    """A complete response; `Content-Length` and `Connection` are added when sent.
+
+    With `drip`, the server trickles it instead of sending it in one write.
+    """
 
     status: int
     body: bytes = b""
     content_type: str | None = None
     headers: tuple[tuple[str, str], ...] = field(default=())
+    drip: Drip | None = None
 
     def encode(self, *, keep_alive: bool, head: bool = False) -> bytes:
-        """The whole response as bytes, ready for a single `sendall`.
+        """The whole response as bytes, ready for a single `sendall`."""
+        header, body = self.encode_parts(keep_alive=keep_alive, head=head)
+        return header + body
+
+    def encode_parts(self, *, keep_alive: bool, head: bool = False) -> tuple[bytes, bytes]:
+        """(status line and headers, body) as bytes.
 
         For a HEAD request (`head`) the body is left out but `Content-Length` still
         gives its size, as RFC 9110 allows, so the keep-alive framing stays intact.
@@ -75,7 +92,7 @@ class HttpResponse:
         if not keep_alive:
             lines.append("Connection: close")
         header = "\r\n".join(lines).encode("latin-1") + b"\r\n\r\n"
-        return header if head else header + self.body
+        return header, b"" if head else self.body
 
 
 Handler = Callable[[HttpRequest], HttpResponse | None]
@@ -163,6 +180,7 @@ class HttpServer:
         self._accept_thread: threading.Thread | None = None
         self._connections: dict[socket.socket, threading.Thread] = {}
         self._started = False
+        self._closing = threading.Event()
         self.handler_errors: list[Exception] = []
 
     @property
@@ -217,6 +235,7 @@ class HttpServer:
         self._close(timeout, join=False)
 
     def _close(self, timeout: float, *, join: bool) -> None:
+        self._closing.set()
         with self._lock:
             accept_thread = self._accept_thread
             listener, wake_r, wake_w = self._listener, self._wake_r, self._wake_w
@@ -259,6 +278,7 @@ class HttpServer:
             raise
         self._port = int(listener.getsockname()[1])
         self._listener = listener
+        self._closing.clear()
         self._wake_r, self._wake_w = socket.socketpair()
         thread = threading.Thread(
             target=self._accept_loop,
@@ -298,6 +318,25 @@ class HttpServer:
                     self._connections[conn] = thread
                 thread.start()
 
+    def _send(self, conn: socket.socket, response: HttpResponse, *, keep: bool, head: bool) -> None:
+        if response.drip is None:
+            conn.sendall(response.encode(keep_alive=keep, head=head))
+            return
+        header, body = response.encode_parts(keep_alive=keep, head=head)
+        part = response.drip.part
+        self._trickle(conn, header, response.drip.seconds, slow=part in {"headers", "all"})
+        self._trickle(conn, body, response.drip.seconds, slow=part in {"body", "all"})
+
+    def _trickle(self, conn: socket.socket, data: bytes, seconds: float, *, slow: bool) -> None:
+        """Send `data`, a byte every `seconds` when `slow`; give up when closing."""
+        if not slow:
+            conn.sendall(data)
+            return
+        for index in range(len(data)):
+            if index and self._closing.wait(seconds):
+                raise OSError("server closing")
+            conn.sendall(data[index : index + 1])
+
     def _serve(self, conn: socket.socket) -> None:
         rfile = conn.makefile("rb")
         try:
@@ -317,7 +356,7 @@ class HttpServer:
                     response = HttpResponse(500, b"internal error in fake", "text/plain")
                 if response is None:
                     return
-                conn.sendall(response.encode(keep_alive=keep, head=request.method == "HEAD"))
+                self._send(conn, response, keep=keep, head=request.method == "HEAD")
                 if not keep:
                     return
         except OSError:
