@@ -36,8 +36,10 @@ from .api.versions import max_version, unsupported_version, versions_body
 from .faults import Fault, FaultHit, Faults
 from .org import ApiError, Org
 from .org.locks import LockedWrites, RecordLocks
+from .trust import FakeTrust
 from .wire.http import Drip, HttpRequest, HttpResponse, HttpServer
 from .wire.routing import mount
+from .wire.tls import ThrowawayCA
 
 
 if TYPE_CHECKING:
@@ -136,6 +138,8 @@ class FakeSalesforce:
         session_ttl: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         max_api_version: str = "66.0",
+        tls: bool = False,
+        trust: FakeTrust | None = None,
     ) -> None:
         self._last_version = max_version(max_api_version)
         self.max_api_version = max_api_version
@@ -151,7 +155,11 @@ class FakeSalesforce:
             org_name=org_name,
             is_sandbox=is_sandbox,
         )
-        self.instance_url = f"https://{my_domain}.my.salesforce.com"
+        self._my_domain_url = f"https://{my_domain}.my.salesforce.com"
+        self.tls = tls
+        self.trust = trust
+        self._ca: ThrowawayCA | None = None
+        self._started_trust = False
         self.username = username
         self.password = password
         self.security_token = security_token
@@ -173,7 +181,7 @@ class FakeSalesforce:
             user_id=self.org.user_id,
             org_id=self.org.org_id,
             org_name=self.org.org_name,
-            instance_url=self.instance_url,
+            instance_url=self._my_domain_url,
             is_sandbox=self.org.is_sandbox,
         )
         self._sessions = SessionStore(self.org.org_id, clock, session_ttl)
@@ -222,11 +230,26 @@ class FakeSalesforce:
         self.stop()
 
     def start(self) -> None:
-        """Start serving on a background thread (idempotent)."""
+        """Start serving on a background thread (idempotent), with a paired `trust`.
+
+        With `tls`, the first start makes the throwaway CA and serves HTTPS; the CA
+        and the port are kept across `stop()`/`start()`.
+        """
         self._stopping.clear()
         self._locks.open()
         self.faults.starting()
+        if self.tls and self._ca is None:
+            self._ca = ThrowawayCA()
+            self._server = HttpServer(
+                self._handle, name="fake-salesforce", ssl_context=self._ca.server_context
+            )
         self._server.start()
+        if self.tls:
+            credentials = replace(self._auth.credentials, instance_url=self.instance_url)
+            self._auth.credentials = credentials
+        if self.trust is not None and not self.trust.running:
+            self.trust.start()
+            self._started_trust = True
 
     def stop(self) -> None:
         """Release held requests, close client sessions made here, join threads.
@@ -243,6 +266,9 @@ class FakeSalesforce:
             session.close()
         self._server.stop()
         self.faults.clear()
+        if self.trust is not None and self._started_trust:
+            self.trust.stop()
+            self._started_trust = False
 
     def _set_outage(self, out: bool) -> None:
         if out:
@@ -254,8 +280,51 @@ class FakeSalesforce:
 
     @property
     def url(self) -> str:
-        """The real address, `http://127.0.0.1:<port>`."""
+        """The real address, `http://127.0.0.1:<port>` (`https://` with `tls`)."""
         return self._server.url
+
+    @property
+    def instance_url(self) -> str:
+        """The instance URL clients see: `https://127.0.0.1:<port>` with `tls`.
+
+        Without `tls`, the My Domain URL (`https://fake-org.my.salesforce.com`) that
+        `session()` and `mount()` route to the fake.
+        """
+        if self.tls:
+            return f"https://127.0.0.1:{self.port}"
+        return self._my_domain_url
+
+    @property
+    def ca_bundle(self) -> str:
+        """The path of the PEM file with the throwaway CA (`tls` only, once started)."""
+        if self._ca is None:
+            raise RuntimeError("ca_bundle needs FakeSalesforce(tls=True), started")
+        return str(self._ca.ca_bundle)
+
+    def env(self) -> dict[str, str]:
+        """The environment that points any process at this fake (`tls` only).
+
+        `SF_INSTANCE_URL` and a fresh `SF_ACCESS_TOKEN`; the CA bundle as
+        `REQUESTS_CA_BUNDLE` (requests, simple-salesforce), `SSL_CERT_FILE` (curl,
+        Python's ssl, OpenSSL-based tools) and `NODE_EXTRA_CA_CERTS` (Node.js); and
+        `SFRESILIENCE_STATUS_URL` when a `trust` is paired.
+        """
+        if not self.tls or self.port == 0:
+            raise RuntimeError(
+                "env() needs a started FakeSalesforce(tls=True): other processes reach "
+                "the fake over HTTPS on 127.0.0.1"
+            )
+        ca_bundle = self.ca_bundle
+        env = {
+            "SF_INSTANCE_URL": self.instance_url,
+            "SF_ACCESS_TOKEN": self.issue_session(),
+            "REQUESTS_CA_BUNDLE": ca_bundle,
+            "SSL_CERT_FILE": ca_bundle,
+            "NODE_EXTRA_CA_CERTS": ca_bundle,
+        }
+        if self.trust is not None:
+            env["SFRESILIENCE_STATUS_URL"] = self.trust.url
+        return env
 
     @property
     def port(self) -> int:
@@ -278,7 +347,8 @@ class FakeSalesforce:
         The adapters already mounted for `https://`/`http://` are wrapped, so they
         still see (rewritten) Salesforce traffic. Mount after your own adapters.
         """
-        return mount(session, self.url)
+        verify = self.ca_bundle if self._ca is not None else False
+        return mount(session, self.url, verify)
 
     def client(self, **kwargs: Any) -> Salesforce:
         """A logged-in `simple_salesforce.Salesforce` talking to this fake.

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import selectors
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -154,7 +155,9 @@ def _read_request(rfile: IO[bytes]) -> tuple[HttpRequest, bool] | None:
 class HttpServer:
     """A threaded HTTP/1.1 server on loopback with keep-alive and pause/resume.
 
-    `HttpServer(handler, host="127.0.0.1", port=0, name="fake-http")`; `start()`,
+    `HttpServer(handler, host="127.0.0.1", port=0, name="fake-http", ssl_context=None)`;
+    with an `ssl_context` it serves HTTPS (the handshake runs on the connection's
+    thread). `start()`,
     `stop(timeout=5.0)`, `pause()`, `resume()`, `port`, `url`, `listening`; also a
     context manager. `port` is fixed at `start()` (OS-chosen when 0) and kept across
     `pause()`/`resume()`. A handler that raises gets a plain 500 answer and its
@@ -168,8 +171,10 @@ class HttpServer:
         host: str = "127.0.0.1",
         port: int = 0,
         name: str = "fake-http",
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self._handler = handler
+        self._ssl_context = ssl_context
         self._host = host
         self._port = port
         self._name = name
@@ -190,8 +195,9 @@ class HttpServer:
 
     @property
     def url(self) -> str:
-        """`http://host:port` of the server."""
-        return f"http://{self._host}:{self._port}"
+        """`http://host:port` of the server (`https://` with an `ssl_context`)."""
+        scheme = "http" if self._ssl_context is None else "https"
+        return f"{scheme}://{self._host}:{self._port}"
 
     @property
     def listening(self) -> bool:
@@ -337,7 +343,13 @@ class HttpServer:
                 raise OSError("server closing")
             conn.sendall(data[index : index + 1])
 
-    def _serve(self, conn: socket.socket) -> None:
+    def _serve(self, raw: socket.socket) -> None:
+        try:
+            conn = self._secured(raw)
+        except OSError:  # ssl.SSLError included: a failed handshake
+            self._forget(raw)
+            raw.close()
+            return
         rfile = conn.makefile("rb")
         try:
             while True:
@@ -363,8 +375,20 @@ class HttpServer:
             return
         finally:
             rfile.close()
-            with self._lock:
-                self._connections.pop(conn, None)
+            self._forget(raw)
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
             conn.close()
+
+    def _secured(self, raw: socket.socket) -> socket.socket:
+        """The connection itself, or wrapped in TLS (handshake on this thread)."""
+        if self._ssl_context is None:
+            return raw
+        raw.settimeout(10.0)
+        conn = self._ssl_context.wrap_socket(raw, server_side=True)
+        conn.settimeout(None)
+        return conn
+
+    def _forget(self, raw: socket.socket) -> None:
+        with self._lock:
+            self._connections.pop(raw, None)
