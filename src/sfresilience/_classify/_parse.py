@@ -82,6 +82,7 @@ _CONTENT_MARK = "Response content: "
 # simple-salesforce's str() templates name the exception class (and so the
 # status) even when the exception was re-wrapped as a plain Exception.
 _SS = "simple_salesforce.exceptions."
+# Searched in the text's head: loggers and trackers put prefixes before them.
 _TEMPLATES: tuple[tuple[re.Pattern[str], str, int | None], ...] = (
     (re.compile(r"Malformed request "), _SS + "SalesforceMalformedRequest", 400),
     (re.compile(r"Expired session for "), _SS + "SalesforceExpiredSession", 401),
@@ -98,11 +99,21 @@ _TEMPLATES: tuple[tuple[re.Pattern[str], str, int | None], ...] = (
     ),
     (re.compile(r"Error Code (\d{3})\. "), _SS + "SalesforceGeneralError", None),
     (
-        re.compile(r"Authentication failed\b"),
+        re.compile(r"Authentication failed \(code: "),
         _SS + "SalesforceAuthenticationFailed",
         None,
     ),
 )
+# The class name a traceback line or a repr() starts with.
+_CLASS_STATUSES = {
+    "SalesforceMoreThanOneRecord": 300,
+    "SalesforceMalformedRequest": 400,
+    "SalesforceExpiredSession": 401,
+    "SalesforceRefusedRequest": 403,
+    "SalesforceResourceNotFound": 404,
+    "SalesforceAuthenticationFailed": None,
+}
+_CLASS_IN_TEXT = re.compile(r"\b(" + "|".join(_CLASS_STATUSES) + r")\b")
 _RETRY_STATUS = re.compile(r"too many (\d{3}) error responses")
 
 known_codes_in = _text.known_codes_in
@@ -334,14 +345,18 @@ def _parse_csv(text: str, out: Parsed) -> bool:
 
 
 def _read_templates(text: str, out: Parsed) -> None:
-    head = text[:300]
+    head = text[:400]
     for pattern, exception, status in _TEMPLATES:
-        match = pattern.match(head)
+        match = pattern.search(head)
         if match is not None:
             out.exception = out.exception or exception
             found = int(match.group(1)) if match.groups() else status
             out.status = out.status or http_status(found)
             break
+    named = _CLASS_IN_TEXT.search(head)
+    if named is not None:
+        out.exception = out.exception or _SS + named.group(1)
+        out.status = out.status or http_status(_CLASS_STATUSES[named.group(1)])
     retry = _RETRY_STATUS.search(text, 0, 4096)
     if retry is not None:
         out.status = out.status or http_status(int(retry.group(1)))
