@@ -1547,3 +1547,22 @@ def test_oauth_redirect_description_is_the_message() -> None:
         "access_denied",
         "end-user denied authorization",
     )
+
+
+def test_a_programming_error_is_not_read_as_an_outage() -> None:
+    """A ValueError whose text mentions a timeout stays UNKNOWN (never retried)."""
+    actual = classify(ValueError("timed out waiting for the worker")).category
+
+    assert actual is C.UNKNOWN
+
+
+def test_a_re_raised_network_error_is_read_from_its_text() -> None:
+    """The same words in a plain Exception (a re-raised network error) are an outage."""
+    error = Exception(
+        "HTTPSConnectionPool(host='acme.my.salesforce.com', port=443): Read timed out. "
+        "(read timeout=30)"
+    )
+
+    actual = classify(error)
+
+    assert (actual.category, actual.retryable) == (C.UNAVAILABLE, True)

@@ -68,14 +68,15 @@ _XML_NAMES = _XML_CODES | _XML_STATES | {"exceptionmessage", "faultstring", "mes
 _CODE_SHAPE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,79}")
 _AUTH_TEXT = re.compile(r"Authentication failed \(code: ([^)]{0,80})\):\s*", re.DOTALL)
 _HTML = re.compile(r"<(?:!doctype\s{1,8}html|html|head|body|title|h1)\b", re.IGNORECASE)
+# Matched against lower-cased text: a case-sensitive alternation is several
+# times faster than the same one with re.IGNORECASE.
 _SIGNALS = re.compile(
     rf"(?P<{MAINTENANCE_PAGE}>down for maintenance|under(?:going)? maintenance"
     r"|maintenance (?:is )?(?:in progress|underway))"
     rf"|(?P<{CDN_UNAVAILABLE}>cdn partner"
     r"|originated from\W{1,20}(?:\w{1,40}\W{1,20}){0,4}cdn)"
     rf"|(?P<{GATEWAY_PAGE}>\b(?:bad gateway|gateway time-?out|service unavailable"
-    r"|service not available|temporarily (?:interrupted|unavailable))\b)",
-    re.IGNORECASE,
+    r"|service not available|temporarily (?:interrupted|unavailable))\b)"
 )
 _CONTENT_MARK = "Response content: "
 
@@ -465,7 +466,7 @@ def _read_signals(text: str, out: Parsed) -> None:
     """The most telling page signal: maintenance over CDN over a gateway error."""
     if out.signal is not None:
         return
-    found = {match.lastgroup for match in _SIGNALS.finditer(text, 0, MAX_SCAN)}
+    found = {match.lastgroup for match in _SIGNALS.finditer(text[:MAX_SCAN].lower())}
     for name in (MAINTENANCE_PAGE, CDN_UNAVAILABLE, GATEWAY_PAGE):
         if name in found:
             out.signal = name

@@ -56,6 +56,21 @@ _SALESFORCE_ERROR = _SS + "SalesforceError"
 _OPERATION_ERROR = _SS + "SalesforceOperationError"
 _EDGE_STATUSES = frozenset({502, 504})
 _STREAMING_CODE = re.compile(r"([1-5]\d\d)::")
+# A bug in the caller's code, whatever its text says ("timed out waiting for
+# the lock"): never read as a network failure, so never retried as one.
+_CODE_BUGS: tuple[type[BaseException], ...] = (
+    ArithmeticError,
+    AssertionError,
+    AttributeError,
+    ImportError,
+    LookupError,
+    NameError,
+    NotImplementedError,
+    RecursionError,
+    SyntaxError,
+    TypeError,
+    ValueError,
+)
 
 
 @dataclass(slots=True)
@@ -68,6 +83,7 @@ class _Evidence:
     text: str = ""  # the exception's own description
     source: BaseException | None = None  # described only if nothing better is found
     not_json: bool = False  # a 2xx body that was not the JSON the client expected
+    code_bug: bool = False  # a Python programming error: its text names no outage
     errors: list[Found] = field(default_factory=list)
 
 
@@ -184,7 +200,7 @@ def _decide(evidence: _Evidence, parsed: Parsed, errors: list[Found]) -> Classif
         rule = _exception_rule(evidence.exception, status)
     if rule is None and status is not None:
         rule = status_rule(status)
-    if rule is None and parsed.network is not None:
+    if rule is None and parsed.network is not None and not evidence.code_bug:
         rule = SIGNAL_TABLE[parsed.network][1]
     if rule is None and parsed.text_status is not None:
         rule = status_rule(parsed.text_status)
@@ -326,6 +342,7 @@ def _from_exception(error: BaseException, evidence: _Evidence) -> None:
         evidence.text = _network.describe(error)
     else:
         evidence.text = _safe_str(error) or type(error).__name__
+        evidence.code_bug = isinstance(error, _CODE_BUGS)
     if _OPERATION_ERROR in names:
         evidence.body = evidence.text
 
