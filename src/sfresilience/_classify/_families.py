@@ -68,6 +68,13 @@ FAMILIES: Final[tuple[Family, ...]] = (
         "login hours); do not retry.",
     ),
     _family(
+        "OAUTH_",
+        "",
+        C.AUTH_FAILED,
+        "The OAuth authorization was refused (app blocked, not found or not approved): "
+        "fix the connected app or its policies; do not retry.",
+    ),
+    _family(
         "",
         "_LIMIT_EXCEEDED",
         C.API_LIMIT_EXCEEDED,

@@ -72,7 +72,8 @@ _HTML = re.compile(r"<(?:!doctype\s{1,8}html|html|head|body|title|h1)\b", re.IGN
 # times faster than the same one with re.IGNORECASE.
 _SIGNALS = re.compile(
     rf"(?P<{MAINTENANCE_PAGE}>down for maintenance|under(?:going)? maintenance"
-    r"|maintenance (?:is )?(?:in progress|underway))"
+    r"|maintenance (?:is )?(?:in progress|underway)|maintenance downtime"
+    r"|unavailable (?:for|due to) (?:scheduled )?maintenance)"
     rf"|(?P<{CDN_UNAVAILABLE}>cdn partner"
     r"|originated from\W{1,20}(?:\w{1,40}\W{1,20}){0,4}cdn)"
     rf"|(?P<{GATEWAY_PAGE}>\b(?:bad gateway|gateway time-?out|service unavailable"
@@ -115,6 +116,14 @@ _CLASS_STATUSES = {
     "SalesforceAuthenticationFailed": None,
 }
 _CLASS_IN_TEXT = re.compile(r"\b(" + "|".join(_CLASS_STATUSES) + r")\b")
+# restforce raises these for statuses without an error code of their own.
+_RESTFORCE_CLASSES = {
+    "Restforce::UnauthorizedError": (_SS + "SalesforceExpiredSession", 401),
+    "Restforce::AuthenticationError": (_SS + "SalesforceAuthenticationFailed", None),
+    "Restforce::NotFoundError": (_SS + "SalesforceResourceNotFound", 404),
+    "Restforce::ServerError": (_SS + "SalesforceGeneralError", 500),
+}
+_RESTFORCE_IN_TEXT = re.compile("|".join(re.escape(name) for name in _RESTFORCE_CLASSES))
 _RETRY_STATUS = re.compile(r"too many (\d{3}) error responses")
 
 known_codes_in = _text.known_codes_in
@@ -358,6 +367,11 @@ def _read_templates(text: str, out: Parsed) -> None:
     if named is not None:
         out.exception = out.exception or _SS + named.group(1)
         out.status = out.status or http_status(_CLASS_STATUSES[named.group(1)])
+    ruby = _RESTFORCE_IN_TEXT.search(head)
+    if ruby is not None:
+        exception, status = _RESTFORCE_CLASSES[ruby.group(0)]
+        out.exception = out.exception or exception
+        out.status = out.status or http_status(status)
     retry = _RETRY_STATUS.search(text, 0, 4096)
     if retry is not None:
         out.status = out.status or http_status(int(retry.group(1)))

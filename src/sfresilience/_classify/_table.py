@@ -337,6 +337,12 @@ CODE_TABLE: Final[tuple[CodeEntry, ...]] = (
         "with backoff; check https://status.salesforce.com.",
     ),
     _e(
+        "invalid_app_access",
+        C.AUTH_FAILED,
+        "The user is not approved for this connected app (admin-approved users only): "
+        "assign the user a profile or permission set the app allows.",
+    ),
+    _e(
         "inactive_user",
         C.AUTH_FAILED,
         "The integration user is deactivated or frozen: reactivate it or switch "
@@ -580,6 +586,30 @@ CODE_TABLE: Final[tuple[CodeEntry, ...]] = (
         "An unhandled exception in the org's Apex REST code: fix that Apex; do not retry.",
         carrier=True,
     ),
+    _e(
+        "QUERY_TOO_COMPLICATED",
+        C.INVALID_REQUEST,
+        "The query selects too many fields or its filter is too complex: select fewer "
+        "fields (no formula-heavy ones) or split it; do not retry as is.",
+    ),
+    _e(
+        "OPERATION_TOO_LARGE",
+        C.INVALID_REQUEST,
+        "The operation touches too many records for a synchronous call: narrow it or "
+        "use the Bulk API; do not retry as is.",
+    ),
+    _e(
+        "LIMIT_EXCEEDED",
+        C.INVALID_REQUEST,
+        "A per-request limit was exceeded (too many items in one call): send fewer per "
+        "request; do not retry as is.",
+    ),
+    _e(
+        "EXCEEDED_MAX_SEMIJOIN_SUBSELECTS",
+        C.INVALID_REQUEST,
+        "The query has too many semi-join subselects: restructure it; do not retry.",
+    ),
+    _e("InvalidEntity", C.INVALID_REQUEST, _BULK_INPUT),
     _e("InvalidBatch", C.INVALID_REQUEST, _BULK_INPUT),
     _e("ClientInputError", C.INVALID_REQUEST, _BULK_INPUT),
     _e("InvalidJob", C.INVALID_REQUEST, _BULK_INPUT),
@@ -675,6 +705,22 @@ CODE_TABLE: Final[tuple[CodeEntry, ...]] = (
         "The record is in the recycle bin: undelete it or stop referencing it.",
     ),
     _e(
+        "INVALID_TYPE_ON_FIELD_IN_RECORD",
+        C.DATA_REJECTED,
+        "A field value has the wrong type for the field: fix the value; do not retry unchanged.",
+    ),
+    _e(
+        "ENTITY_FAILED_IFLASTMODIFIED_ON_UPDATE",
+        C.DATA_REJECTED,
+        "The record changed since it was read (If-Unmodified-Since failed): re-read it "
+        "and reapply the change.",
+    ),
+    _e(
+        "INACTIVE_OWNER_OR_USER",
+        C.DATA_REJECTED,
+        "The record's owner or a referenced user is inactive: assign an active user.",
+    ),
+    _e(
         "CANNOT_UPDATE_CONVERTED_LEAD",
         C.DATA_REJECTED,
         "The lead is converted and read-only: update the contact, account or "
@@ -727,6 +773,18 @@ CODE_TABLE: Final[tuple[CodeEntry, ...]] = (
         severity="P3",
     ),
     _e("INSUFFICIENT_ACCESS", C.PERMISSION_DENIED),
+    _e(
+        "FORBIDDEN",
+        C.PERMISSION_DENIED,
+        "The user may not use this resource (often an Apex REST class the profile does "
+        "not grant): grant access to it; do not retry.",
+    ),
+    _e(
+        "TXN_SECURITY_NO_ACCESS",
+        C.PERMISSION_DENIED,
+        "A transaction security policy blocked the call: ask the admin about the "
+        "policy, or exempt the integration user; do not retry.",
+    ),
     _e(
         "API_DISABLED_FOR_ORG",
         C.PERMISSION_DENIED,
