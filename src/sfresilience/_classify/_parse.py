@@ -57,6 +57,7 @@ _MESSAGE_KEYS = (
     "errorMessage",
     "faultstring",
     "problem",
+    "details",
 )
 _STATE_KEYS = ("stateMessage", "errorMessage", "stack", "failureReason")
 _STATUS_KEYS = ("statusCode", "httpStatusCode")
@@ -145,6 +146,7 @@ class Parsed:
     hint: str = ""
     signal: str | None = None  # a page or result shape (maintenance, CDN, deploy failure)
     network: str | None = None  # a transport failure named in text
+    network_line: str = ""  # the line of text that names it
     status: int | None = None
     text_status: int | None = None  # a status written into text: decides, is not reported
     exception: str | None = None
@@ -155,6 +157,8 @@ class Parsed:
     def add(self, code: str, message: str) -> None:
         """Record one error; a repeat of a code only fills in a missing message."""
         message = _strip_code_prefix(code, message)
+        if not any(char.isalpha() for char in message[:80]):
+            message = ""  # only the punctuation around a code: no message at all
         for index, known in enumerate(self.errors):
             if known.code == code:
                 if not known.message and message:
@@ -434,6 +438,7 @@ def _parse_html(text: str, out: Parsed) -> None:
 
 
 def _parse_plain(text: str, out: Parsed) -> None:
+    _read_embedded_json(text, out)
     found = _text.prefixed_error(text)
     if found is not None:
         out.add(*found)
@@ -447,10 +452,26 @@ def _parse_plain(text: str, out: Parsed) -> None:
     if "<" in text[:MAX_SCAN]:
         _read_elements(text[:MAX_SCAN], out)
     for code in known_codes_in(text):
-        out.add(code, text)
+        out.add(code, text[text.find(code) :])  # the message starts at its code
     _read_signals(text, out)
     out.text_status = out.text_status or _text.status_in_text(text)
     out.add_hint(text[:MAX_SCAN])
+
+
+_DECODER = json.JSONDecoder()
+
+
+def _read_embedded_json(text: str, out: Parsed) -> None:
+    """The first JSON value in a log line (``DESCRIBE ERROR , {...}``, ``Response: [...]``)."""
+    starts = [at for at in (text.find("{", 0, MAX_SCAN), text.find("[", 0, MAX_SCAN)) if at > 0]
+    if not starts:
+        return
+    try:
+        value, _ = _DECODER.raw_decode(text, min(starts))
+    except (ValueError, RecursionError):
+        return
+    if isinstance(value, dict | list):
+        _walk(value, out, depth=_MAX_DEPTH)
 
 
 def _read_wording(out: Parsed) -> None:
@@ -460,9 +481,9 @@ def _read_wording(out: Parsed) -> None:
         for code in _text.phrase_codes(text):
             out.add(code, text)
     if not out.errors:
-        out.network = next(
-            (signal for text in texts if (signal := _text.network_signal(text))), None
-        )
+        found = next((hit for text in texts if (hit := _text.network_signal(text))), None)
+        if found is not None:
+            out.network, out.network_line = found
 
 
 def _within(texts: list[str], limit: int) -> list[str]:
