@@ -23,7 +23,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from sfresilience._classify import _markup, _text
+from sfresilience._classify import _clients, _markup, _text
 from sfresilience._classify._table import (
     CDN_UNAVAILABLE,
     CODES,
@@ -82,50 +82,6 @@ _SIGNALS = re.compile(
 )
 _CONTENT_MARK = "Response content: "
 
-# simple-salesforce's str() templates name the exception class (and so the
-# status) even when the exception was re-wrapped as a plain Exception.
-_SS = "simple_salesforce.exceptions."
-# Searched in the text's head: loggers and trackers put prefixes before them.
-_TEMPLATES: tuple[tuple[re.Pattern[str], str, int | None], ...] = (
-    (re.compile(r"Malformed request "), _SS + "SalesforceMalformedRequest", 400),
-    (re.compile(r"Expired session for "), _SS + "SalesforceExpiredSession", 401),
-    (re.compile(r"Request refused for "), _SS + "SalesforceRefusedRequest", 403),
-    (
-        re.compile(r"Resource .{0,200}? Not Found\. "),
-        _SS + "SalesforceResourceNotFound",
-        404,
-    ),
-    (
-        re.compile(r"More than one record for "),
-        _SS + "SalesforceMoreThanOneRecord",
-        300,
-    ),
-    (re.compile(r"Error Code (\d{3})\. "), _SS + "SalesforceGeneralError", None),
-    (
-        re.compile(r"Authentication failed \(code: "),
-        _SS + "SalesforceAuthenticationFailed",
-        None,
-    ),
-)
-# The class name a traceback line or a repr() starts with.
-_CLASS_STATUSES = {
-    "SalesforceMoreThanOneRecord": 300,
-    "SalesforceMalformedRequest": 400,
-    "SalesforceExpiredSession": 401,
-    "SalesforceRefusedRequest": 403,
-    "SalesforceResourceNotFound": 404,
-    "SalesforceAuthenticationFailed": None,
-}
-_CLASS_IN_TEXT = re.compile(r"\b(" + "|".join(_CLASS_STATUSES) + r")\b")
-# restforce raises these for statuses without an error code of their own.
-_RESTFORCE_CLASSES = {
-    "Restforce::UnauthorizedError": (_SS + "SalesforceExpiredSession", 401),
-    "Restforce::AuthenticationError": (_SS + "SalesforceAuthenticationFailed", None),
-    "Restforce::NotFoundError": (_SS + "SalesforceResourceNotFound", 404),
-    "Restforce::ServerError": (_SS + "SalesforceGeneralError", 500),
-}
-_RESTFORCE_IN_TEXT = re.compile("|".join(re.escape(name) for name in _RESTFORCE_CLASSES))
-_RETRY_STATUS = re.compile(r"too many (\d{3}) error responses")
 
 known_codes_in = _text.known_codes_in
 
@@ -326,7 +282,9 @@ def _visit_states(node: dict[object, object], out: Parsed) -> None:
 
 def _parse_text(text: str, out: Parsed, *, html_hint: bool, depth: int) -> None:
     text = text.lstrip("\ufeff")
-    _read_templates(text, out)
+    exception, status = _clients.read_client_text(text)
+    out.exception = out.exception or exception
+    out.status = out.status or http_status(status)
     mark = text.find(_CONTENT_MARK)
     if mark >= 0:
         text = text[mark + len(_CONTENT_MARK) :]
@@ -356,29 +314,6 @@ def _parse_csv(text: str, out: Parsed) -> bool:
     for found in errors or ():
         out.add(*found)
     return bool(errors)
-
-
-def _read_templates(text: str, out: Parsed) -> None:
-    head = text[:400]
-    for pattern, exception, status in _TEMPLATES:
-        match = pattern.search(head)
-        if match is not None:
-            out.exception = out.exception or exception
-            found = int(match.group(1)) if match.groups() else status
-            out.status = out.status or http_status(found)
-            break
-    named = _CLASS_IN_TEXT.search(head)
-    if named is not None:
-        out.exception = out.exception or _SS + named.group(1)
-        out.status = out.status or http_status(_CLASS_STATUSES[named.group(1)])
-    ruby = _RESTFORCE_IN_TEXT.search(head)
-    if ruby is not None:
-        exception, status = _RESTFORCE_CLASSES[ruby.group(0)]
-        out.exception = out.exception or exception
-        out.status = out.status or http_status(status)
-    retry = _RETRY_STATUS.search(text, 0, 4096)
-    if retry is not None:
-        out.status = out.status or http_status(int(retry.group(1)))
 
 
 def _parse_literal(text: str, out: Parsed, *, depth: int) -> bool:
