@@ -7,7 +7,6 @@ import functools
 import random
 import time
 import types
-import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,7 @@ from ._core import RetryPolicy
 from ._events import Hook, normalize_hooks
 from ._guard import Guard
 from ._redact import redact
+from ._refresh_slot import refresher_for
 from ._session import Login, SessionRefresher, install_timeouts
 from ._settings import Settings, load_settings
 from ._sobject import SObject
@@ -119,7 +119,7 @@ class ResilientClient(_Proxy):
         session = vars(sf).get("session")
         if isinstance(session, requests.Session):  # not a user's test double
             install_timeouts(session, (settings.connect_timeout, settings.read_timeout))
-        self._self_refresher = _refresher_for(sf, refresh)
+        self._self_refresher = refresher_for(sf, refresh)
         self._self_guard = Guard(
             policy=_policy(settings),
             refresher=self._self_refresher,
@@ -405,56 +405,3 @@ def _rebuild(  # noqa: PLR0917  (pickle passes them by position)
     return ResilientClient(
         sf, settings=settings, on_event=hooks, clock=clock, sleep=sleep, jitter=jitter
     )
-
-
-class _Refresh:
-    """Kept on the wrapped client: its login, and the one refresher every wrapper shares.
-
-    A copy or an unpickled client gets the login but not the refresher (a lock
-    and counters belong to one client): its first wrapper makes its own.
-    """
-
-    def __init__(self, login: Login | None) -> None:
-        self.login = login
-        self._refresher: SessionRefresher | None = None
-        self._owner: Callable[[], object] = lambda: None
-
-    def belongs_to(self, sf: Salesforce) -> bool:
-        """False when *sf* is a shallow copy of the client this was made for."""
-        owner = self._owner()
-        return owner is None or owner is sf
-
-    def refresher(self, sf: Salesforce) -> SessionRefresher:
-        if self._refresher is None or self._owner() is not sf:
-            self._refresher = SessionRefresher(sf, self.login)
-            self._owner = weakref.ref(sf)
-        return self._refresher
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_Refresh, (self.login,))
-
-
-_REFRESH = "_sfresilience_refresh"
-
-
-def _refresher_for(sf: Salesforce, refresh: Login | None) -> SessionRefresher:
-    """One refresher per wrapped client, shared by every wrapper of it.
-
-    The first wrapper moves simple-salesforce's own re-login into it: that one
-    is not serialised (eight threads, eight logins), on the SFType path it can
-    loop (simple-salesforce #804), and leaving it would retry under our retries.
-    """
-    # vars(), not getattr(): Salesforce.__getattr__ turns unknown names into SFTypes.
-    attributes = vars(sf)
-    kept = attributes.get(_REFRESH)
-    if not isinstance(kept, _Refresh) or refresh is not None:
-        kept = _Refresh(refresh or attributes.get("_salesforce_login_partial") or _login_of(kept))
-        attributes["_salesforce_login_partial"] = None
-        attributes[_REFRESH] = kept
-    elif not kept.belongs_to(sf):
-        kept = attributes[_REFRESH] = _Refresh(kept.login)  # a shallow copy's: its own lock
-    return kept.refresher(sf)
-
-
-def _login_of(kept: object) -> Login | None:
-    return kept.login if isinstance(kept, _Refresh) else None

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from simple_salesforce.api import SFType
 
+from . import _client  # the two refer to each other; _client is complete by call time
+
 
 if TYPE_CHECKING:
     from ._client import ResilientClient
@@ -46,9 +48,7 @@ class SObject(SFType):
     salesforce: ResilientClient
 
     def __init__(self, object_name: str, client: ResilientClient) -> None:
-        from ._client import ResilientClient  # noqa: PLC0415  (the two refer to each other)
-
-        if not isinstance(client, ResilientClient):
+        if not isinstance(client, _client.ResilientClient):
             raise TypeError(
                 f"SObject needs a ResilientClient, not {type(client).__name__}: "
                 "wrap the client first, ResilientClient(sf)"
