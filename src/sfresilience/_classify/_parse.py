@@ -342,8 +342,8 @@ def _parse_xml(text: str, out: Parsed) -> None:
     _read_elements(text, out)
     if "<componentFailures" in text[:MAX_TEXT] and out.signal is None:
         out.signal = DEPLOY_FAILED
-    if not out.errors:
-        _parse_plain(_markup.strip_tags(text[:MAX_SCAN]), out)
+    if not out.errors:  # its elements were just read: the rest is plain text
+        _parse_plain(_markup.strip_tags(text[:MAX_SCAN]), out, elements=False)
 
 
 def _read_elements(text: str, out: Parsed) -> None:
@@ -372,7 +372,7 @@ def _parse_html(text: str, out: Parsed) -> None:
     out.add_hint(title or words[:200])
 
 
-def _parse_plain(text: str, out: Parsed) -> None:
+def _parse_plain(text: str, out: Parsed, *, elements: bool = True) -> None:
     _read_embedded_json(text, out)
     found = _text.prefixed_error(text)
     if found is not None:
@@ -384,7 +384,7 @@ def _parse_plain(text: str, out: Parsed) -> None:
     redirect = _text.oauth_redirect_error(text)
     if redirect is not None:
         out.add(*redirect)
-    if "<" in text[:MAX_SCAN]:
+    if elements and "<" in text[:MAX_SCAN]:
         _read_elements(text[:MAX_SCAN], out)
     for code in known_codes_in(text):
         out.add(code, text[text.find(code) :])  # the message starts at its code
