@@ -272,7 +272,7 @@ def _code_of(node: dict[object, object]) -> str | None:
 
 
 def _visit_streaming(node: dict[object, object], out: Parsed) -> None:
-    """Bayeux ``error`` and ``ext.sfdc.failureReason`` strings."""
+    """A Bayeux ``error`` string; an ``error`` that is neither that nor a code is text."""
     error = node.get("error")
     if isinstance(error, str):
         found = _text.cometd_error(error)
