@@ -73,6 +73,27 @@ class TestIsTheClient:
         client: ResilientClient = ResilientClient(fake.client(), settings=Settings())
         assert fake.instance_url == f"https://{instance_of(client)}"
 
+    def test_a_subclass_s_own_methods_are_guarded(self, fake: FakeSalesforce) -> None:
+        """A method a Salesforce subclass adds runs under the guard, as one operation."""
+
+        class Team(Salesforce):
+            def account_count(self) -> int:
+                return int(self.query("SELECT COUNT() FROM Account")["totalSize"])
+
+        events: list[Event] = []
+        sf = Team(
+            username=fake.username,
+            password=fake.password,
+            security_token=fake.security_token,
+            session=fake.session(),
+        )
+        client = wrap(sf, on_event=events.append)
+        fake.faults.server_errors(1, status=503)
+        assert 3 == client.account_count()
+        assert [("account_count", EventKind.RETRY)] == [
+            (e.operation, e.kind) for e in events if e.kind is EventKind.RETRY
+        ]
+
     def test_wrapping_a_wrapper_wraps_its_client(self, fake: FakeSalesforce) -> None:
         sf = fake.client()
         assert sf is wrap(wrap(sf)).wrapped
