@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -15,7 +16,7 @@ from ._core import RetryPolicy
 from ._events import Hook, normalize_hooks
 from ._guard import Guard
 from ._redact import redact
-from ._session import Login, SessionRefresher, install_timeouts
+from ._session import Login, install_timeouts, refresher_for
 from ._settings import Settings, load_settings
 
 
@@ -86,7 +87,7 @@ class ResilientClient:
         self._sf = sf
         self._settings = settings
         install_timeouts(sf.session, (settings.connect_timeout, settings.read_timeout))
-        self._refresher = _refresher_for(sf, refresh)
+        self._refresher = refresher_for(sf, refresh)
         self._guard = Guard(
             policy=_policy(settings),
             refresher=self._refresher,
@@ -94,6 +95,7 @@ class ResilientClient:
             clock=clock,
             sleep=sleep,
             jitter=jitter,
+            timeouts=(settings.connect_timeout, settings.read_timeout),
         )
 
     # Building one -----------------------------------------------------------
@@ -200,11 +202,18 @@ class ResilientClient:
 
     # The guarded surface ----------------------------------------------------
 
-    def _call(self, operation: str, call: Callable[[], Any], *, repeatable: bool) -> Any:
-        return self._guard.run(call, operation=operation, repeatable=repeatable)
+    def _call(
+        self,
+        operation: str,
+        call: Callable[[], Any],
+        *,
+        repeatable: bool,
+        deadline: float | None = None,
+    ) -> Any:
+        return self._guard.run(call, operation=operation, repeatable=repeatable, deadline=deadline)
 
-    def _read(self, operation: str, call: Callable[[], Any]) -> Any:
-        return self._call(operation, call, repeatable=True)
+    def _read(self, operation: str, call: Callable[[], Any], deadline: float | None = None) -> Any:
+        return self._call(operation, call, repeatable=True, deadline=deadline)
 
     def query(self, query: str, include_deleted: bool = False, **kwargs: Any) -> Any:
         return self._read("query", lambda: self._sf.query(query, include_deleted, **kwargs))
@@ -230,13 +239,26 @@ class ResilientClient:
         **kwargs: Any,
     ) -> Iterator[Any]:
         """Yield every record; each page is guarded on its own, so a failure on
-        page 3 retries page 3, not the whole query."""
-        result = self.query(query, include_deleted, **kwargs)
+        page 3 retries page 3, not the whole query.
+
+        Each page may take ``SFRESILIENCE_RETRY_DEADLINE``; all of them together
+        ``SFRESILIENCE_QUERY_ALL_DEADLINE`` when set."""
+        left = _time_left(self._settings.query_all_deadline, self._guard.clock)
+        result = self._read(
+            "query", lambda: self._sf.query(query, include_deleted, **kwargs), left()
+        )
         while True:
             yield from result["records"]
             if result["done"]:
                 return
-            result = self.query_more(result["nextRecordsUrl"], True, **kwargs)  # noqa: FBT003
+            next_page = functools.partial(
+                self._sf.query_more,
+                result["nextRecordsUrl"],
+                identifier_is_url=True,
+                include_deleted=include_deleted,
+                **kwargs,
+            )
+            result = self._read("query_more", next_page, left())
 
     def query_all(
         self,
@@ -360,20 +382,9 @@ def _has_attribute(sf: Salesforce, name: str) -> bool:
     return name in vars(sf) or hasattr(type(sf), name)
 
 
-def _refresher_for(sf: Salesforce, refresh: Login | None) -> SessionRefresher:
-    """One refresher per wrapped client, shared by every wrapper of it.
-
-    The first wrapper moves simple-salesforce's own re-login into it: that one
-    is not serialised (eight threads, eight logins), on the SFType path it can
-    loop (simple-salesforce #804), and leaving it would retry under our retries.
-    """
-    # vars(), not getattr(): Salesforce.__getattr__ turns unknown names into SFTypes.
-    attributes = vars(sf)
-    existing = attributes.get("_sfresilience_refresher")
-    if isinstance(existing, SessionRefresher) and refresh is None:
-        return existing
-    login: Login | None = refresh or attributes.get("_salesforce_login_partial")
-    attributes["_salesforce_login_partial"] = None
-    refresher = SessionRefresher(sf, login)
-    attributes["_sfresilience_refresher"] = refresher
-    return refresher
+def _time_left(seconds: float | None, clock: Callable[[], float]) -> Callable[[], float | None]:
+    """Seconds left of a *seconds* budget started now; ``None`` when unbounded."""
+    if seconds is None:
+        return lambda: None
+    ends = clock() + seconds
+    return lambda: ends - clock()
