@@ -73,7 +73,7 @@ class TimeoutAdapter(BaseAdapter):
         super().__init__()
         self.inner = inner
         self.timeouts = timeouts
-        _bound_exchanges(inner)
+        self._http = _bound_exchanges(inner)
 
     def send(  # noqa: PLR0917  (requests' adapter signature)
         self,
@@ -84,8 +84,8 @@ class TimeoutAdapter(BaseAdapter):
         cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
         proxies: Mapping[str, str] | None = None,
     ) -> requests.Response:
-        if proxies and isinstance(self.inner, HTTPAdapter):
-            _bound_proxy(self.inner, request, proxies)
+        if proxies and self._http is not None:
+            _bound_proxy(self._http, request, proxies)
         return self.inner.send(
             request,
             stream=stream,
@@ -168,6 +168,7 @@ class _DeadlineResponse(http.client.HTTPResponse):
             self.fp = io.BufferedReader(_DeadlineRaw(self.fp, sock, deadline))
 
 
+_MAX_WRAPPING = 4
 _connection_classes: dict[type[Any], type[Any]] = {}
 _pool_classes: dict[type[HTTPConnectionPool], type[HTTPConnectionPool]] = {}
 
@@ -202,12 +203,23 @@ def _bound_manager(manager: Any) -> None:
         manager.clear()  # pools made before use the old classes; drop their idle connections
 
 
-def _bound_exchanges(adapter: BaseAdapter) -> None:
-    """Make *adapter*'s connections read responses under the deadline (requests' HTTPAdapter)."""
+def _bound_exchanges(adapter: BaseAdapter, depth: int = 0) -> HTTPAdapter | None:
+    """Make *adapter*'s connections read responses under the deadline.
+
+    That takes requests' ``HTTPAdapter`` (or a subclass), found as the adapter
+    itself or as an adapter it wraps (a routing or logging adapter around it);
+    returns the one found.
+    """
     if isinstance(adapter, HTTPAdapter):
         _bound_manager(adapter.poolmanager)
         for manager in adapter.proxy_manager.values():
             _bound_manager(manager)
+        return adapter
+    if depth < _MAX_WRAPPING:
+        for value in list(getattr(adapter, "__dict__", {}).values()):
+            if isinstance(value, BaseAdapter) and (found := _bound_exchanges(value, depth + 1)):
+                return found
+    return None
 
 
 def _bound_proxy(
