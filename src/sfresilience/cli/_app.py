@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
+from ..exceptions import ConfigurationError
 
 
 app = typer.Typer(
@@ -52,5 +53,9 @@ def demo(
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: a bad setting is one line on stderr, never a traceback."""
+    try:
+        app()
+    except ConfigurationError as error:
+        typer.echo(f"sfresilience: {error}", err=True)
+        raise SystemExit(2) from None
