@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Annotated, Any, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -82,11 +82,13 @@ class Settings(BaseSettings):
     """``SFRESILIENCE_RETRY_AMBIGUOUS_WRITES``: retry creates after a network
     failure that may have reached Salesforce (risks duplicates)."""
 
-    def __init__(self, **values: Any) -> None:
-        try:
-            super().__init__(**values)
-        except ValidationError as error:
-            raise ConfigurationError(_describe(error)) from None
+    if not TYPE_CHECKING:  # keep the typed signature pydantic's mypy plugin writes
+
+        def __init__(self, **values: Any) -> None:
+            try:
+                super().__init__(**values)
+            except ValidationError as error:
+                raise ConfigurationError(_describe(error)) from None
 
     @classmethod
     def model_validate(cls, *args: Any, **kwargs: Any) -> Self:
@@ -134,7 +136,7 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: object) -> Settings:
     """Read the environment now; a bad value raises ConfigurationError."""
-    return Settings(**overrides)
+    return Settings(**overrides)  # type: ignore[arg-type]
 
 
 def _shown(name: str | None, value: object) -> object:
