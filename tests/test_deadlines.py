@@ -43,29 +43,43 @@ def trickled_client(canned_http: Any, deadline: float) -> ResilientClient:
     return ResilientClient(sf, settings=Settings(retry_deadline=deadline, read_timeout=30))
 
 
+@pytest.fixture
+def fake() -> Iterator[FakeSalesforce]:
+    with FakeSalesforce() as org:
+        yield org
+
+
 class TestTrickle:
-    def test_a_trickled_body_is_cut_off_at_the_deadline(self, canned_http: Any) -> None:
-        """Headers at once, then the body a byte at a time (~10 s): the call ends by 0.6 s."""
-        raw = canned_http.response(200, QUERY_BODY)
-        canned_http.answer(raw, trickle_from=len(raw) - len(QUERY_BODY))
-        client = trickled_client(canned_http, deadline=0.6)
+    @pytest.mark.parametrize("part", ["body", "headers", "all"])
+    def test_a_dripped_answer_is_cut_off_at_the_deadline(
+        self, fake: FakeSalesforce, part: str
+    ) -> None:
+        """One byte every 50 ms (seconds of answer): the call ends by its 0.6 s deadline."""
+        client = ResilientClient(
+            fake.client(), settings=Settings(retry_deadline=0.6, read_timeout=30)
+        )
+        fake.faults.slow_drip(0.05, part=part)  # type: ignore[arg-type]
         started = time.monotonic()
-        with pytest.raises(requests.ConnectionError) as caught:
-            client.query("SELECT Id FROM Account")
+        # requests raises ReadTimeout while the headers arrive, ConnectionError in the body.
+        with pytest.raises((requests.ReadTimeout, requests.ConnectionError)) as caught:
+            client.query("SELECT Id, Name FROM Account")
         assert time.monotonic() - started < 1.5
         assert ErrorCategory.UNAVAILABLE is caught.value.classification.category  # type: ignore[attr-defined]
         assert "deadline" in caught.value.__notes__[-1]
-        assert canned_http.sent[0] < len(raw)
 
-    def test_trickled_headers_are_cut_off_at_the_deadline(self, canned_http: Any) -> None:
-        """The status line and headers a byte at a time: the call ends by the deadline too."""
-        canned_http.answer(canned_http.response(200, QUERY_BODY), trickle_from=0)
-        client = trickled_client(canned_http, deadline=0.6)
+    def test_a_dripped_login_is_cut_off_at_the_deadline(self, fake: FakeSalesforce) -> None:
+        """The login a client builder makes is bounded the same way."""
+        fake.faults.slow_drip(0.05, part="all")
         started = time.monotonic()
-        with pytest.raises(requests.ReadTimeout) as caught:
-            client.query("SELECT Id FROM Account")
+        with pytest.raises((requests.ReadTimeout, requests.ConnectionError)):
+            ResilientClient.from_credentials(
+                settings=Settings(retry_deadline=0.6, read_timeout=30),
+                username=fake.username,
+                password=fake.password,
+                security_token=fake.security_token,
+                session=fake.session(),
+            )
         assert time.monotonic() - started < 1.5
-        assert ErrorCategory.UNAVAILABLE is caught.value.classification.category  # type: ignore[attr-defined]
 
     def test_a_slow_answer_within_the_deadline_still_arrives(self, canned_http: Any) -> None:
         """Trickling that ends before the deadline is a slow answer, not a failure."""
