@@ -67,6 +67,18 @@ class TestTrickle:
         assert ErrorCategory.UNAVAILABLE is caught.value.classification.category  # type: ignore[attr-defined]
         assert "deadline" in caught.value.__notes__[-1]
 
+    def test_a_dripped_answer_over_tls_is_cut_off_at_the_deadline(self) -> None:
+        """The same bound holds on HTTPS, where reads go through the TLS layer."""
+        with FakeSalesforce(tls=True) as org:
+            client = ResilientClient(
+                org.client(), settings=Settings(retry_deadline=0.6, read_timeout=30)
+            )
+            org.faults.slow_drip(0.05, part="all")
+            started = time.monotonic()
+            with pytest.raises(requests.ReadTimeout):
+                client.query("SELECT Id, Name FROM Account")
+            assert time.monotonic() - started < 1.5
+
     def test_a_dripped_login_is_cut_off_at_the_deadline(self, fake: FakeSalesforce) -> None:
         """The login a client builder makes is bounded the same way."""
         fake.faults.slow_drip(0.05, part="all")

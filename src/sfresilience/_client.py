@@ -46,8 +46,9 @@ def _login_guard(
     settings: Settings, session: requests.Session, on_event: Hook | Iterable[Hook] | None
 ) -> Guard:
     """The guard a login runs under: the client's timeouts, retries and deadline."""
-    install_timeouts(session, (settings.connect_timeout, settings.read_timeout))
-    return Guard(policy=_policy(settings), hooks=normalize_hooks(on_event))
+    timeouts = (settings.connect_timeout, settings.read_timeout)
+    install_timeouts(session, timeouts)
+    return Guard(policy=_policy(settings), hooks=normalize_hooks(on_event), timeouts=timeouts)
 
 
 class ResilientClient:
