@@ -17,7 +17,6 @@ __all__ = [
     "TimeoutPair",
     "deadline_scope",
     "install_timeouts",
-    "refresher_for",
 ]
 
 Login = Callable[[], tuple[str, str]]
@@ -32,8 +31,6 @@ _URL_ATTRIBUTES = (
     "metadata_url",
     "oauth2_url",
 )
-_REFRESHER = "_sfresilience_refresher"
-_creating = threading.Lock()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -107,31 +104,6 @@ class SessionRefresher:
         self.logins += 1
         self.generation += 1  # only now: the session above is already in place
         return LoginOutcome(self.generation)
-
-
-def refresher_for(sf: Any, refresh: Login | None) -> SessionRefresher:
-    """One refresher per wrapped client, shared by every wrapper of it.
-
-    A later wrapper given ``refresh=`` hands its login to that refresher
-    rather than starting a second one (two refreshers would log in twice per
-    expiry). The first wrapper moves simple-salesforce's own re-login into it:
-    that one is not serialised (eight threads, eight logins), on the SFType
-    path it can loop (simple-salesforce #804), and leaving it would retry
-    under our retries.
-    """
-    # vars(), not getattr(): Salesforce.__getattr__ turns unknown names into SFTypes.
-    attributes = vars(sf)
-    with _creating:
-        existing = attributes.get(_REFRESHER)
-        if isinstance(existing, SessionRefresher):
-            if refresh is not None:
-                existing.use_login(refresh)
-            return existing
-        login: Login | None = refresh or attributes.get("_salesforce_login_partial")
-        attributes["_salesforce_login_partial"] = None
-        refresher = SessionRefresher(sf, login)
-        attributes[_REFRESHER] = refresher
-        return refresher
 
 
 def _copy(error: Exception) -> Exception:
