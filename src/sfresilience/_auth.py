@@ -72,7 +72,14 @@ def _token_response(response: requests.Response) -> tuple[str, str]:
         error = error or "NO_ACCESS_TOKEN"
         description = body.get("error_description", "") if isinstance(body, dict) else ""
         raise SalesforceAuthenticationFailed(error, redact(str(description)))
-    return str(body["access_token"]), _host(str(body["instance_url"]))
+    instance_url = body.get("instance_url")
+    if not isinstance(instance_url, str) or not _host(instance_url):
+        raise SalesforceAuthenticationFailed(
+            "NO_INSTANCE_URL",
+            "the token response has no instance_url, so there is no instance to call; "
+            "check the connected app and the token endpoint's domain",
+        )
+    return str(body["access_token"]), _host(instance_url)
 
 
 def sf_cli_login(target_org: str, *, executable: str = "sf", timeout: float = 60.0) -> Login:
