@@ -11,8 +11,19 @@ Salesforce API, `faults` the switchable failures, `trust` the Trust API.
 
 from .api.apex import ApexRequest
 from .faults import Faults
+from .org import CustomObject, Field, Org, ValidationRule
 from .salesforce import FakeSalesforce, LoggedRequest
 from .trust import FakeTrust
 
 
-__all__ = ["ApexRequest", "FakeSalesforce", "FakeTrust", "Faults", "LoggedRequest"]
+__all__ = [
+    "ApexRequest",
+    "CustomObject",
+    "FakeSalesforce",
+    "FakeTrust",
+    "Faults",
+    "Field",
+    "LoggedRequest",
+    "Org",
+    "ValidationRule",
+]

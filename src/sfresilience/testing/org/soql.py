@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
 
-Kind = Literal["string", "id", "number", "boolean", "date", "datetime"]
+Kind = Literal["string", "id", "number", "boolean", "date", "datetime", "address"]
 ValueKind = Literal["string", "number", "boolean", "null", "date", "datetime", "dateliteral"]
 Path = tuple[str, ...]
 Getter = Callable[[Path], object]
@@ -81,6 +81,7 @@ _TYPE_NAMES: dict[Kind, str] = {
     "boolean": "boolean",
     "date": "date",
     "datetime": "dateTime",
+    "address": "address",
 }
 _ACCEPTS: dict[Kind, ValueKind] = {
     "string": "string",
@@ -89,6 +90,7 @@ _ACCEPTS: dict[Kind, ValueKind] = {
     "boolean": "boolean",
     "date": "date",
     "datetime": "datetime",
+    "address": "null",
 }
 
 
