@@ -112,6 +112,10 @@ class RestApi:
         if not soql:
             return error(400, "MALFORMED_QUERY", "A query string has to be specified")
         result = self.org.query(soql, include_deleted=include_deleted, version=version)
+        if result.locked:
+            # FOR UPDATE: the call is the transaction, so it takes (and holds for
+            # `lock_hold`) the returned records' locks, as a write would.
+            self._writes.run(list(result.locked), lambda: None)
         batch_size = self._batch_size()
         options = request.header("sforce-query-options")
         if options:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from .errors import ApiError, not_found
 from .ids import base62
 from .objects import STANDARD
-from .schema import ChildRelationship, Field, SObject
+from .schema import PICKLIST_TYPES, ChildRelationship, Field, SObject
 from .soql import Kind, Query, SoqlError, bind, parse
 
 
@@ -108,15 +108,23 @@ class Schema:
             return None
         return lookup.relationship_name, lookup.reference or ""
 
-    def resolve_child(self, sobject: str, name: str) -> tuple[str, str] | None:
+    def resolve_child(self, sobject: str, name: str) -> tuple[str, str, str] | None:
         found = self.child(sobject, name)
         if found is None or found.name is None:
             return None
-        return found.name, found.child
+        return found.name, found.child, found.field
+
+    def is_picklist(self, sobject: str, path: tuple[str, ...]) -> bool:
+        obj = self[sobject]
+        for part in path[:-1]:
+            lookup = obj.by_relationship[part.lower()]
+            obj = self[lookup.reference or ""]
+        found = obj.field(path[-1])
+        return found is not None and found.type in PICKLIST_TYPES
 
     def field_names(self, sobject: str, which: str) -> list[str]:
         """The fields FIELDS(ALL|STANDARD|CUSTOM) selects, in describe order."""
-        fields = [item for item in self[sobject].fields if item.type != "address"]
+        fields = self[sobject].fields
         if which == "CUSTOM":
             return [item.name for item in fields if item.custom]
         if which == "STANDARD":
@@ -128,3 +136,6 @@ class Schema:
             return bind(soql, parse(soql), self)
         except SoqlError as error:
             raise ApiError(400, error.error_code, error.message) from None
+        except RecursionError:
+            # Salesforce caps query length and nesting; a query this deep is refused.
+            raise ApiError(400, "MALFORMED_QUERY", "the query is nested too deeply") from None
