@@ -10,7 +10,7 @@ Salesforce API, `faults` the switchable failures, `trust` the Trust API.
 """
 
 from .api.apex import ApexRequest
-from .faults import Faults
+from .faults import ArmedFault, Fault, FaultHit, Faults, FaultSettings
 from .org import CustomObject, Field, Org, ValidationRule
 from .salesforce import FakeSalesforce, LoggedRequest
 from .trust import FakeTrust
@@ -18,9 +18,13 @@ from .trust import FakeTrust
 
 __all__ = [
     "ApexRequest",
+    "ArmedFault",
     "CustomObject",
     "FakeSalesforce",
     "FakeTrust",
+    "Fault",
+    "FaultHit",
+    "FaultSettings",
     "Faults",
     "Field",
     "LoggedRequest",
