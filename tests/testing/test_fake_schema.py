@@ -75,12 +75,14 @@ def test_custom_object_round_trips(sf: Any) -> None:
     sf.Thing__c.update(created["id"], {"Amount__c": 12.5, "Status__c": "Done"})
     sf.Thing__c.upsert("Code__c/T-2", {"Name": "Second"})
     rows = sf.query_all(
-        "SELECT Name, Amount__c, Status__c, Account__r.Name FROM Thing__c ORDER BY Name"
+        "SELECT Name, Amount__c, toLabel(Status__c), RecordType.Name, Account__r.Name "
+        "FROM Thing__c ORDER BY Name"
     )["records"]
-    assert [("First", 12.5, "Done"), ("Second", None, "New")] == [
+    assert [("First", 12.5, "Finished"), ("Second", None, "New")] == [
         (row["Name"], row["Amount__c"], row["Status__c"]) for row in rows
     ]
     assert rows[0]["Account__r"]["attributes"]["type"] == "Account"
+    assert rows[0]["RecordType"]["Name"] == "Retail"  # the default record type
     assert rows[1]["Account__r"] is None
     sf.Thing__c.delete(created["id"])
     assert sf.query("SELECT COUNT() FROM Thing__c")["totalSize"] == 1
@@ -280,3 +282,41 @@ def test_describe_layouts(sf: Any, fake: FakeSalesforce) -> None:
     assert (200, layout.keys()) == (one.status_code, one.json().keys())
     missing = session.get(f"{base}/Thing__c/describe/layouts/012000000000001AAA", headers=headers)
     assert 404 == missing.status_code
+
+
+def test_standard_sales_and_activity_objects(sf: Any) -> None:
+    """Leads, campaigns, tasks, products and opportunity line items work end to end."""
+    lead = sf.Lead.create({"LastName": "Ng", "Company": "Initech", "City": "Austin"})["id"]
+    campaign = sf.Campaign.create({"Name": "Launch"})["id"]
+    sf.CampaignMember.create({"CampaignId": campaign, "LeadId": lead})
+    sf.Task.create({"Subject": "Call", "WhoId": lead})
+    read = sf.Lead.get(lead)
+    assert ("Open - Not Contacted", "Austin") == (read["Status"], read["Address"]["city"])
+    members = sf.query(
+        "SELECT Name, (SELECT Lead.Name, Status FROM CampaignMembers) FROM Campaign"
+    )["records"][0]["CampaignMembers"]
+    assert [("Ng", "Sent")] == [(row["Lead"]["Name"], row["Status"]) for row in members["records"]]
+    tasks = sf.query(f"SELECT Subject, Status, Who.Name FROM Task WHERE WhoId = '{lead}'")  # noqa: S608
+    assert ("Not Started", "Ng") == (
+        tasks["records"][0]["Status"],
+        tasks["records"][0]["Who"]["Name"],
+    )
+
+    book = sf.query("SELECT Id FROM Pricebook2 WHERE IsStandard = true")["records"][0]["Id"]
+    product = sf.Product2.create({"Name": "Widget", "IsActive": True})["id"]
+    entry = sf.PricebookEntry.create(
+        {"Pricebook2Id": book, "Product2Id": product, "UnitPrice": 10, "IsActive": True}
+    )["id"]
+    account = sf.query("SELECT Id FROM Account LIMIT 1")["records"][0]["Id"]
+    deal = sf.Opportunity.create(
+        {"Name": "Big", "StageName": "Closed Won", "CloseDate": "2024-05-01", "AccountId": account}
+    )["id"]
+    sf.OpportunityLineItem.create(
+        {"OpportunityId": deal, "PricebookEntryId": entry, "Quantity": 3, "UnitPrice": 10}
+    )
+    soql = "SELECT IsWon, (SELECT TotalPrice FROM OpportunityLineItems) FROM Opportunity"
+    rows = sf.query(f"{soql} WHERE Id = '{deal}'")["records"]
+    assert rows[0]["IsWon"] is True
+    assert [30.0] == [item["TotalPrice"] for item in rows[0]["OpportunityLineItems"]["records"]]
+    sf.Opportunity.delete(deal)  # line items go with their opportunity
+    assert 0 == sf.query("SELECT COUNT() FROM OpportunityLineItem")["totalSize"]

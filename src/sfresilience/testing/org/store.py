@@ -99,6 +99,7 @@ class Org:
         self.user_id = self._new_id(self.schema["User"])
         self._seed_singletons()
         self._record_types = self._seed_record_types()
+        self._seed_standard_price_book()
         account_ids = self._seed("Account", account_rows(self._rng, accounts))
         self._seed("Contact", contact_rows(self._rng, contacts, account_ids))
         self._seed("Opportunity", opportunity_rows(self._rng, opportunities, account_ids))
@@ -176,6 +177,11 @@ class Org:
                 record_id = self._insert(kinds, row, render_datetime(_SEEDED_AT))
                 found.setdefault(obj.name, []).append((name, record_id))
         return found
+
+    def _seed_standard_price_book(self) -> None:
+        """Every org has the standard price book that price book entries start from."""
+        book: Record = {"Name": "Standard Price Book", "IsActive": True, "IsStandard": True}
+        self._insert(self.schema["Pricebook2"], book, render_datetime(_SEEDED_AT))
 
     def _seed(self, sobject: str, rows: Iterable[Record]) -> list[str]:
         obj = self.schema[sobject]
@@ -292,6 +298,8 @@ class Org:
             for item in obj.fields:
                 if item.default is not None and item.name not in values:
                     values[item.name] = item.default
+            if obj.record_types and values.get("RecordTypeId") is None:
+                values["RecordTypeId"] = self._record_types[obj.name][0][1]
             candidate = obj.template.copy()
             candidate.update(values)
             if obj.derive is not None:
