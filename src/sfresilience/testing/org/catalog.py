@@ -39,11 +39,18 @@ class Schema:
                 custom += 1
             extended[obj.name.lower()] = obj
         self.objects: dict[str, SObject] = extended
-        self._by_prefix = {obj.key_prefix: obj for obj in extended.values()}
         self._children: dict[str, list[ChildRelationship]] = {name: [] for name in extended}
         for obj in extended.values():
             for item in obj.fields:
                 self._register_lookup(obj, item)
+        for key, obj in extended.items():
+            named = tuple(
+                (child.child, child.field, child.name)
+                for child in self._children[key]
+                if child.name is not None
+            )
+            extended[key] = replace(obj, children=named)
+        self._by_prefix = {obj.key_prefix: obj for obj in extended.values()}
 
     def _register_lookup(self, obj: SObject, item: Field) -> None:
         for target in item.targets:
@@ -139,3 +146,23 @@ class Schema:
         except RecursionError:
             # Salesforce caps query length and nesting; a query this deep is refused.
             raise ApiError(400, "MALFORMED_QUERY", "the query is nested too deeply") from None
+
+
+# The standard objects alone, for callers without an org at hand. An org's own objects
+# are only in its `Org.schema`: prefer `org.schema.known(...)` and friends.
+_STANDARD_SCHEMA = Schema()
+
+
+def known(sobject: str) -> SObject:
+    """A standard object by name, else NOT_FOUND (see `Schema.known`)."""
+    return _STANDARD_SCHEMA.known(sobject)
+
+
+def writable(sobject: str, operation: str) -> SObject:
+    """A writable standard object (see `Schema.writable`)."""
+    return _STANDARD_SCHEMA.writable(sobject, operation)
+
+
+def compile_soql(soql: str) -> Query:
+    """Parse and bind `soql` against the standard objects (see `Schema.compile`)."""
+    return _STANDARD_SCHEMA.compile(soql)

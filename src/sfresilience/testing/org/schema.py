@@ -211,6 +211,9 @@ class SObject:
     validation_rules: tuple[ValidationRule, ...] = ()
     record_types: tuple[str, ...] = ()
     derive: Callable[[Record], None] | None = field(default=None, compare=False)
+    # (child object, lookup field, relationship name) for each named child
+    # relationship; filled in by the org's `Schema`, which sees every lookup.
+    children: tuple[tuple[str, str, str], ...] = field(default=(), compare=False)
     by_name: dict[str, Field] = field(init=False, repr=False, compare=False)
     by_relationship: dict[str, Field] = field(init=False, repr=False, compare=False)
     compounds: dict[str, tuple[tuple[str, str], ...]] = field(init=False, repr=False, compare=False)

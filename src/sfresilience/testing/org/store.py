@@ -406,15 +406,27 @@ class Org:
             if not item.unique or value is None or item.type == "id":
                 continue
             wanted = checks.unique_key(item, value)
+            holder_id = self._holder(obj, item, wanted)
+            if holder_id is not None and holder_id != own_id:
+                raise checks.duplicate(item, holder_id)
+
+    def _holder(self, obj: SObject, item: Field, wanted: object) -> str | None:
+        """The live record holding `wanted` in a unique field, if any."""
+        for attempt in range(2):
             holder_id = self._unique_index(obj, item).get(wanted)
-            holder = self._tables[obj.name].get(holder_id) if holder_id else None
+            if holder_id is None:
+                return None
+            holder = self._tables[obj.name].get(holder_id)
             if (
                 holder is not None
-                and holder_id != own_id
                 and not holder.get("IsDeleted")
                 and checks.unique_key(item, holder[item.name]) == wanted
             ):
-                raise checks.duplicate(item, str(holder_id))
+                return holder_id
+            if attempt == 0:
+                # A stale entry (changed, deleted or rolled-back record): rebuild once.
+                del self._unique[(obj.name, item.name)]
+        return None
 
     def _index_unique(self, obj: SObject, record: Record) -> None:
         for item in obj.fields:
