@@ -46,6 +46,12 @@ class TestIsTheClient:
         assert isinstance(client.Contact, SObject)
         assert client.Contact.salesforce is client
 
+    def test_equal_to_the_client_and_hashed_alike(self, fake: FakeSalesforce) -> None:
+        sf = fake.client()
+        client = wrap(sf)
+        assert client == sf
+        assert "found" == {sf: "found"}[client]
+
     def test_sobject_calls_are_guarded(self, fake: FakeSalesforce) -> None:
         """client.Contact.get rides out a 503 burst and names itself in events."""
         events: list[Event] = []
