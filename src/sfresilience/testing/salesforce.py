@@ -15,11 +15,12 @@ logged-in simple-salesforce client:
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -29,13 +30,18 @@ import requests
 
 from .api.apex import ApexHandler, ApexRoutes
 from .api.auth import Authenticator, Credentials, SessionStore
+from .api.bulk import BulkV1Api, async_error
+from .api.bulk2 import Bulk2Api, JobIds
+from .api.composite import CompositeApi
 from .api.outages import READ_ONLY_MESSAGE, maintenance_page, server_error
 from .api.responses import DropError, RespondError, error, json_response, not_found
 from .api.rest import RestApi
 from .api.versions import max_version, unsupported_version, versions_body
 from .faults import Faults
 from .org import ApiError, Org
+from .org.jobs import BulkJobs
 from .org.locks import LockedWrites, RecordLocks
+from .org.rows import RowWriter
 from .wire.http import HttpRequest, HttpResponse, HttpServer
 from .wire.routing import mount
 
@@ -49,6 +55,7 @@ __all__ = ["FakeSalesforce", "LoggedRequest"]
 _JSON = "application/json;charset=UTF-8"
 _DATA_PATH = re.compile(r"/services/data/v(\d+)\.(\d+)(?:/(.*))?")
 _SOAP_LOGIN_PATH = re.compile(r"/services/Soap/u/(\d+\.\d+)/?")
+_ASYNC_PATH = re.compile(r"/services/async/(\d+)\.(\d+)(?:/(.*))?")
 _WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 _AUTH_KWARGS = frozenset(
     {
@@ -191,6 +198,12 @@ class FakeSalesforce:
             batch_size=lambda: self.query_batch_size,
             limits=self._limits,
         )
+        self.bulk = BulkJobs()
+        rows = RowWriter(self.org, self._writes)
+        job_ids = JobIds()
+        self._rest.mount("jobs", Bulk2Api(self.org, rows, self.bulk, ids=job_ids).handle)
+        self._rest.mount("composite", CompositeApi(self.org, rows, self._rest.handle).handle)
+        self._bulk_v1 = BulkV1Api(self.org, rows, self.bulk, ids=job_ids)
         self._apex = ApexRoutes()
         self._server = HttpServer(self._handle, name="fake-salesforce")
         self.faults = Faults(
@@ -241,6 +254,7 @@ class FakeSalesforce:
             session.close()
         self._server.stop()
         self.faults.clear()
+        self.bulk.clear()
 
     def _set_outage(self, out: bool) -> None:
         if out:
@@ -342,6 +356,21 @@ class FakeSalesforce:
     def lock_hold(self, seconds: float) -> None:
         self._writes.hold = seconds
 
+    @contextlib.contextmanager
+    def locked(self, *record_ids: str) -> Iterator[None]:
+        """Hold the record locks of `record_ids` for the block, as another transaction would.
+
+        Writes to those records (REST, composite, Bulk rows) wait `lock_wait` seconds
+        and then fail with `UNABLE_TO_LOCK_ROW`. Use 18-character ids.
+        """
+        busy = self._locks.acquire(record_ids, self._writes.wait)
+        if busy is not None:
+            raise RuntimeError(f"record {busy} is already locked")
+        try:
+            yield
+        finally:
+            self._locks.release(record_ids)
+
     @property
     def lock_error_status(self) -> int:
         """The status of UNABLE_TO_LOCK_ROW answers (500 or 400)."""
@@ -373,7 +402,7 @@ class FakeSalesforce:
 
     def _handle(self, request: HttpRequest) -> HttpResponse | None:
         path = request.path
-        counted = path.startswith(("/services/data/v", "/services/apexrest/"))
+        counted = path.startswith(("/services/data/v", "/services/apexrest/", "/services/async/"))
         response: HttpResponse | None
         try:
             response = self._faulted(counted)
@@ -428,12 +457,23 @@ class FakeSalesforce:
         return not_found()
 
     def _counted(self, request: HttpRequest) -> HttpResponse:
-        token = _bearer(request)
+        bulk_v1 = request.path.startswith("/services/async/")
+        # The async API takes its session in X-SFDC-Session and answers 400 InvalidSessionId.
+        token = (
+            (request.header("x-sfdc-session") or "").strip() or None
+            if bulk_v1
+            else _bearer(request)
+        )
+        invalid = (
+            async_error("InvalidSessionId", "Invalid session id")
+            if bulk_v1
+            else error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+        )
         if token is None or not self._sessions.check(token):
-            return error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+            return invalid
         if self.faults.active and self.faults._expires_session():  # noqa: SLF001
             self._sessions.invalidate(token)
-            return error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+            return invalid
         with self._usage_lock:
             exhausted = self._api_used >= self.api_limit
             if not exhausted:
@@ -471,10 +511,16 @@ class FakeSalesforce:
             self._in_flight[ticket] = now
             return ticket
 
-    def _dispatch_counted(self, request: HttpRequest) -> HttpResponse:
+    def _dispatch_counted(self, request: HttpRequest) -> HttpResponse:  # noqa: PLR0911
         path = request.path
         if path.startswith("/services/apexrest/"):
             return self._apex.handle(request, path[len("/services/apexrest/") :])
+        bulk = _ASYNC_PATH.fullmatch(path)
+        if bulk is not None:
+            version = f"{bulk.group(1)}.{bulk.group(2)}"
+            return self._bulk_v1.handle(
+                request, version, (bulk.group(3) or "").strip("/").split("/")
+            )
         match = _DATA_PATH.fullmatch(path)
         if match is None:
             return not_found()
@@ -511,8 +557,7 @@ class FakeSalesforce:
                 "Remaining": max(0, self.api_limit - used),
             },
             "DailyAsyncApexExecutions": {"Max": 250000, "Remaining": 250000},
-            "DailyBulkApiBatches": {"Max": 15000, "Remaining": 15000},
-            "DailyBulkV2QueryJobs": {"Max": 10000, "Remaining": 10000},
+            **self.bulk.limits(),
             "DailyStreamingApiEvents": {"Max": 10000, "Remaining": 10000},
             "DataStorageMB": {"Max": 5, "Remaining": 5},
             "FileStorageMB": {"Max": 20, "Remaining": 20},

@@ -73,8 +73,15 @@ class RestApi:
         self._cursors: OrderedDict[str, _Cursor] = OrderedDict()
         self._cursor_lock = threading.Lock()
         self._cursor_ids = itertools.count(1)
+        self._mounted: dict[str, Callable[[HttpRequest, str, list[str]], HttpResponse]] = {}
 
-    def handle(  # noqa: PLR0911 - a router
+    def mount(
+        self, head: str, handler: Callable[[HttpRequest, str, list[str]], HttpResponse]
+    ) -> None:
+        """Answer `/services/data/vXX.X/<head>/...` with `handler(request, version, rest)`."""
+        self._mounted[head] = handler
+
+    def handle(  # noqa: C901, PLR0911 - a router
         self, request: HttpRequest, version: str, parts: list[str]
     ) -> HttpResponse:
         method = request.method
@@ -96,6 +103,8 @@ class RestApi:
             return json_response(200, [])
         elif head == "sobjects":
             return self._sobjects(request, params, version, parts[1:])
+        elif head in self._mounted:
+            return self._mounted[head](request, version, parts[1:])
         elif head == "" and method == "GET":
             return json_response(200, _resources(version))
         return not_found()

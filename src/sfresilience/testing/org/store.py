@@ -38,6 +38,14 @@ class QueryResult:
     total_size: int
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """Copies of every record at one moment (see `Org.snapshot`)."""
+
+    tables: dict[str, dict[str, Record]]
+    deleted_at: dict[str, str]
+
+
 def _replication_window(start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     """Both ends in UTC with the seconds dropped, as getUpdated/getDeleted read them."""
 
@@ -287,6 +295,34 @@ class Org:
             SystemModstamp=stamp,
         )
         self._deleted_at[str(record["Id"])] = stamp
+
+    # -- transactions (allOrNone composite requests, sObject trees) -----------
+
+    def snapshot(self) -> Snapshot:
+        """Every record as it is now, for `restore` when an all-or-none request fails."""
+        with self._lock:
+            tables = {
+                name: {record_id: dict(record) for record_id, record in table.items()}
+                for name, table in self._tables.items()
+            }
+            return Snapshot(tables, dict(self._deleted_at))
+
+    def restore(self, snapshot: Snapshot) -> None:
+        """Undo every write since `snapshot`: new records vanish, changed ones revert."""
+        with self._lock:
+            for name, table in self._tables.items():
+                before = snapshot.tables.get(name, {})
+                for record_id in [key for key in table if key not in before]:
+                    del table[record_id]
+                for record_id, old in before.items():
+                    current = table.get(record_id)
+                    if current is None:
+                        table[record_id] = dict(old)
+                    elif current != old:
+                        current.clear()
+                        current.update(old)
+            self._deleted_at.clear()
+            self._deleted_at.update(snapshot.deleted_at)
 
     # -- replication (SFType.deleted / SFType.updated) -------------------------
 

@@ -1,0 +1,492 @@
+"""Composite resources: sObject Collections, `/composite`, sObject trees, composite batch.
+
+Every form answers HTTP 200 (trees: 201/400) with one result per record or
+subrequest, in Salesforce's shapes. Records are written through `RowWriter` (the
+org's validation and record locks) and subrequests through the REST handlers
+themselves, and the whole call counts as one API request. `allOrNone` (always on
+for trees) rolls the org back to where it was before the call when anything fails:
+the failing records keep their own errors and every other one reports
+`ALL_OR_NONE_OPERATION_ROLLED_BACK` (collections) or `PROCESSING_HALTED`
+(`/composite`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any, Final
+from urllib.parse import unquote
+
+from ..org.catalog import known
+from ..org.errors import ApiError
+from ..org.rows import RowError, RowResult, RowWriter
+from ..org.store import Org
+from ..wire.http import HttpRequest, HttpResponse
+from .responses import (
+    RespondError,
+    error,
+    json_body,
+    json_response,
+    method_not_allowed,
+    not_found,
+    query_params,
+)
+
+
+__all__ = ["CompositeApi", "Dispatch"]
+
+Dispatch = Callable[[HttpRequest, str, list[str]], HttpResponse]
+
+_CREATED: Final = 201
+_MAX_RECORDS: Final = 200
+_MAX_SUBREQUESTS: Final = 25
+_DATA_URL = re.compile(r"/services/data/v(\d+\.\d)(?:/(.*))?")
+_REFERENCE = re.compile(r"@\{([A-Za-z0-9_]+)((?:\.[A-Za-z0-9_]+|\[\d+\])*)\}")
+_ROLLED_BACK: Final = RowError(
+    "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+    "Record rolled back because not all records were valid and the request was using"
+    " AllOrNone header",
+)
+_HALTED_MESSAGE: Final = (
+    "The transaction was rolled back since another operation in the same transaction failed."
+)
+
+
+def _too_many_records() -> HttpResponse:
+    return error(
+        400,
+        "EXCEEDED_ID_LIMIT",
+        f"record limit reached. cannot submit more than {_MAX_RECORDS} records into this call",
+    )
+
+
+def _too_many_subrequests() -> HttpResponse:
+    return error(
+        400,
+        "INVALID_INPUT",
+        f"A composite request can hold at most {_MAX_SUBREQUESTS} subrequests",
+    )
+
+
+class _UnresolvedError(Exception):
+    def __init__(self, expression: str, reference: str) -> None:
+        super().__init__(expression)
+        self.expression = expression
+        self.reference = reference
+
+
+class CompositeApi:
+    """`/services/data/vXX.X/composite/...`; subrequests go to `dispatch` (the REST router)."""
+
+    def __init__(self, org: Org, rows: RowWriter, dispatch: Dispatch) -> None:
+        self.org = org
+        self.rows = rows
+        self._dispatch = dispatch
+
+    def handle(self, request: HttpRequest, version: str, parts: list[str]) -> HttpResponse:  # noqa: PLR0911 - a router
+        """Answer `/composite/<parts>`."""
+        method = request.method
+        head, rest = (parts[0], parts[1:]) if parts else ("", [])
+        if head == "":
+            if method == "GET":
+                base = f"/services/data/v{version}/composite"
+                return json_response(
+                    200, {name: f"{base}/{name}" for name in ("tree", "batch", "sobjects")}
+                )
+            if method == "POST":
+                return self._composite(json_body(request), version)
+            return method_not_allowed(method, "GET,HEAD,POST")
+        if head == "sobjects":
+            return self._collections(request, version, rest)
+        if head == "tree" and len(rest) == 1:
+            if method != "POST":
+                return method_not_allowed(method, "POST")
+            return self._tree(json_body(request), rest[0])
+        if head == "batch" and not rest:
+            if method != "POST":
+                return method_not_allowed(method, "POST")
+            return self._batch(json_body(request), version)
+        return not_found()
+
+    # --- sObject Collections ----------------------------------------------------
+
+    def _collections(self, request: HttpRequest, version: str, rest: list[str]) -> HttpResponse:  # noqa: PLR0911 - a router
+        method = request.method
+        if not rest:
+            if method == "DELETE":
+                return self._delete(query_params(request))
+            if method in {"POST", "PATCH"}:
+                body = json_body(request)
+                operation = "insert" if method == "POST" else "update"
+                return self._save(body, operation, None)
+            return method_not_allowed(method, "POST,PATCH,DELETE")
+        if len(rest) == 1:
+            if method == "GET":
+                params = query_params(request)
+                ids = _split(params.get("ids", ""))
+                return self._retrieve(rest[0], ids, _split(params.get("fields", "")), version)
+            if method == "POST":
+                body = json_body(request)
+                ids = [str(item) for item in body.get("ids") or []]
+                fields = [str(item) for item in body.get("fields") or []]
+                return self._retrieve(rest[0], ids, fields, version)
+            return method_not_allowed(method, "GET,HEAD,POST")
+        if len(rest) == 2:  # noqa: PLR2004
+            if method != "PATCH":
+                return method_not_allowed(method, "PATCH")
+            return self._save(json_body(request), "upsert", rest[1], sobject=rest[0])
+        return not_found()
+
+    def _save(
+        self,
+        body: dict[str, Any],
+        operation: str,
+        external_id: str | None,
+        *,
+        sobject: str | None = None,
+    ) -> HttpResponse:
+        records = body.get("records")
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            return error(400, "JSON_PARSER_ERROR", "records must be a list of sObjects")
+        if len(records) > _MAX_RECORDS:
+            return _too_many_records()
+        all_or_none = body.get("allOrNone") is True
+        snapshot = self.org.snapshot() if all_or_none else None
+        results = [self._save_one(record, operation, external_id, sobject) for record in records]
+        if snapshot is not None and not all(result.success for result in results):
+            self.org.restore(snapshot)
+            results = [_rolled_back(result) for result in results]
+        show_id = operation != "insert"
+        return json_response(
+            200, [_save_result(r, show_id=show_id, upsert=operation == "upsert") for r in results]
+        )
+
+    def _save_one(
+        self,
+        record: dict[str, Any],
+        operation: str,
+        external_id: str | None,
+        sobject: str | None,
+    ) -> RowResult:
+        attributes = record.get("attributes")
+        kind = attributes.get("type") if isinstance(attributes, dict) else None
+        given = record.get("id") or record.get("Id")
+        if not kind and sobject is None:
+            return RowResult(
+                None, error=RowError("INVALID_TYPE", "Must send a concrete entity type.")
+            )
+        name = str(sobject or kind)
+        try:
+            known(name)
+        except ApiError:
+            return RowResult(
+                None, error=RowError("INVALID_TYPE", f"sObject type '{name}' is not supported.")
+            )
+        values = {k: v for k, v in record.items() if k != "attributes"}
+        result = self.rows.write(operation, name, values, external_id)
+        if result.record_id is None and given and operation != "insert":
+            return RowResult(str(given), result.created, result.error)
+        return result
+
+    def _delete(self, params: dict[str, str]) -> HttpResponse:
+        ids = _split(params.get("ids", ""))
+        if len(ids) > _MAX_RECORDS:
+            return _too_many_records()
+        all_or_none = params.get("allOrNone", "").lower() == "true"
+        snapshot = self.org.snapshot() if all_or_none else None
+        results = [self._delete_one(record_id) for record_id in ids]
+        if snapshot is not None and not all(result.success for result in results):
+            self.org.restore(snapshot)
+            results = [_rolled_back(result) for result in results]
+        return json_response(200, [_save_result(r, show_id=True, upsert=False) for r in results])
+
+    def _delete_one(self, record_id: str) -> RowResult:
+        sobject = self._sobject_of(record_id)
+        if sobject is None:
+            return RowResult(record_id, error=RowError("MALFORMED_ID", f"malformed id {record_id}"))
+        result = self.rows.write("delete", sobject, {"Id": record_id})
+        return result if result.record_id else RowResult(record_id, error=result.error)
+
+    def _sobject_of(self, record_id: str) -> str | None:
+        for name in self.org.sobject_names():
+            if record_id[:3] == str(known(name).key_prefix) and len(record_id) in {15, 18}:
+                return name
+        return None
+
+    def _retrieve(
+        self, sobject: str, ids: list[str], fields: list[str], version: str
+    ) -> HttpResponse:
+        if len(ids) > 2000:  # noqa: PLR2004
+            return _too_many_records()
+        if not fields:
+            return error(400, "MALFORMED_QUERY", "fields is required")
+        found: list[dict[str, object] | None] = []
+        for record_id in ids:
+            try:
+                found.append(self.org.get(sobject, record_id, fields, version))
+            except ApiError as problem:
+                if problem.error_code in {"INVALID_FIELD", "NOT_FOUND"} and problem.status == 400:  # noqa: PLR2004
+                    raise
+                found.append(None)
+        return json_response(200, found)
+
+    # --- /composite -------------------------------------------------------------
+
+    def _composite(self, body: dict[str, Any], version: str) -> HttpResponse:
+        subrequests = body.get("compositeRequest")
+        if not isinstance(subrequests, list) or not all(isinstance(s, dict) for s in subrequests):
+            return error(400, "JSON_PARSER_ERROR", "compositeRequest must be a list of subrequests")
+        if len(subrequests) > _MAX_SUBREQUESTS:
+            return _too_many_subrequests()
+        all_or_none = body.get("allOrNone") is True
+        snapshot = self.org.snapshot() if all_or_none else None
+        bodies: dict[str, Any] = {}
+        responses: list[dict[str, Any]] = []
+        first_failure: int | None = None
+        for index, sub in enumerate(subrequests):
+            reference = str(sub.get("referenceId", ""))
+            if first_failure is not None and all_or_none:
+                responses.append(_halted(reference, _HALTED_MESSAGE))
+                continue
+            response = self._subrequest(sub, bodies, reference, version)
+            responses.append(response)
+            if response["httpStatusCode"] >= 400:  # noqa: PLR2004
+                first_failure = index if first_failure is None else first_failure
+            else:
+                bodies[reference] = response["body"]
+        if snapshot is not None and first_failure is not None:
+            self.org.restore(snapshot)
+            responses = [
+                r if i == first_failure else _halted(r["referenceId"], _HALTED_MESSAGE)
+                for i, r in enumerate(responses)
+            ]
+        return json_response(200, {"compositeResponse": responses})
+
+    def _subrequest(
+        self, sub: dict[str, Any], bodies: dict[str, Any], reference: str, version: str
+    ) -> dict[str, Any]:
+        try:
+            url = _resolve(str(sub.get("url", "")), bodies)
+            payload = _resolve_json(sub.get("body"), bodies)
+        except _UnresolvedError as problem:
+            message = (
+                f"Invalid reference specified. No value for {problem.expression} found in"
+                f" {problem.reference}."
+            )
+            return _halted(reference, message)
+        status, headers, answer = self._call(
+            str(sub.get("method", "GET")).upper(), url, payload, version
+        )
+        return {
+            "body": answer,
+            "httpHeaders": headers,
+            "httpStatusCode": status,
+            "referenceId": reference,
+        }
+
+    def _call(
+        self, method: str, url: str, payload: Any, version: str
+    ) -> tuple[int, dict[str, str], Any]:
+        """Run one subrequest through the REST router: (status, headers, JSON body)."""
+        path, _, query = url.partition("?")
+        match = _DATA_URL.fullmatch(path)
+        if match is None:
+            return 404, {}, not_found_body()
+        sub_version, rest = match.group(1), match.group(2) or ""
+        parts = [unquote(part) for part in rest.strip("/").split("/")]
+        body = b"" if payload is None else json.dumps(payload).encode()
+        headers = {"content-type": "application/json"}
+        request = HttpRequest(method, url, path, query, headers, body)
+        try:
+            response = self._dispatch(request, sub_version or version, parts)
+        except ApiError as problem:
+            return problem.status, {}, problem.body()
+        except RespondError as respond:
+            response = respond.response
+        answer = json.loads(response.body) if response.body else None
+        location: dict[str, str] = {}
+        if response.status == _CREATED and isinstance(answer, dict) and "id" in answer:
+            location = {
+                "Location": f"/services/data/v{sub_version}/sobjects/{parts[-1]}/{answer['id']}"
+            }
+        return response.status, location, answer
+
+    # --- sObject Tree -------------------------------------------------------------
+
+    def _tree(self, body: dict[str, Any], sobject: str) -> HttpResponse:
+        records = body.get("records")
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            return error(400, "JSON_PARSER_ERROR", "records must be a list of sObjects")
+        if _tree_size(records) > _MAX_RECORDS:
+            return _too_many_records()
+        snapshot = self.org.snapshot()
+        created: list[dict[str, Any]] = []
+        failed: list[dict[str, Any]] = []
+        for record in records:
+            self._tree_insert(record, sobject, None, created, failed)
+        if failed:
+            self.org.restore(snapshot)
+            return json_response(400, {"hasErrors": True, "results": failed})
+        return json_response(201, {"hasErrors": False, "results": created})
+
+    def _tree_insert(
+        self,
+        record: dict[str, Any],
+        sobject: str,
+        parent: tuple[str, str] | None,
+        created: list[dict[str, Any]],
+        failed: list[dict[str, Any]],
+    ) -> None:
+        given = record.get("attributes")
+        attributes: dict[str, Any] = given if isinstance(given, dict) else {}
+        reference = str(attributes.get("referenceId", ""))
+        kind = str(attributes.get("type") or sobject)
+        children = _tree_children(kind, record)
+        values = {k: v for k, v in record.items() if k != "attributes" and k not in children}
+        if parent is not None:
+            values[parent[0]] = parent[1]
+        if kind.lower() != sobject.lower():
+            problem = RowError("INVALID_TYPE", f"Expected type {sobject}, found {kind}")
+            failed.append({"referenceId": reference, "errors": [problem.as_json()]})
+            return
+        result = self.rows.write("insert", kind, values)
+        if result.error is not None or result.record_id is None:
+            errors = [result.error.as_json()] if result.error else []
+            failed.append({"referenceId": reference, "errors": errors})
+            return
+        created.append({"referenceId": reference, "id": result.record_id})
+        for child_type, lookup, rows in children.values():
+            for child in rows:
+                self._tree_insert(child, child_type, (lookup, result.record_id), created, failed)
+
+    # --- composite batch ----------------------------------------------------------
+
+    def _batch(self, body: dict[str, Any], version: str) -> HttpResponse:
+        subrequests = body.get("batchRequests")
+        if not isinstance(subrequests, list) or not all(isinstance(s, dict) for s in subrequests):
+            return error(400, "JSON_PARSER_ERROR", "batchRequests must be a list of subrequests")
+        if len(subrequests) > _MAX_SUBREQUESTS:
+            return _too_many_subrequests()
+        halt_on_error = body.get("haltOnError") is True
+        halted = False
+        has_errors = False
+        results: list[dict[str, Any]] = []
+        for sub in subrequests:
+            if halted:
+                halt = [
+                    {
+                        "errorCode": "BATCH_PROCESSING_HALTED",
+                        "message": "Batch processing halted per request",
+                    }
+                ]
+                results.append({"statusCode": 412, "result": halt})
+                continue
+            url = str(sub.get("url", ""))
+            url = url if url.startswith("/services/data/") else "/services/data/" + url.lstrip("/")
+            method = str(sub.get("method", "GET")).upper()
+            status, _headers, answer = self._call(method, url, sub.get("richInput"), version)
+            results.append({"statusCode": status, "result": answer})
+            if status >= 400:  # noqa: PLR2004
+                has_errors = True
+                halted = halt_on_error
+        return json_response(200, {"hasErrors": has_errors, "results": results})
+
+
+def not_found_body() -> list[dict[str, str]]:
+    return [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}]
+
+
+def _split(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _rolled_back(result: RowResult) -> RowResult:
+    if result.error is not None:
+        return result
+    return RowResult(result.record_id if not result.created else None, error=_ROLLED_BACK)
+
+
+def _save_result(result: RowResult, *, show_id: bool, upsert: bool) -> dict[str, Any]:
+    entry: dict[str, Any] = {}
+    if result.success or (show_id and result.record_id):
+        entry["id"] = result.record_id
+    entry["success"] = result.success
+    entry["errors"] = [] if result.error is None else [result.error.as_json()]
+    if upsert and result.success:
+        entry["created"] = result.created
+    return entry
+
+
+def _halted(reference: str, message: str) -> dict[str, Any]:
+    return {
+        "body": [{"errorCode": "PROCESSING_HALTED", "message": message}],
+        "httpHeaders": {},
+        "httpStatusCode": 400,
+        "referenceId": reference,
+    }
+
+
+def _lookup(value: Any, path: str, expression: str, reference: str) -> Any:
+    for step in re.findall(r"\.([A-Za-z0-9_]+)|\[(\d+)\]", path):
+        name, index = step
+        if name and isinstance(value, dict):
+            value = value.get(name)
+        elif index and isinstance(value, list) and int(index) < len(value):
+            value = value[int(index)]
+        else:
+            value = None
+        if value is None:
+            raise _UnresolvedError(expression, reference)
+    return value
+
+
+def _reference_value(match: re.Match[str], bodies: dict[str, Any]) -> Any:
+    reference, path = match.group(1), match.group(2)
+    expression = reference + path
+    if reference not in bodies:
+        raise _UnresolvedError(expression, reference)
+    return _lookup(bodies[reference], path, expression, reference)
+
+
+def _resolve(text: str, bodies: dict[str, Any]) -> str:
+    return _REFERENCE.sub(lambda m: str(_reference_value(m, bodies)), text)
+
+
+def _resolve_json(value: Any, bodies: dict[str, Any]) -> Any:
+    if isinstance(value, str):
+        whole = _REFERENCE.fullmatch(value)
+        return _reference_value(whole, bodies) if whole else _resolve(value, bodies)
+    if isinstance(value, dict):
+        return {key: _resolve_json(item, bodies) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_resolve_json(item, bodies) for item in value]
+    return value
+
+
+def _tree_children(
+    sobject: str, record: dict[str, Any]
+) -> dict[str, tuple[str, str, list[dict[str, Any]]]]:
+    """Nested `{"records": [...]}` under child relationships: key -> (type, lookup, rows)."""
+    try:
+        relationships = known(sobject).children
+    except ApiError:
+        return {}
+    children: dict[str, tuple[str, str, list[dict[str, Any]]]] = {}
+    for key, value in record.items():
+        if not (isinstance(value, dict) and isinstance(value.get("records"), list)):
+            continue
+        for child, lookup, name in relationships:
+            if name.lower() == key.lower():
+                children[key] = (child, lookup, list(value["records"]))
+    return children
+
+
+def _tree_size(records: list[dict[str, Any]]) -> int:
+    total = 0
+    for record in records:
+        total += 1
+        for value in record.values():
+            if isinstance(value, dict) and isinstance(value.get("records"), list):
+                total += _tree_size([r for r in value["records"] if isinstance(r, dict)])
+    return total
