@@ -97,7 +97,7 @@ class RowWriter:
                 return self._upsert(sobject, data, external_id or "Id")
             return self._delete(sobject, data)
         except ApiError as problem:
-            return RowResult(_given_id(data), error=_row_error(problem))
+            return RowResult(_given_id(values), error=_row_error(problem))
 
     def _insert(self, sobject: str, data: dict[str, object]) -> RowResult:
         if any(name.lower() == "id" for name in data):

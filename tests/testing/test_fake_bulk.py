@@ -1,0 +1,170 @@
+"""Bulk API 1.0 on FakeSalesforce, through the unmodified simple-salesforce `bulk`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from simple_salesforce.exceptions import SalesforceGeneralError, SalesforceMalformedRequest
+
+from sfresilience.testing import FakeSalesforce
+
+
+def _headers(sf: Any) -> dict[str, str]:
+    return {"X-SFDC-Session": sf.session_id, "Content-Type": "application/json"}
+
+
+def _contact_ids(sf: Any, count: int) -> list[str]:
+    records = sf.query(f"SELECT Id FROM Contact ORDER BY Id LIMIT {count}")["records"]  # noqa: S608
+    return [record["Id"] for record in records]
+
+
+def _job_with_batch(sf: Any, records: list[dict[str, Any]]) -> tuple[str, str]:
+    """A v1 insert job with one batch, over plain HTTP: (job id, batch id)."""
+    session = sf.session
+    job = session.post(
+        f"{sf.bulk_url}job",
+        json={"operation": "insert", "object": "Contact", "contentType": "JSON"},
+        headers=_headers(sf),
+    ).json()
+    batch = session.post(
+        f"{sf.bulk_url}job/{job['id']}/batch", json=records, headers=_headers(sf)
+    ).json()
+    assert "Queued" == batch["state"]
+    return job["id"], batch["id"]
+
+
+def _batch_state(sf: Any, job_id: str, batch_id: str) -> dict[str, Any]:
+    answer = sf.session.get(f"{sf.bulk_url}job/{job_id}/batch/{batch_id}", headers=_headers(sf))
+    return dict(answer.json())
+
+
+def test_insert_returns_save_results_with_failed_records(sf: Any) -> None:
+    """Created rows get ids; a row missing LastName comes back with its errors, not raised."""
+    results = sf.bulk.Contact.insert(
+        [{"LastName": "Classic", "Email": "c@example.com"}, {"FirstName": "Nameless"}]
+    )
+    created, failed = results
+    assert (True, True, []) == (created["success"], created["created"], created["errors"])
+    assert {
+        "success": False,
+        "created": False,
+        "id": None,
+        "errors": [
+            {
+                "message": "Required fields are missing: [LastName]",
+                "fields": ["LastName"],
+                "statusCode": "REQUIRED_FIELD_MISSING",
+            }
+        ],
+    } == failed
+    assert "Classic" == sf.Contact.get(created["id"])["LastName"]
+
+
+def test_update_upsert_delete_round_trip(sf: Any, fake: FakeSalesforce) -> None:
+    """update, upsert (External_Id__c) and delete go through the org, failures per row."""
+    first, second = _contact_ids(sf, 2)
+    updated = sf.bulk.Contact.update(
+        [{"Id": first, "Title": "v1 title"}, {"Id": "003000000000000AAA", "Title": "x"}]
+    )
+    upserted = sf.bulk.Contact.upsert(
+        [{"External_Id__c": "V1-1", "LastName": "Upserted"}], "External_Id__c"
+    )
+    with fake.locked(second):
+        blocked = sf.bulk.Contact.delete([{"Id": second}])
+    deleted = sf.bulk.Contact.delete([{"Id": first}])
+    assert [True, False] == [row["success"] for row in updated]
+    assert "INVALID_CROSS_REFERENCE_KEY" == updated[1]["errors"][0]["statusCode"]
+    assert (True, True) == (upserted[0]["success"], upserted[0]["created"])
+    assert "UNABLE_TO_LOCK_ROW" == blocked[0]["errors"][0]["statusCode"]
+    assert [True] == [row["success"] for row in deleted]
+    soql = f"SELECT Id FROM Contact WHERE Id IN ('{first}', '{second}')"  # noqa: S608
+    assert [second] == [r["Id"] for r in sf.query(soql)["records"]]
+
+
+def test_query_and_query_all_with_epoch_datetimes(sf: Any) -> None:
+    """Query results are JSON records; datetimes are epoch milliseconds as in real Bulk 1.0."""
+    [contact_id] = _contact_ids(sf, 1)
+    soql = f"SELECT Id, CreatedDate FROM Contact WHERE Id = '{contact_id}'"  # noqa: S608
+    [record] = sf.bulk.Contact.query(soql, wait=0)
+    created = sf.Contact.get(contact_id)["CreatedDate"]
+    expected = dt.datetime.strptime(created, "%Y-%m-%dT%H:%M:%S.%f%z")
+    assert int(expected.timestamp() * 1000) == record["CreatedDate"]
+    sf.Contact.delete(contact_id)
+    assert [] == sf.bulk.Contact.query(soql, wait=0)
+    assert [contact_id] == [r["Id"] for r in sf.bulk.Contact.query_all(soql, wait=0)]
+
+
+def test_bad_query_fails_the_batch(sf: Any) -> None:
+    """A query Salesforce can't run fails its batch; simple-salesforce raises."""
+    with pytest.raises(SalesforceGeneralError) as caught:
+        sf.bulk.Contact.query("SELECT Nope__c FROM Contact", wait=0)
+    assert "InvalidBatch : Failed to process query: INVALID_FIELD" in str(caught.value)
+
+
+def test_stuck_batch_until_release(sf: Any, fake: FakeSalesforce) -> None:
+    """A stuck batch reads InProgress on every poll until release()."""
+    fake.bulk.stick()
+    job_id, batch_id = _job_with_batch(sf, [{"LastName": "Held"}])
+    states = {_batch_state(sf, job_id, batch_id)["state"] for _ in range(4)}
+    fake.bulk.release()
+    done = _batch_state(sf, job_id, batch_id)
+    assert ({"InProgress"}, "Completed", 1) == (
+        states,
+        done["state"],
+        done["numberRecordsProcessed"],
+    )
+
+
+def test_failing_batch_has_a_state_message(sf: Any, fake: FakeSalesforce) -> None:
+    """fail_jobs() fails batches as a whole with the given stateMessage; nothing written."""
+    fake.bulk.fail_jobs("InvalidBatch : Failed to process query", count=1)
+    with pytest.raises(SalesforceGeneralError) as caught:
+        sf.bulk.Contact.query("SELECT Id FROM Contact", wait=0)
+    job_id, batch_id = _job_with_batch(sf, [{"LastName": "After"}])
+    assert "InvalidBatch : Failed to process query" in str(caught.value)
+    assert "Completed" == _batch_state(sf, job_id, batch_id)["state"]
+
+
+def test_async_disabled_answers_feature_not_enabled(sf: Any, fake: FakeSalesforce) -> None:
+    """The check real integrations make: FeatureNotEnabled + 'Async API not enabled'."""
+    fake.bulk.disable_async()
+    with pytest.raises(SalesforceMalformedRequest) as caught:
+        sf.bulk.Contact.query("SELECT Id FROM Contact", lazy_operation=True, wait=0)
+    assert "FeatureNotEnabled" in str(caught.value)
+    assert "Async API not enabled" in str(caught.value)
+
+
+def test_invalid_session_uses_the_async_error_shape(sf: Any) -> None:
+    """A bad X-SFDC-Session answers 400 InvalidSessionId, as the async API does."""
+    answer = sf.session.post(
+        f"{sf.bulk_url}job",
+        json={"operation": "insert", "object": "Contact"},
+        headers={"X-SFDC-Session": "not-a-session", "Content-Type": "application/json"},
+    )
+    assert (400, "InvalidSessionId") == (answer.status_code, answer.json()["exceptionCode"])
+
+
+def test_job_info_and_batch_accounting(sf: Any, fake: FakeSalesforce) -> None:
+    """Every v1 request counts as an API call; each batch counts toward DailyBulkApiBatches."""
+    before = sf.limits()["DailyBulkApiBatches"]["Remaining"]
+    usage = fake.api_usage
+    sf.bulk.Contact.insert([{"LastName": f"B{i}"} for i in range(5)], batch_size=2)
+    after = sf.limits()["DailyBulkApiBatches"]["Remaining"]
+    v1_requests = [r for r in fake.request_log if r.path.startswith("/services/async/")]
+    assert 3 == before - after
+    assert all(r.counted for r in v1_requests)
+    assert fake.api_usage - usage == len(v1_requests) + 1  # + the second limits() call
+    job_id, batch_id = _job_with_batch(sf, [{"LastName": "Info"}, {"FirstName": "No"}])
+    _batch_state(sf, job_id, batch_id)
+    closed = sf.session.post(
+        f"{sf.bulk_url}job/{job_id}", json={"state": "Closed"}, headers=_headers(sf)
+    ).json()
+    assert ("Closed", 1, 1, 2, 1) == (
+        closed["state"],
+        closed["numberBatchesTotal"],
+        closed["numberBatchesCompleted"],
+        closed["numberRecordsProcessed"],
+        closed["numberRecordsFailed"],
+    )
