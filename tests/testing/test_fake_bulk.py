@@ -168,3 +168,12 @@ def test_job_info_and_batch_accounting(sf: Any, fake: FakeSalesforce) -> None:
         closed["numberRecordsProcessed"],
         closed["numberRecordsFailed"],
     )
+
+
+def test_exhausted_batch_allocation_refuses_new_batches(sf: Any, fake: FakeSalesforce) -> None:
+    """With DailyBulkApiBatches used up, adding a batch answers ExceededQuota."""
+    fake.bulk.set_usage(batches=15_000)
+    with pytest.raises(SalesforceMalformedRequest) as caught:
+        sf.bulk.Contact.insert([{"LastName": "Over"}])
+    assert "ExceededQuota" in str(caught.value)
+    assert 0 == sf.limits()["DailyBulkApiBatches"]["Remaining"]

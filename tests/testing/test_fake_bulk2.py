@@ -362,3 +362,17 @@ def test_abort_and_unknown_job(sf: Any) -> None:
     assert ("Open", "Aborted") == (job["state"], aborted.json()["state"])
     assert (404, "NOT_FOUND") == (unknown.status_code, unknown.json()[0]["errorCode"])
     assert job["contentUrl"] == f"services/data/v59.0/jobs/ingest/{job['id']}/batches"
+
+
+def test_pipe_delimited_crlf_job(sf: Any) -> None:
+    """columnDelimiter and lineEnding are honoured for uploads and result files."""
+    job_id = _open_job(
+        sf, "LastName|Title\r\nPiped|A, with comma\r\n", columnDelimiter="PIPE", lineEnding="CRLF"
+    )
+    assert "JobComplete" == _job_state(sf, job_id)["state"]
+    results = sf.session.get(
+        _jobs_url(sf, f"ingest/{job_id}/successfulResults"), headers=_headers(sf)
+    ).text
+    header, row = results.split("\r\n")[:2]
+    assert '"sf__Id"|"sf__Created"|"LastName"|"Title"' == header
+    assert row.endswith('|"true"|"Piped"|"A, with comma"')

@@ -300,3 +300,16 @@ def test_batch_halt_on_error(sf: Any) -> None:
     results = answer["results"]
     assert [204, 400, 412] == [r["statusCode"] for r in results]
     assert "BATCH_PROCESSING_HALTED" == results[2]["result"][0]["errorCode"]
+
+
+def test_collection_retrieve_by_post(sf: Any) -> None:
+    """POST composite/sobjects/<Object> with ids and fields reads like GET."""
+    first, second = _contact_ids(sf, 2)
+    read = sf.restful(
+        "composite/sobjects/Contact",
+        method="POST",
+        json={"ids": [first, "003000000000000AAA", second], "fields": ["LastName"]},
+    )
+    assert [first, None, second] == [
+        r["attributes"]["url"].rsplit("/", 1)[-1] if r else None for r in read
+    ]

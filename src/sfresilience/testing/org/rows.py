@@ -173,7 +173,7 @@ def type_error(sobject: str, values: Mapping[str, object]) -> RowError | None:
     obj = known(sobject)
     for name, value in values.items():
         field = obj.field(name)
-        if field is None or value is None or field.type in {"id", "reference"}:
+        if field is None or value is None or field.kind in {"id", "string"}:
             continue
         try:
             coerce(field, value)
