@@ -105,7 +105,7 @@ def test_bad_query_fails_the_batch(sf: Any) -> None:
 
 def test_stuck_batch_until_release(sf: Any, fake: FakeSalesforce) -> None:
     """A stuck batch reads InProgress on every poll until release()."""
-    fake.bulk.stick()
+    fake.faults.stuck_bulk_jobs()
     job_id, batch_id = _job_with_batch(sf, [{"LastName": "Held"}])
     states = {_batch_state(sf, job_id, batch_id)["state"] for _ in range(4)}
     fake.bulk.release()
@@ -119,7 +119,7 @@ def test_stuck_batch_until_release(sf: Any, fake: FakeSalesforce) -> None:
 
 def test_failing_batch_has_a_state_message(sf: Any, fake: FakeSalesforce) -> None:
     """fail_jobs() fails batches as a whole with the given stateMessage; nothing written."""
-    fake.bulk.fail_jobs("InvalidBatch : Failed to process query", count=1)
+    fake.faults.failed_bulk_jobs("InvalidBatch : Failed to process query", count=1)
     with pytest.raises(SalesforceGeneralError) as caught:
         sf.bulk.Contact.query("SELECT Id FROM Contact", wait=0)
     job_id, batch_id = _job_with_batch(sf, [{"LastName": "After"}])
@@ -129,7 +129,7 @@ def test_failing_batch_has_a_state_message(sf: Any, fake: FakeSalesforce) -> Non
 
 def test_async_disabled_answers_feature_not_enabled(sf: Any, fake: FakeSalesforce) -> None:
     """The check real integrations make: FeatureNotEnabled + 'Async API not enabled'."""
-    fake.bulk.disable_async()
+    fake.faults.async_api_disabled()
     with pytest.raises(SalesforceMalformedRequest) as caught:
         sf.bulk.Contact.query("SELECT Id FROM Contact", lazy_operation=True, wait=0)
     assert "FeatureNotEnabled" in str(caught.value)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from simple_salesforce.exceptions import SalesforceMalformedRequest, SalesforceOperationError
 
-from sfresilience.testing import FakeSalesforce
+from sfresilience.testing import FakeSalesforce, Fault
 
 
 def _rows(text: str) -> list[dict[str, str]]:
@@ -200,7 +200,7 @@ def test_job_states_and_job_info_fields(sf: Any, fake: FakeSalesforce) -> None:
 
 def test_stuck_job_stays_in_progress_until_released(sf: Any, fake: FakeSalesforce) -> None:
     """A stuck job never completes on its own; release() lets the next poll finish it."""
-    fake.bulk.stick()
+    fake.faults.stuck_bulk_jobs()
     job_id = _open_job(sf, "LastName\nStuck\n")
     states = {_job_state(sf, job_id)["state"] for _ in range(5)}
     written_while_stuck = sf.query("SELECT COUNT() FROM Contact WHERE LastName = 'Stuck'")
@@ -216,7 +216,7 @@ def test_stuck_job_stays_in_progress_until_released(sf: Any, fake: FakeSalesforc
 
 def test_failed_job_raises_and_leaves_rows_unprocessed(sf: Any, fake: FakeSalesforce) -> None:
     """A job that fails as a whole: simple-salesforce raises, nothing is written."""
-    fake.bulk.fail_jobs("InvalidBatch : Failed by the test", count=1)
+    fake.faults.failed_bulk_jobs("InvalidBatch : Failed by the test", count=1)
     with pytest.raises(SalesforceOperationError, match="InvalidBatch : Failed by the test"):
         sf.bulk2.Contact.insert(records=[{"LastName": "Doomed"}], wait=0)
     jobs = sf.session.get(_jobs_url(sf, "ingest"), headers=_headers(sf)).json()["records"]
@@ -249,12 +249,12 @@ def test_crlf_data_in_an_lf_job_fails_with_the_line_ending_error(sf: Any) -> Non
 
 def test_async_api_disabled(sf: Any, fake: FakeSalesforce) -> None:
     """With the Async API off, bulk2 fails with FeatureNotEnabled: Async API not enabled."""
-    fake.bulk.disable_async()
+    fake.faults.async_api_disabled()
     with pytest.raises(SalesforceMalformedRequest) as caught:
         sf.bulk2.Contact.insert(records=[{"LastName": "Nope"}], wait=0)
     assert "FeatureNotEnabled" in str(caught.value)
     assert "Async API not enabled" in str(caught.value)
-    fake.bulk.enable_async()
+    fake.faults.disarm(Fault.ASYNC_API_DISABLED)
     [result] = sf.bulk2.Contact.insert(records=[{"LastName": "Back"}], wait=0)
     assert 0 == result["numberRecordsFailed"]
 
@@ -305,7 +305,7 @@ def test_query_all_sees_deleted_rows_and_parent_fields(sf: Any) -> None:
 
 def test_query_results_of_an_unfinished_job_are_refused(sf: Any, fake: FakeSalesforce) -> None:
     """Results before JobComplete answer 412 JOB_NOT_COMPLETE."""
-    fake.bulk.stick()
+    fake.faults.stuck_bulk_jobs()
     job = sf.session.post(
         _jobs_url(sf, "query"),
         json={"operation": "query", "query": "SELECT Id FROM Contact"},
@@ -376,3 +376,14 @@ def test_pipe_delimited_crlf_job(sf: Any) -> None:
     header, row = results.split("\r\n")[:2]
     assert '"sf__Id"|"sf__Created"|"LastName"|"Title"' == header
     assert row.endswith('|"true"|"Piped"|"A, with comma"')
+
+
+def test_stuck_count_sticks_only_that_many_jobs(sf: Any, fake: FakeSalesforce) -> None:
+    """stuck_bulk_jobs(count=1): the first job stays stuck, later ones complete."""
+    fake.faults.stuck_bulk_jobs(count=1)
+    stuck = _open_job(sf, "LastName\nFirst\n")
+    assert "InProgress" == _job_state(sf, stuck)["state"]
+    [later] = sf.bulk2.Contact.insert(records=[{"LastName": "Second"}], wait=0)
+    assert ("InProgress", 0) == (_job_state(sf, stuck)["state"], later["numberRecordsFailed"])
+    fake.bulk.release()
+    assert "JobComplete" == _job_state(sf, stuck)["state"]

@@ -152,7 +152,7 @@ class BulkV1Api:
 
     def handle(self, request: HttpRequest, version: str, parts: list[str]) -> HttpResponse:  # noqa: PLR0911 - a router
         """Answer `/services/async/<version>/<parts>`."""
-        if not self.jobs.async_enabled:
+        if self.jobs.refuses():
             return async_error("FeatureNotEnabled", ASYNC_DISABLED_MESSAGE)
         if not parts or parts[0] != "job":
             return async_error("InvalidUrl", "unknown resource", 404)

@@ -188,7 +188,7 @@ class Bulk2Api:
 
     def handle(self, request: HttpRequest, version: str, parts: list[str]) -> HttpResponse:
         """Answer `/jobs/<parts>`."""
-        if not self.jobs.async_enabled:
+        if self.jobs.refuses():
             return error(400, "FeatureNotEnabled", ASYNC_DISABLED_MESSAGE)
         kind, rest = (parts[0], parts[1:]) if parts else ("", [])
         if kind == "ingest":

@@ -1,21 +1,13 @@
-"""Bulk jobs' progress, their faults, and the org's bulk allocations (`fake.bulk`).
+"""Bulk jobs' progress and the org's bulk allocations (`fake.bulk`).
 
 Real Bulk jobs run in the background and finish whenever Salesforce gets to them.
 The fake's jobs never run on their own: a job (or a Bulk API 1.0 batch) is processed
 the first time a client looks at it after it was closed (polling its state or
 reading its results), so a test decides exactly when work happens and never waits.
-The switches here make that first look go differently:
-
-* `stick()`: jobs stay `InProgress` (a v1 batch: `InProgress`) on every poll until
-  `release()`, as a job stuck behind a busy org does.
-* `fail_jobs(message)`: jobs fail as a whole (`Failed`, with `message` as the job's
-  `errorMessage` / the batch's `stateMessage`), processing no record.
-* `disable_async()`: the org has no Async API; every Bulk request answers
-  `FeatureNotEnabled: Async API not enabled`.
-* `in_progress_polls`: how many polls see `InProgress` before a job completes
-  (0 by default: the first poll sees it complete).
-
-All thread-safe; `clear()` switches everything off (so does `FakeSalesforce.stop()`).
+`in_progress_polls` makes that many polls see `InProgress` first. The faults in
+`fake.faults` make the first look go differently: `stuck_bulk_jobs()` keeps jobs
+`InProgress` until `release()`, `failed_bulk_jobs(message)` fails them as a whole,
+and `async_api_disabled()` refuses every Bulk request.
 """
 
 from __future__ import annotations
@@ -25,14 +17,12 @@ import threading
 from dataclasses import dataclass, field
 from typing import Final
 
+from ..faults import Fault, Faults
+
 
 __all__ = ["ASYNC_DISABLED_MESSAGE", "BulkJobs", "Progress"]
 
 ASYNC_DISABLED_MESSAGE: Final = "Async API not enabled"
-# A real whole-job failure text (a CSV with CRLF line endings in an LF job).
-DEFAULT_FAILURE: Final = (
-    "ClientInputError : LineEnding is invalid on user data. Current LineEnding setting is LF"
-)
 # Bulk API 2.0 counts one batch toward DailyBulkApiBatches per 10,000 records.
 _RECORDS_PER_BATCH: Final = 10_000
 _DAILY_BATCHES: Final = 15_000
@@ -52,78 +42,32 @@ class Progress:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-@dataclass
-class _Switch:
-    count: int | None = None
-
-    def fires(self) -> bool:
-        if self.count is None:
-            return True
-        if self.count <= 0:
-            return False
-        self.count -= 1
-        return True
-
-
 class BulkJobs:
-    """Switches and counters every Bulk job of one fake org shares (`fake.bulk`)."""
+    """The progress rules and counters every Bulk job of one fake org shares (`fake.bulk`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, faults: Faults) -> None:
+        self._faults = faults
         self._lock = threading.Lock()
-        self._stick: _Switch | None = None
-        self._fail: _Switch | None = None
-        self._failure_message = DEFAULT_FAILURE
         self._release_generation = 0
-        self._async_enabled = True
         self.in_progress_polls = 0
         self._batches_used = 0
         self._query_jobs_used = 0
         self._query_bytes = 0
 
-    # --- switches -------------------------------------------------------------
-
-    def stick(self, *, count: int | None = None) -> None:
-        """Jobs that start from now on (the next `count`, or all) stay InProgress."""
-        if count is not None and count < 0:
-            raise ValueError("count must be >= 0")
-        with self._lock:
-            self._stick = _Switch(count)
-
     def release(self) -> None:
         """Let stuck jobs finish on their next poll, and stop sticking new ones."""
+        self._faults.disarm(Fault.BULK_JOBS_STUCK)
         with self._lock:
-            self._stick = None
             self._release_generation += 1
 
-    def fail_jobs(self, message: str = DEFAULT_FAILURE, *, count: int | None = None) -> None:
-        """Jobs that start from now on (the next `count`, or all) fail as a whole."""
-        if count is not None and count < 0:
-            raise ValueError("count must be >= 0")
-        with self._lock:
-            self._fail = _Switch(count)
-            self._failure_message = message
-
-    def disable_async(self) -> None:
-        """Answer every Bulk request `FeatureNotEnabled: Async API not enabled`."""
-        with self._lock:
-            self._async_enabled = False
-
-    def enable_async(self) -> None:
-        """Serve the Bulk APIs again after `disable_async()`."""
-        with self._lock:
-            self._async_enabled = True
-
-    @property
-    def async_enabled(self) -> bool:
-        """Whether the org serves the Bulk APIs."""
-        return self._async_enabled
+    def refuses(self) -> bool:
+        """Whether this Bulk request finds the Async API disabled (for the handlers)."""
+        return self._faults.active and self._faults.fire(Fault.ASYNC_API_DISABLED) is not None
 
     def clear(self) -> None:
-        """Every switch off; stuck jobs released; `in_progress_polls` back to 0."""
+        """Stuck jobs released and `in_progress_polls` back to 0 (allocations are kept)."""
         self.release()
         with self._lock:
-            self._fail = None
-            self._async_enabled = True
             self.in_progress_polls = 0
 
     # --- the lifecycle, used by the Bulk handlers --------------------------------
@@ -146,15 +90,19 @@ class BulkJobs:
             if progress.polls_left > 0:
                 progress.polls_left -= 1
                 return "waiting"
+            progress.done = True
             return "run"
 
     def _start(self, progress: Progress) -> None:
         progress.started = True
         progress.polls_left = max(0, self.in_progress_polls)
-        if self._stick is not None and self._stick.fires():
+        if not self._faults.active:
+            return
+        if self._faults.fire(Fault.BULK_JOBS_STUCK) is not None:
             progress.held_until_release = self._release_generation
-        if self._fail is not None and self._fail.fires():
-            progress.failure = self._failure_message
+        failed = self._faults.fire(Fault.BULK_JOBS_FAIL)
+        if failed is not None:
+            progress.failure = failed.settings.message
 
     # --- allocations ------------------------------------------------------------
 
