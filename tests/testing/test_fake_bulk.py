@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from xml.etree import ElementTree as ET
 
 import pytest
 from simple_salesforce.exceptions import SalesforceGeneralError, SalesforceMalformedRequest
@@ -177,3 +178,71 @@ def test_exhausted_batch_allocation_refuses_new_batches(sf: Any, fake: FakeSales
         sf.bulk.Contact.insert([{"LastName": "Over"}])
     assert "ExceededQuota" in str(caught.value)
     assert 0 == sf.limits()["DailyBulkApiBatches"]["Remaining"]
+
+
+JOB_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<jobInfo xmlns="http://www.force.com/2009/06/asyncapi/dataload">
+ <operation>{operation}</operation>
+ <object>Contact</object>
+ <contentType>CSV</contentType>
+</jobInfo>"""
+NS = "{http://www.force.com/2009/06/asyncapi/dataload}"
+
+
+def _parse(content: bytes) -> Any:
+    return ET.fromstring(content)  # noqa: S314 - our own fake's answer
+
+
+def _xml(sf: Any, path: str, body: str, content_type: str = "application/xml") -> Any:
+    answer = sf.session.post(
+        f"{sf.bulk_url}{path}",
+        data=body.encode(),
+        headers={"X-SFDC-Session": sf.session_id, "Content-Type": content_type},
+    )
+    assert answer.status_code in {200, 201}, answer.text
+    return _parse(answer.content)
+
+
+def _get(sf: Any, path: str) -> Any:
+    return sf.session.get(f"{sf.bulk_url}{path}", headers={"X-SFDC-Session": sf.session_id})
+
+
+def test_xml_job_with_csv_batches(sf: Any) -> None:
+    """jobInfo XML and CSV batches, as Data Loader and jsforce send them; CSV results."""
+    job = _xml(sf, "job", JOB_XML.format(operation="insert"))
+    job_id = job.find(f"{NS}id").text
+    batch = _xml(
+        sf,
+        f"job/{job_id}/batch",
+        "LastName,Email\nXml-Csv,xml@example.com\n,nolast@example.com\n",
+        "text/csv",
+    )
+    batch_id = batch.find(f"{NS}id").text
+    info = _parse(_get(sf, f"job/{job_id}/batch/{batch_id}").content)
+    results = _get(sf, f"job/{job_id}/batch/{batch_id}/result")
+    lines = results.text.splitlines()
+    assert ("Open", "CSV", "Completed", "2") == (
+        job.find(f"{NS}state").text,
+        job.find(f"{NS}contentType").text,
+        info.find(f"{NS}state").text,
+        info.find(f"{NS}numberRecordsProcessed").text,
+    )
+    assert job.find(f"{NS}createdDate").text.endswith("Z")
+    assert '"Id","Success","Created","Error"' == lines[0]
+    assert lines[1].endswith('"true","true",""')
+    missing = "REQUIRED_FIELD_MISSING:Required fields are missing: [LastName]:LastName --"
+    assert f'"","false","false","{missing}"' == lines[2]
+
+
+def test_xml_query_job_serves_csv_results(sf: Any) -> None:
+    """A CSV query job lists its results in a result-list and serves them as CSV."""
+    job = _xml(sf, "job", JOB_XML.format(operation="query"))
+    job_id = job.find(f"{NS}id").text
+    batch = _xml(
+        sf, f"job/{job_id}/batch", "SELECT Id, Account.Name FROM Contact LIMIT 2", "text/csv"
+    )
+    batch_id = batch.find(f"{NS}id").text
+    listing = _parse(_get(sf, f"job/{job_id}/batch/{batch_id}/result").content)
+    [result_id] = [element.text for element in listing]
+    rows = _get(sf, f"job/{job_id}/batch/{batch_id}/result/{result_id}").text.splitlines()
+    assert ['"Id","Account.Name"', 3] == [rows[0], len(rows)]

@@ -387,3 +387,26 @@ def test_stuck_count_sticks_only_that_many_jobs(sf: Any, fake: FakeSalesforce) -
     assert ("InProgress", 0) == (_job_state(sf, stuck)["state"], later["numberRecordsFailed"])
     fake.bulk.release()
     assert "JobComplete" == _job_state(sf, stuck)["state"]
+
+
+def test_aborted_job_leaves_its_rows_unprocessed(sf: Any) -> None:
+    """Aborting an uploaded job processes nothing; its rows are in unprocessedrecords/."""
+    session = sf.session
+    job = session.post(
+        _jobs_url(sf, "ingest"),
+        json={"object": "Contact", "operation": "insert"},
+        headers=_headers(sf),
+    ).json()
+    session.put(
+        _jobs_url(sf, f"ingest/{job['id']}/batches"),
+        data=b"LastName\nAborted-Row\n",
+        headers={**_headers(sf), "Content-Type": "text/csv"},
+    )
+    session.patch(
+        _jobs_url(sf, f"ingest/{job['id']}"), json={"state": "Aborted"}, headers=_headers(sf)
+    )
+    assert "Aborted" == _job_state(sf, job["id"])["state"]
+    assert [{"LastName": "Aborted-Row"}] == _rows(
+        sf.bulk2.Contact.get_unprocessed_records(job["id"])
+    )
+    assert 0 == sf.query("SELECT COUNT() FROM Contact WHERE LastName = 'Aborted-Row'")["totalSize"]

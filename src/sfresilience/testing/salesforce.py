@@ -32,6 +32,7 @@ from .api.apex import ApexHandler, ApexRoutes
 from .api.auth import Authenticator, Credentials, SessionStore
 from .api.bulk import BulkV1Api, async_error
 from .api.bulk2 import Bulk2Api, JobIds
+from .api.bulk_formats import wants_json
 from .api.composite import CompositeApi
 from .api.outages import READ_ONLY_MESSAGE, maintenance_page, server_error
 from .api.responses import DropError, RespondError, error, json_response, not_found
@@ -570,7 +571,7 @@ class FakeSalesforce:
             else _bearer(request)
         )
         invalid = (
-            async_error("InvalidSessionId", "Invalid session id")
+            async_error("InvalidSessionId", "Invalid session id", json_format=wants_json(request))
             if bulk_v1
             else error(401, "INVALID_SESSION_ID", "Session expired or invalid")
         )

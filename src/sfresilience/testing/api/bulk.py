@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from ..org.catalog import known, writable
+from ..org.catalog import compile_soql, known, writable
 from ..org.errors import ApiError
 from ..org.jobs import ASYNC_DISABLED_MESSAGE, BulkJobs, Progress
 from ..org.rows import OPERATIONS, RowWriter
@@ -27,7 +27,14 @@ from ..org.soql import parse_datetime
 from ..org.store import Org
 from ..wire.http import HttpRequest, HttpResponse
 from .bulk2 import JobIds, bulk_timestamp
-from .responses import JSON
+from .bulk_formats import (
+    csv_records,
+    csv_save_results,
+    parse_csv_batch,
+    parse_xml_job,
+    render,
+    wants_json,
+)
 
 
 __all__ = ["BulkV1Api", "async_error"]
@@ -36,14 +43,12 @@ _QUERY_OPERATIONS: Final = frozenset({"query", "queryAll"})
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
-def async_error(code: str, message: str, status: int = 400) -> HttpResponse:
-    """The async API's error body: `{"exceptionCode", "exceptionMessage"}`."""
-    body = json.dumps({"exceptionCode": code, "exceptionMessage": message}).encode()
-    return HttpResponse(status, body, JSON)
-
-
-def _json(status: int, payload: Any) -> HttpResponse:
-    return HttpResponse(status, json.dumps(payload, separators=(",", ":")).encode(), JSON)
+def async_error(
+    code: str, message: str, status: int = 400, *, json_format: bool = True
+) -> HttpResponse:
+    """The async API's error: `{"exceptionCode", "exceptionMessage"}` or its XML `<error>`."""
+    payload = {"exceptionCode": code, "exceptionMessage": message}
+    return render(status, "error", payload, json_format=json_format)
 
 
 @dataclass
@@ -60,6 +65,7 @@ class _Batch:
     millis: int = 0
     results: list[dict[str, Any]] = field(default_factory=list)
     query_results: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    query_header: list[str] = field(default_factory=list)
     progress: Progress = field(default_factory=Progress)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -91,6 +97,7 @@ class _ClassicJob:
     created_by: str
     concurrency: str
     external_id: str | None
+    content_type: str = "JSON"
     state: str = "Open"
     modstamp: str = ""
     batches: dict[str, _Batch] = field(default_factory=dict)
@@ -108,7 +115,7 @@ class _ClassicJob:
             "apiVersion": float(self.version),
             "assignmentRuleId": None,
             "concurrencyMode": self.concurrency,
-            "contentType": "JSON",
+            "contentType": self.content_type,
             "createdById": self.created_by,
             "createdDate": self.created,
             "externalIdFieldName": self.external_id,
@@ -150,40 +157,53 @@ class BulkV1Api:
         self._jobs: dict[str, _ClassicJob] = {}
         self._lock = threading.Lock()
 
-    def handle(self, request: HttpRequest, version: str, parts: list[str]) -> HttpResponse:  # noqa: PLR0911 - a router
+    def handle(self, request: HttpRequest, version: str, parts: list[str]) -> HttpResponse:
         """Answer `/services/async/<version>/<parts>`."""
+        as_json = wants_json(request)
         if self.jobs.refuses():
-            return async_error("FeatureNotEnabled", ASYNC_DISABLED_MESSAGE)
+            return async_error("FeatureNotEnabled", ASYNC_DISABLED_MESSAGE, json_format=as_json)
         if not parts or parts[0] != "job":
-            return async_error("InvalidUrl", "unknown resource", 404)
+            return async_error("InvalidUrl", "unknown resource", 404, json_format=as_json)
         method = request.method
         if len(parts) == 1:
             if method != "POST":
                 return async_error("InvalidUrl", f"{method} is not supported here", 405)
-            return self._create_job(request, version)
+            return self._create_job(request, version, as_json=as_json)
         job = self._jobs.get(parts[1])
         if job is None:
-            return async_error("InvalidJob", f"Invalid job id: {parts[1]}")
+            return async_error("InvalidJob", f"Invalid job id: {parts[1]}", json_format=as_json)
+        return self._job_route(request, job, parts[2:])
+
+    def _job_route(self, request: HttpRequest, job: _ClassicJob, parts: list[str]) -> HttpResponse:
+        method = request.method
+        as_json = job.content_type == "JSON"
+        parts = ["job", job.id, *parts]
         if len(parts) == 2:  # noqa: PLR2004
-            return self._job(request, job) if method == "POST" else _json(200, job.info())
+            if method == "POST":
+                return self._job(request, job)
+            return render(200, "jobInfo", job.info(), json_format=as_json)
         if len(parts) == 3 and parts[2] == "batch":  # noqa: PLR2004
             if method == "POST":
                 return self._add_batch(request, job)
-            return _json(200, {"batchInfo": [b.info() for b in self._advanced(job)]})
+            batches = {"batchInfo": [b.info() for b in self._advanced(job)]}
+            return render(200, "batchInfoList", batches, json_format=as_json)
         batch_id = parts[3] if len(parts) >= 4 and parts[2] == "batch" else ""  # noqa: PLR2004
         batch = job.batches.get(batch_id)
         if batch is None:
-            return async_error("InvalidBatch", f"Invalid batch id: {batch_id}")
+            return async_error("InvalidBatch", f"Invalid batch id: {batch_id}", json_format=as_json)
         self._advance(job, batch)
         return self._batch_resource(job, batch, parts[4:])
 
-    def _create_job(self, request: HttpRequest, version: str) -> HttpResponse:
-        body = _json_object(request.body)
+    def _create_job(self, request: HttpRequest, version: str, *, as_json: bool) -> HttpResponse:
+        body = _json_object(request.body) if as_json else parse_xml_job(request.body)
         if body is None:
-            return async_error("InvalidJob", "Unable to parse the job: send JSON")
+            what = "JSON" if as_json else "a jobInfo XML document"
+            return async_error(
+                "InvalidJob", f"Unable to parse the job: send {what}", json_format=as_json
+            )
         operation = str(body.get("operation", ""))
         if operation not in OPERATIONS | _QUERY_OPERATIONS:
-            return async_error("InvalidJob", f"Invalid operation: {operation}")
+            return async_error("InvalidJob", f"Invalid operation: {operation}", json_format=as_json)
         try:
             obj = (
                 known(str(body.get("object", "")))
@@ -191,9 +211,12 @@ class BulkV1Api:
                 else writable(str(body.get("object", "")), operation)
             )
         except ApiError:
-            return async_error("InvalidJob", f"Unable to find object: {body.get('object', '')}")
-        if str(body.get("contentType") or "JSON") != "JSON":
-            return async_error("InvalidJob", "The fake serves JSON jobs only (contentType JSON)")
+            message = f"Unable to find object: {body.get('object', '')}"
+            return async_error("InvalidJob", message, json_format=as_json)
+        content_type = str(body.get("contentType") or ("JSON" if as_json else "XML"))
+        if content_type not in {"JSON", "CSV"}:
+            message = "The fake serves JSON and CSV jobs only (contentType JSON or CSV)"
+            return async_error("InvalidJob", message, json_format=as_json)
         mode = body.get("concurrencyMode")
         job = _ClassicJob(
             id=self._ids.new("750"),
@@ -206,16 +229,19 @@ class BulkV1Api:
             external_id=str(body["externalIdFieldName"])
             if operation == "upsert" and body.get("externalIdFieldName")
             else None,
+            content_type=content_type,
         )
         with self._lock:
             self._jobs[job.id] = job
-        return _json(201, job.info())
+        return render(201, "jobInfo", job.info(), json_format=content_type == "JSON")
 
     def _job(self, request: HttpRequest, job: _ClassicJob) -> HttpResponse:
-        body = _json_object(request.body) or {}
-        wanted = str(body.get("state", ""))
+        as_json = job.content_type == "JSON"
+        parsed = _json_object(request.body) if wants_json(request) else parse_xml_job(request.body)
+        wanted = str((parsed or {}).get("state", ""))
         if wanted not in {"Closed", "Aborted"} or job.state != "Open":
-            return async_error("InvalidJobState", f"Job {job.id} is {job.state}, can't be {wanted}")
+            message = f"Job {job.id} is {job.state}, can't be {wanted}"
+            return async_error("InvalidJobState", message, json_format=as_json)
         job.state = wanted
         job.modstamp = bulk_timestamp(self._now())
         if wanted == "Aborted":
@@ -224,22 +250,27 @@ class BulkV1Api:
                     if batch.state == "Queued":
                         batch.state = "NotProcessed"
                         batch.progress.done = True
-        return _json(200, job.info())
+        return render(200, "jobInfo", job.info(), json_format=as_json)
 
     def _add_batch(self, request: HttpRequest, job: _ClassicJob) -> HttpResponse:
+        as_json = job.content_type == "JSON"
         if job.state != "Open":
-            return async_error(
-                "InvalidJobState", f"Job {job.id} is {job.state}, no batches can be added"
-            )
+            message = f"Job {job.id} is {job.state}, no batches can be added"
+            return async_error("InvalidJobState", message, json_format=as_json)
         if job.operation in _QUERY_OPERATIONS:
             records: list[dict[str, Any]] | str = request.body.decode("utf-8", errors="replace")
+        elif not as_json:
+            records = parse_csv_batch(request.body)
         else:
             parsed = _json_list(request.body)
             if parsed is None:
-                return async_error("InvalidBatch", "Records must be a JSON array of objects")
+                message = "Records must be a JSON array of objects"
+                return async_error("InvalidBatch", message, json_format=as_json)
             records = parsed
         if self.jobs.batches_exhausted():
-            return async_error("ExceededQuota", "ApiBatchItems Limit exceeded.")
+            return async_error(
+                "ExceededQuota", "ApiBatchItems Limit exceeded.", json_format=as_json
+            )
         self.jobs.count_batch()
         batch = _Batch(
             id=self._ids.new("751"),
@@ -249,7 +280,7 @@ class BulkV1Api:
         )
         with self._lock:
             job.batches[batch.id] = batch
-        return _json(201, batch.info())
+        return render(201, "batchInfo", batch.info(), json_format=as_json)
 
     def _advanced(self, job: _ClassicJob) -> list[_Batch]:
         batches = list(job.batches.values())
@@ -306,7 +337,11 @@ class BulkV1Api:
             )
             return
         obj = known(job.sobject)
-        records = [_epoch_dates(obj, record) for record in result.records]
+        if job.content_type == "JSON":
+            records = [_epoch_dates(obj, record) for record in result.records]
+        else:
+            records = result.records
+            batch.query_header = [".".join(ref.parts) for ref in compile_soql(soql).fields]
         batch.query_results[self._ids.new("752")] = records
         batch.processed = len(records)
         batch.state = "Completed"
@@ -314,19 +349,26 @@ class BulkV1Api:
     def _batch_resource(  # noqa: PLR0911 - a router
         self, job: _ClassicJob, batch: _Batch, rest: list[str]
     ) -> HttpResponse:
+        as_json = job.content_type == "JSON"
         if not rest:
-            return _json(200, batch.info())
+            return render(200, "batchInfo", batch.info(), json_format=as_json)
         if batch.state != "Completed":
-            return async_error("InvalidBatch", f"Batch not completed: {batch.state}")
+            message = f"Batch not completed: {batch.state}"
+            return async_error("InvalidBatch", message, json_format=as_json)
         if rest == ["result"]:
             if job.operation in _QUERY_OPERATIONS:
-                return _json(200, list(batch.query_results))
-            return _json(200, batch.results)
+                return render(200, "result-list", list(batch.query_results), json_format=as_json)
+            return _json(200, batch.results) if as_json else csv_save_results(batch.results)
         if len(rest) == 2 and rest[0] == "result" and rest[1] in batch.query_results:  # noqa: PLR2004
-            return _json(200, batch.query_results[rest[1]])
-        if rest == ["request"]:
+            records = batch.query_results[rest[1]]
+            return _json(200, records) if as_json else csv_records(batch.query_header, records)
+        if rest == ["request"] and as_json:
             return _json(200, batch.records if isinstance(batch.records, list) else [])
-        return async_error("InvalidBatch", "Results not found", 404)
+        return async_error("InvalidBatch", "Results not found", 404, json_format=as_json)
+
+
+def _json(status: int, payload: Any) -> HttpResponse:
+    return render(status, "json", payload, json_format=True)
 
 
 def _v1_error(entry: dict[str, object]) -> dict[str, object]:

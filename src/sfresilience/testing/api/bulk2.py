@@ -284,8 +284,10 @@ class Bulk2Api:
                 return _invalid_state(job.state, wanted)
             job.state = wanted
             job.modstamp = bulk_timestamp(self._now())
-            if wanted == "Aborted":
+            if wanted == "Aborted" and not job.progress.done:
                 job.progress.done = True
+                self._parse_uploads(job)
+                job.unprocessed = [list(row) for row in job.rows]
         return json_response(200, job.created_info() | {"state": job.state})
 
     def _upload(self, request: HttpRequest, job: _IngestJob) -> HttpResponse:
