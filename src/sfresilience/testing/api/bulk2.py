@@ -355,13 +355,17 @@ class Bulk2Api:
                 values[name] = None
             elif text != "":
                 values[name] = text
-        problem = type_error(job.sobject, values)
-        if problem is not None:
-            job.failed.append(["", problem.bulk_text(), *row])
-            return
         result = self.rows.write(job.operation, job.sobject, values, job.external_id)
         if result.error is not None:
-            job.failed.append([result.record_id or "", result.error.bulk_text(), *row])
+            # CSV is text: a value that doesn't parse as its field's type is reported as
+            # Bulk does, naming the field, rather than as a JSON parse error.
+            problem = (
+                type_error(job.sobject, values)
+                if result.error.code == "JSON_PARSER_ERROR"
+                else None
+            )
+            error = problem or result.error
+            job.failed.append([result.record_id or "", error.bulk_text(), *row])
         else:
             created = "true" if result.created else "false"
             job.successful.append([result.record_id or "", created, *row])

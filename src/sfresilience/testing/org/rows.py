@@ -100,7 +100,7 @@ class RowWriter:
             return RowResult(_given_id(values), error=_row_error(problem))
 
     def _insert(self, sobject: str, data: dict[str, object]) -> RowResult:
-        if any(name.lower() == "id" for name in data):
+        if "Id" in data or "id" in data or "ID" in data:
             return RowResult(
                 None,
                 error=RowError("INVALID_FIELD", "cannot specify Id in an insert call", ("Id",)),
