@@ -30,7 +30,8 @@ from .api.accounting import ApiAccounting
 from .api.apex import ApexHandler, ApexRoutes
 from .api.auth import Authenticator, Credentials, SessionStore
 from .api.bulk import BulkV1Api
-from .api.bulk2 import Bulk2Api, JobIds
+from .api.bulk2 import Bulk2Api
+from .api.bulk2_jobs import JobIds
 from .api.composite import CompositeApi
 from .api.rest import RestApi
 from .api.router import LoggedRequest, Router

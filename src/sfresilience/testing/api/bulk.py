@@ -26,7 +26,7 @@ from ..org.rows import OPERATIONS, RowWriter
 from ..org.soql import parse_datetime
 from ..org.store import Org
 from ..wire.http import HttpRequest, HttpResponse
-from .bulk2 import JobIds, bulk_timestamp
+from .bulk2_jobs import JobIds, bulk_timestamp
 from .bulk_formats import (
     csv_records,
     csv_save_results,

@@ -3,28 +3,24 @@
 Every form answers HTTP 200 (trees: 201/400) with one result per record or
 subrequest, in Salesforce's shapes. Records are written through `RowWriter` (the
 org's validation and record locks) and subrequests through the REST handlers
-themselves, and the whole call counts as one API request. `allOrNone` (always on
-for trees) rolls the org back to where it was before the call when anything fails:
-the failing records keep their own errors and every other one reports
-`ALL_OR_NONE_OPERATION_ROLLED_BACK` (collections) or `PROCESSING_HALTED`
+themselves (`composite_requests`), and the whole call counts as one API request.
+`allOrNone` (always on for trees) rolls the org back to where it was before the call
+when anything fails: the failing records keep their own errors and every other one
+reports `ALL_OR_NONE_OPERATION_ROLLED_BACK` (collections) or `PROCESSING_HALTED`
 (`/composite`).
 """
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Callable
 from typing import Any, Final
-from urllib.parse import unquote
 
 from ..org.catalog import known
 from ..org.errors import ApiError
 from ..org.rows import RowError, RowResult, RowWriter
 from ..org.store import Org
 from ..wire.http import HttpRequest, HttpResponse
+from .composite_requests import Dispatch, Subrequests
 from .responses import (
-    RespondError,
     error,
     json_body,
     json_response,
@@ -36,20 +32,11 @@ from .responses import (
 
 __all__ = ["CompositeApi", "Dispatch"]
 
-Dispatch = Callable[[HttpRequest, str, list[str]], HttpResponse]
-
-_CREATED: Final = 201
 _MAX_RECORDS: Final = 200
-_MAX_SUBREQUESTS: Final = 25
-_DATA_URL = re.compile(r"/services/data/v(\d+\.\d)(?:/(.*))?")
-_REFERENCE = re.compile(r"@\{([A-Za-z0-9_]+)((?:\.[A-Za-z0-9_]+|\[\d+\])*)\}")
 _ROLLED_BACK: Final = RowError(
     "ALL_OR_NONE_OPERATION_ROLLED_BACK",
     "Record rolled back because not all records were valid and the request was using"
     " AllOrNone header",
-)
-_HALTED_MESSAGE: Final = (
-    "The transaction was rolled back since another operation in the same transaction failed."
 )
 
 
@@ -61,28 +48,13 @@ def _too_many_records() -> HttpResponse:
     )
 
 
-def _too_many_subrequests() -> HttpResponse:
-    return error(
-        400,
-        "INVALID_INPUT",
-        f"A composite request can hold at most {_MAX_SUBREQUESTS} subrequests",
-    )
-
-
-class _UnresolvedError(Exception):
-    def __init__(self, expression: str, reference: str) -> None:
-        super().__init__(expression)
-        self.expression = expression
-        self.reference = reference
-
-
 class CompositeApi:
     """`/services/data/vXX.X/composite/...`; subrequests go to `dispatch` (the REST router)."""
 
     def __init__(self, org: Org, rows: RowWriter, dispatch: Dispatch) -> None:
         self.org = org
         self.rows = rows
-        self._dispatch = dispatch
+        self._subrequests = Subrequests(org, dispatch)
 
     def handle(self, request: HttpRequest, version: str, parts: list[str]) -> HttpResponse:  # noqa: PLR0911 - a router
         """Answer `/composite/<parts>`."""
@@ -95,7 +67,7 @@ class CompositeApi:
                     200, {name: f"{base}/{name}" for name in ("tree", "batch", "sobjects")}
                 )
             if method == "POST":
-                return self._composite(json_body(request), version)
+                return self._subrequests.composite(json_body(request), version)
             return method_not_allowed(method, "GET,HEAD,POST")
         if head == "sobjects":
             return self._collections(request, version, rest)
@@ -106,7 +78,7 @@ class CompositeApi:
         if head == "batch" and not rest:
             if method != "POST":
                 return method_not_allowed(method, "POST")
-            return self._batch(json_body(request), version)
+            return self._subrequests.batch(json_body(request), version)
         return not_found()
 
     # --- sObject Collections ----------------------------------------------------
@@ -231,87 +203,6 @@ class CompositeApi:
                 found.append(None)
         return json_response(200, found)
 
-    # --- /composite -------------------------------------------------------------
-
-    def _composite(self, body: dict[str, Any], version: str) -> HttpResponse:
-        subrequests = body.get("compositeRequest")
-        if not isinstance(subrequests, list) or not all(isinstance(s, dict) for s in subrequests):
-            return error(400, "JSON_PARSER_ERROR", "compositeRequest must be a list of subrequests")
-        if len(subrequests) > _MAX_SUBREQUESTS:
-            return _too_many_subrequests()
-        all_or_none = body.get("allOrNone") is True
-        snapshot = self.org.snapshot() if all_or_none else None
-        bodies: dict[str, Any] = {}
-        responses: list[dict[str, Any]] = []
-        first_failure: int | None = None
-        for index, sub in enumerate(subrequests):
-            reference = str(sub.get("referenceId", ""))
-            if first_failure is not None and all_or_none:
-                responses.append(_halted(reference, _HALTED_MESSAGE))
-                continue
-            response = self._subrequest(sub, bodies, reference, version)
-            responses.append(response)
-            if response["httpStatusCode"] >= 400:  # noqa: PLR2004
-                first_failure = index if first_failure is None else first_failure
-            else:
-                bodies[reference] = response["body"]
-        if snapshot is not None and first_failure is not None:
-            self.org.restore(snapshot)
-            responses = [
-                r if i == first_failure else _halted(r["referenceId"], _HALTED_MESSAGE)
-                for i, r in enumerate(responses)
-            ]
-        return json_response(200, {"compositeResponse": responses})
-
-    def _subrequest(
-        self, sub: dict[str, Any], bodies: dict[str, Any], reference: str, version: str
-    ) -> dict[str, Any]:
-        try:
-            url = _resolve(str(sub.get("url", "")), bodies)
-            payload = _resolve_json(sub.get("body"), bodies)
-        except _UnresolvedError as problem:
-            message = (
-                f"Invalid reference specified. No value for {problem.expression} found in"
-                f" {problem.reference}."
-            )
-            return _halted(reference, message)
-        status, headers, answer = self._call(
-            str(sub.get("method", "GET")).upper(), url, payload, version
-        )
-        return {
-            "body": answer,
-            "httpHeaders": headers,
-            "httpStatusCode": status,
-            "referenceId": reference,
-        }
-
-    def _call(
-        self, method: str, url: str, payload: Any, version: str
-    ) -> tuple[int, dict[str, str], Any]:
-        """Run one subrequest through the REST router: (status, headers, JSON body)."""
-        path, _, query = url.partition("?")
-        match = _DATA_URL.fullmatch(path)
-        if match is None:
-            return 404, {}, not_found_body()
-        sub_version, rest = match.group(1), match.group(2) or ""
-        parts = [unquote(part) for part in rest.strip("/").split("/")]
-        body = b"" if payload is None else json.dumps(payload).encode()
-        headers = {"content-type": "application/json"}
-        request = HttpRequest(method, url, path, query, headers, body)
-        try:
-            response = self._dispatch(request, sub_version or version, parts)
-        except ApiError as problem:
-            return problem.status, {}, problem.body()
-        except RespondError as respond:
-            response = respond.response
-        answer = json.loads(response.body) if response.body else None
-        location: dict[str, str] = {}
-        if response.status == _CREATED and isinstance(answer, dict) and "id" in answer:
-            location = {
-                "Location": f"/services/data/v{sub_version}/sobjects/{parts[-1]}/{answer['id']}"
-            }
-        return response.status, location, answer
-
     # --- sObject Tree -------------------------------------------------------------
 
     def _tree(self, body: dict[str, Any], sobject: str) -> HttpResponse:
@@ -360,42 +251,6 @@ class CompositeApi:
             for child in rows:
                 self._tree_insert(child, child_type, (lookup, result.record_id), created, failed)
 
-    # --- composite batch ----------------------------------------------------------
-
-    def _batch(self, body: dict[str, Any], version: str) -> HttpResponse:
-        subrequests = body.get("batchRequests")
-        if not isinstance(subrequests, list) or not all(isinstance(s, dict) for s in subrequests):
-            return error(400, "JSON_PARSER_ERROR", "batchRequests must be a list of subrequests")
-        if len(subrequests) > _MAX_SUBREQUESTS:
-            return _too_many_subrequests()
-        halt_on_error = body.get("haltOnError") is True
-        halted = False
-        has_errors = False
-        results: list[dict[str, Any]] = []
-        for sub in subrequests:
-            if halted:
-                halt = [
-                    {
-                        "errorCode": "BATCH_PROCESSING_HALTED",
-                        "message": "Batch processing halted per request",
-                    }
-                ]
-                results.append({"statusCode": 412, "result": halt})
-                continue
-            url = str(sub.get("url", ""))
-            url = url if url.startswith("/services/data/") else "/services/data/" + url.lstrip("/")
-            method = str(sub.get("method", "GET")).upper()
-            status, _headers, answer = self._call(method, url, sub.get("richInput"), version)
-            results.append({"statusCode": status, "result": answer})
-            if status >= 400:  # noqa: PLR2004
-                has_errors = True
-                halted = halt_on_error
-        return json_response(200, {"hasErrors": has_errors, "results": results})
-
-
-def not_found_body() -> list[dict[str, str]]:
-    return [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}]
-
 
 def _split(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
@@ -416,52 +271,6 @@ def _save_result(result: RowResult, *, show_id: bool, upsert: bool) -> dict[str,
     if upsert and result.success:
         entry["created"] = result.created
     return entry
-
-
-def _halted(reference: str, message: str) -> dict[str, Any]:
-    return {
-        "body": [{"errorCode": "PROCESSING_HALTED", "message": message}],
-        "httpHeaders": {},
-        "httpStatusCode": 400,
-        "referenceId": reference,
-    }
-
-
-def _lookup(value: Any, path: str, expression: str, reference: str) -> Any:
-    for step in re.findall(r"\.([A-Za-z0-9_]+)|\[(\d+)\]", path):
-        name, index = step
-        if name and isinstance(value, dict):
-            value = value.get(name)
-        elif index and isinstance(value, list) and int(index) < len(value):
-            value = value[int(index)]
-        else:
-            value = None
-        if value is None:
-            raise _UnresolvedError(expression, reference)
-    return value
-
-
-def _reference_value(match: re.Match[str], bodies: dict[str, Any]) -> Any:
-    reference, path = match.group(1), match.group(2)
-    expression = reference + path
-    if reference not in bodies:
-        raise _UnresolvedError(expression, reference)
-    return _lookup(bodies[reference], path, expression, reference)
-
-
-def _resolve(text: str, bodies: dict[str, Any]) -> str:
-    return _REFERENCE.sub(lambda m: str(_reference_value(m, bodies)), text)
-
-
-def _resolve_json(value: Any, bodies: dict[str, Any]) -> Any:
-    if isinstance(value, str):
-        whole = _REFERENCE.fullmatch(value)
-        return _reference_value(whole, bodies) if whole else _resolve(value, bodies)
-    if isinstance(value, dict):
-        return {key: _resolve_json(item, bodies) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_resolve_json(item, bodies) for item in value]
-    return value
 
 
 def _tree_children(
