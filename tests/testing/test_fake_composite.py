@@ -313,3 +313,24 @@ def test_collection_retrieve_by_post(sf: Any) -> None:
     assert [first, None, second] == [
         r["attributes"]["url"].rsplit("/", 1)[-1] if r else None for r in read
     ]
+
+
+def test_composite_limits_and_resource_list(sf: Any) -> None:
+    """More than 25 subrequests, or a tree over 200 records, is refused; GET lists forms."""
+    listing = sf.restful("composite")
+    version = sf.sf_version
+    assert {"tree", "batch", "sobjects"} == set(listing)
+    get = {"method": "GET", "url": f"/services/data/v{version}/limits", "referenceId": "r"}
+    with pytest.raises(SalesforceMalformedRequest):
+        sf.restful("composite", method="POST", json={"compositeRequest": [get] * 26})
+    with pytest.raises(SalesforceMalformedRequest):
+        sf.restful("composite/batch", method="POST", json={"batchRequests": [get] * 26})
+    wide = {
+        "records": [
+            {"attributes": {"type": "Account", "referenceId": f"a{i}"}, "Name": "W"}
+            for i in range(201)
+        ]
+    }
+    with pytest.raises(SalesforceMalformedRequest) as caught:
+        sf.restful("composite/tree/Account", method="POST", json=wide)
+    assert "EXCEEDED_ID_LIMIT" == caught.value.content[0]["errorCode"]  # type: ignore[index]
