@@ -33,8 +33,11 @@ from .api.bulk import BulkV1Api
 from .api.bulk2 import Bulk2Api
 from .api.bulk2_jobs import JobIds
 from .api.composite import CompositeApi
+from .api.recent import RecentlyViewed
 from .api.rest import RestApi
 from .api.router import LoggedRequest, Router
+from .api.tooling import ToolingApi
+from .api.userinfo import UserInfo
 from .api.versions import max_version
 from .faults import Faults
 from .options import Identity, Keywords, Limits, Locking, Options, ServerOptions, resolve
@@ -180,11 +183,15 @@ class FakeSalesforce:
         )
         self._apex = ApexRoutes()
         self.bulk = BulkJobs(self.faults)
+        self.tooling = ToolingApi(id_pod=self.org.org_id[3:5])
+        self._recent = RecentlyViewed(self.org)
         rest = RestApi(
             self.org,
             self._writes,
             batch_size=lambda: self.query_batch_size,
             limits=lambda: {**self._accounting.limits(), **self.bulk.limits()},
+            tooling=self.tooling,
+            recent=self._recent,
         )
         rows = RowWriter(self.org, self._writes)
         job_ids = JobIds()
@@ -198,6 +205,7 @@ class FakeSalesforce:
             rest=rest,
             apex=self._apex,
             bulk_v1=BulkV1Api(self.org, rows, self.bulk, ids=job_ids),
+            userinfo=UserInfo(self.org, self._sessions, lambda: self._auth.credentials),
             last_version=max_version(options.server.max_api_version),
             stopping=self._stopping,
         )
@@ -394,6 +402,14 @@ class FakeSalesforce:
         `"<ExceptionType>: <message>"`, as an unhandled Apex exception does.
         """
         self._apex.add(method, path, handler)
+
+    def mark_viewed(self, sobject: str, record_id: str) -> None:
+        """Put a record on the user's recently viewed list (GET /recent), first.
+
+        Salesforce fills that list from what a user views in its UI, which the fake
+        does not have; reading a record through the API does not mark it.
+        """
+        self._recent.mark(sobject, record_id)
 
     # --- record locking -----------------------------------------------------------
 

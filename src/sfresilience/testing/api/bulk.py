@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from ..org.catalog import compile_soql, known, writable
 from ..org.errors import ApiError
 from ..org.jobs import ASYNC_DISABLED_MESSAGE, BulkJobs, Progress
 from ..org.rows import OPERATIONS, RowWriter
@@ -206,9 +205,9 @@ class BulkV1Api:
             return async_error("InvalidJob", f"Invalid operation: {operation}", json_format=as_json)
         try:
             obj = (
-                known(str(body.get("object", "")))
+                self.org.schema.known(str(body.get("object", "")))
                 if operation in _QUERY_OPERATIONS
-                else writable(str(body.get("object", "")), operation)
+                else self.org.schema.writable(str(body.get("object", "")), operation)
             )
         except ApiError:
             message = f"Unable to find object: {body.get('object', '')}"
@@ -336,12 +335,14 @@ class BulkV1Api:
                 f"InvalidBatch : Failed to process query: {problem.error_code}: {problem.message}"
             )
             return
-        obj = known(job.sobject)
+        obj = self.org.schema.known(job.sobject)
         if job.content_type == "JSON":
             records = [_epoch_dates(obj, record) for record in result.records]
         else:
             records = result.records
-            batch.query_header = [".".join(ref.parts) for ref in compile_soql(soql).fields]
+            batch.query_header = [
+                ".".join(ref.parts) for ref in self.org.schema.compile(soql).fields
+            ]
         batch.query_results[self._ids.new("752")] = records
         batch.processed = len(records)
         batch.state = "Completed"

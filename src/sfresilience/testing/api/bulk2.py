@@ -17,10 +17,10 @@ import time
 from collections.abc import Callable
 from typing import Final
 
-from ..org.catalog import known, writable
 from ..org.errors import ApiError
 from ..org.jobs import ASYNC_DISABLED_MESSAGE, BulkJobs
 from ..org.rows import OPERATIONS, RowWriter, type_error
+from ..org.schema import SObject
 from ..org.store import Org
 from ..wire.http import HttpRequest, HttpResponse
 from .bulk2_jobs import (
@@ -116,7 +116,7 @@ class Bulk2Api:
         if isinstance(options, HttpResponse):
             return options
         try:
-            obj = writable(str(body.get("object", "")), operation)
+            obj = self.org.schema.writable(str(body.get("object", "")), operation)
         except ApiError:
             return invalid_job(f"Unable to find object: {body.get('object', '')}")
         external_id = body.get("externalIdFieldName")
@@ -204,7 +204,9 @@ class Bulk2Api:
 
     def _process_ingest(self, job: IngestJob) -> None:
         started = time.perf_counter()
-        problem = self._parse_uploads(job) or _unknown_field(job.sobject, job.header)
+        problem = self._parse_uploads(job) or _unknown_field(
+            self.org.schema.known(job.sobject), job.header
+        )
         if problem is not None:
             self._fail(job, problem)
             return
@@ -227,7 +229,7 @@ class Bulk2Api:
             # CSV is text: a value that doesn't parse as its field's type is reported as
             # Bulk does, naming the field, rather than as a JSON parse error.
             problem = (
-                type_error(job.sobject, values)
+                type_error(self.org.schema.known(job.sobject), values)
                 if result.error.code == "JSON_PARSER_ERROR"
                 else None
             )
@@ -260,8 +262,7 @@ def _line_ending_problem(text: str, line_ending: str) -> str | None:
     return None
 
 
-def _unknown_field(sobject: str, header: list[str]) -> str | None:
-    obj = known(sobject)
+def _unknown_field(obj: SObject, header: list[str]) -> str | None:
     for name in header:
         if obj.field(name) is None:
             return f"InvalidBatch : Field name not found : {name}"

@@ -14,7 +14,6 @@ import threading
 import time
 from typing import Final
 
-from ..org.catalog import compile_soql, known
 from ..org.jobs import BulkJobs
 from ..org.store import Org
 from ..wire.http import HttpRequest, HttpResponse
@@ -77,10 +76,12 @@ class QueryJobs:
         if isinstance(options, HttpResponse):
             return options
         soql = str(body.get("query", ""))
-        bound = compile_soql(soql)
+        bound = self.org.schema.compile(soql)
         self.jobs.count_query_job()
         job = QueryJob(
-            **self._factory.base("750", operation, known(bound.sobject).name, version, options),
+            **self._factory.base(
+                "750", operation, self.org.schema.known(bound.sobject).name, version, options
+            ),
             state="UploadComplete",
             soql=soql,
             header=[".".join(ref.parts) for ref in bound.fields],

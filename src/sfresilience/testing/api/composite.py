@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from ..org.catalog import known
 from ..org.errors import ApiError
 from ..org.rows import RowError, RowResult, RowWriter
+from ..org.schema import ChildRelationship
 from ..org.store import Org
 from ..wire.http import HttpRequest, HttpResponse
 from .composite_requests import Dispatch, Subrequests
@@ -150,7 +150,7 @@ class CompositeApi:
             )
         name = str(sobject or kind)
         try:
-            known(name)
+            self.org.schema.known(name)
         except ApiError:
             return RowResult(
                 None, error=RowError("INVALID_TYPE", f"sObject type '{name}' is not supported.")
@@ -181,10 +181,8 @@ class CompositeApi:
         return result if result.record_id else RowResult(record_id, error=result.error)
 
     def _sobject_of(self, record_id: str) -> str | None:
-        for name in self.org.sobject_names():
-            if record_id[:3] == str(known(name).key_prefix) and len(record_id) in {15, 18}:
-                return name
-        return None
+        obj = self.org.schema.by_prefix(record_id) if len(record_id) in {15, 18} else None
+        return obj.name if obj is not None else None
 
     def _retrieve(
         self, sobject: str, ids: list[str], fields: list[str], version: str
@@ -233,7 +231,8 @@ class CompositeApi:
         attributes: dict[str, Any] = given if isinstance(given, dict) else {}
         reference = str(attributes.get("referenceId", ""))
         kind = str(attributes.get("type") or sobject)
-        children = _tree_children(kind, record)
+        relationships = self.org.schema.children(kind) if self.org.schema.get(kind) else []
+        children = _tree_children(relationships, record)
         values = {k: v for k, v in record.items() if k != "attributes" and k not in children}
         if parent is not None:
             values[parent[0]] = parent[1]
@@ -274,20 +273,16 @@ def _save_result(result: RowResult, *, show_id: bool, upsert: bool) -> dict[str,
 
 
 def _tree_children(
-    sobject: str, record: dict[str, Any]
+    relationships: list[ChildRelationship], record: dict[str, Any]
 ) -> dict[str, tuple[str, str, list[dict[str, Any]]]]:
     """Nested `{"records": [...]}` under child relationships: key -> (type, lookup, rows)."""
-    try:
-        relationships = known(sobject).children
-    except ApiError:
-        return {}
     children: dict[str, tuple[str, str, list[dict[str, Any]]]] = {}
     for key, value in record.items():
         if not (isinstance(value, dict) and isinstance(value.get("records"), list)):
             continue
-        for child, lookup, name in relationships:
-            if name.lower() == key.lower():
-                children[key] = (child, lookup, list(value["records"]))
+        for relationship in relationships:
+            if relationship.name is not None and relationship.name.lower() == key.lower():
+                children[key] = (relationship.child, relationship.field, list(value["records"]))
     return children
 
 

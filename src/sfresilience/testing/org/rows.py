@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from .catalog import known
 from .errors import ApiError
 from .locks import LockedWrites
+from .schema import SObject
 from .store import Org
 from .values import coerce
 
@@ -164,13 +164,12 @@ def _given_id(data: Mapping[str, object]) -> str | None:
     return str(value) if value else None
 
 
-def type_error(sobject: str, values: Mapping[str, object]) -> RowError | None:
+def type_error(obj: SObject, values: Mapping[str, object]) -> RowError | None:
     """The Bulk API's error for the first value not of its field's type, if any.
 
     CSV rows are text, so Bulk reports a value that does not parse as its field's type
     as `INVALID_TYPE_ON_FIELD_IN_RECORD`; unknown fields are left to the write.
     """
-    obj = known(sobject)
     for name, value in values.items():
         field = obj.field(name)
         if field is None or value is None or field.kind in {"id", "string"}:
