@@ -410,3 +410,21 @@ def test_aborted_job_leaves_its_rows_unprocessed(sf: Any) -> None:
         sf.bulk2.Contact.get_unprocessed_records(job["id"])
     )
     assert 0 == sf.query("SELECT COUNT() FROM Contact WHERE LastName = 'Aborted-Row'")["totalSize"]
+
+
+@pytest.mark.parametrize(
+    ("soql", "feature"),
+    [
+        ("SELECT COUNT() FROM Contact", "aggregate functions"),
+        ("SELECT LastName, COUNT(Id) FROM Contact GROUP BY LastName", "aggregate functions"),
+        ("SELECT Id FROM Contact LIMIT 5 OFFSET 2", "OFFSET"),
+        ("SELECT Id, (SELECT Id FROM Contacts) FROM Account", "parent-to-child"),
+    ],
+)
+def test_query_features_bulk2_does_not_support(sf: Any, soql: str, feature: str) -> None:
+    """What the Bulk 2.0 query docs list as unsupported is refused when the job is created."""
+    answer = sf.session.post(
+        _jobs_url(sf, "query"), json={"operation": "query", "query": soql}, headers=_headers(sf)
+    )
+    assert (400, "INVALIDJOB") == (answer.status_code, answer.json()[0]["errorCode"])
+    assert feature in answer.json()[0]["message"]

@@ -15,6 +15,7 @@ import time
 from typing import Final
 
 from ..org.jobs import BulkJobs
+from ..org.soql_ast import Query, Subquery
 from ..org.store import Org
 from ..wire.http import HttpRequest, HttpResponse
 from .bulk2_jobs import JobFactory, QueryJob, csv_options, invalid_job, invalid_state, job_list
@@ -77,6 +78,9 @@ class QueryJobs:
             return options
         soql = str(body.get("query", ""))
         bound = self.org.schema.compile(soql)
+        unsupported = _unsupported(bound)
+        if unsupported is not None:
+            return invalid_job(f"Bulk API 2.0 doesn't support {unsupported} in queries")
         self.jobs.count_query_job()
         job = QueryJob(
             **self._factory.base(
@@ -180,3 +184,16 @@ def _max_records(text: str) -> int | None:
     if not text:
         return 0
     return int(text) if text.isdigit() and int(text) > 0 else None
+
+
+def _unsupported(bound: Query) -> str | None:
+    """What of `bound` the Bulk 2.0 query docs list as unsupported, if anything."""
+    if bound.count or bound.aggregates:
+        return "aggregate functions such as COUNT()"
+    if bound.group_by:
+        return "GROUP BY"
+    if bound.offset is not None:
+        return "OFFSET"
+    if any(isinstance(item, Subquery) for item in bound.select):
+        return "parent-to-child relationship queries"
+    return None
