@@ -221,6 +221,7 @@ def test_failed_job_raises_and_leaves_rows_unprocessed(sf: Any, fake: FakeSalesf
         sf.bulk2.Contact.insert(records=[{"LastName": "Doomed"}], wait=0)
     jobs = sf.session.get(_jobs_url(sf, "ingest"), headers=_headers(sf)).json()["records"]
     job_id = jobs[-1]["id"]
+    assert ("V2Ingest", "Failed") == (jobs[-1]["jobType"], jobs[-1]["state"])
     unprocessed = _rows(sf.bulk2.Contact.get_unprocessed_records(job_id))
     assert [{"LastName": "Doomed"}] == unprocessed
     assert 0 == sf.query("SELECT COUNT() FROM Contact WHERE LastName = 'Doomed'")["totalSize"]

@@ -88,7 +88,7 @@ class Bulk2Api:
             if method == "POST":
                 return self._create_ingest(request, version)
             if method == "GET":
-                return job_list(self._ingest, self._lock)
+                return job_list(self._ingest, self._lock, "V2Ingest")
             return method_not_allowed(method, "GET,HEAD,POST")
         job = self._ingest.get(parts[0])
         if job is None:

@@ -179,10 +179,10 @@ class JobFactory:
         return bulk_timestamp(self.now())
 
 
-def job_list(jobs: Mapping[str, Job], lock: threading.Lock) -> HttpResponse:
-    """The body of GET /jobs/ingest or /jobs/query: every job's info."""
+def job_list(jobs: Mapping[str, Job], lock: threading.Lock, job_type: str) -> HttpResponse:
+    """The body of GET /jobs/ingest or /jobs/query: every job's info and `jobType`."""
     with lock:
-        records = [job.info() for job in jobs.values()]
+        records = [job.info() | {"jobType": job_type} for job in jobs.values()]
     return json_response(200, {"done": True, "records": records, "nextRecordsUrl": None})
 
 

@@ -47,7 +47,7 @@ class QueryJobs:
             if method == "POST":
                 return self._create_query(request, version)
             if method == "GET":
-                return job_list(self._query, self._lock)
+                return job_list(self._query, self._lock, "V2Query")
             return method_not_allowed(method, "GET,HEAD,POST")
         job = self._query.get(parts[0])
         if job is None:
