@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass, field
-from typing import Final
+from dataclasses import dataclass
+from typing import Final, Literal
 
 from ..faults import Fault, Faults
 
 
-__all__ = ["ASYNC_DISABLED_MESSAGE", "BulkJobs", "Progress"]
+__all__ = ["ASYNC_DISABLED_MESSAGE", "BulkJobs", "Outcome", "Progress"]
+
+Outcome = Literal["held", "waiting", "failed", "run", "done"]
 
 ASYNC_DISABLED_MESSAGE: Final = "Async API not enabled"
 # Bulk API 2.0 counts one batch toward DailyBulkApiBatches per 10,000 records.
@@ -39,7 +41,6 @@ class Progress:
     failure: str | None = None
     polls_left: int = 0
     done: bool = False
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 class BulkJobs:
@@ -72,10 +73,12 @@ class BulkJobs:
 
     # --- the lifecycle, used by the Bulk handlers --------------------------------
 
-    def poll(self, progress: Progress) -> str:
-        """Advance `progress` by one look: "held", "failed", "waiting" or "run".
+    def poll(self, progress: Progress) -> Outcome:
+        """Advance `progress` by one look and say what the job does now.
 
-        "run" means: process the records now (the caller then sets `done`).
+        "held" (stuck) and "waiting" (`in_progress_polls`) read InProgress; "failed"
+        fails the job as a whole; "run" means process the records now, once; "done"
+        (already processed) leaves it as it is.
         """
         with self._lock:
             if progress.done:
