@@ -130,13 +130,14 @@ def test_upsert_by_external_id_reports_created_and_updated(sf: Any) -> None:
 
 
 def test_delete_and_hard_delete(sf: Any) -> None:
-    """Deleted rows vanish from query; deleting them again fails per row."""
+    """Deleted rows vanish from query (hard-deleted ones from queryAll too); again fails."""
     first, second = _contact_ids(sf, 2)
     [deleted] = sf.bulk2.Contact.delete(records=[{"Id": first}], wait=0)
     [hard] = sf.bulk2.Contact.hard_delete(records=[{"Id": second}], wait=0)
     [again] = sf.bulk2.Contact.delete(records=[{"Id": first}], wait=0)
     soql = f"SELECT Id FROM Contact WHERE Id IN ('{first}', '{second}')"  # noqa: S608
     assert 0 == sf.query(soql)["totalSize"]
+    assert [first] == [r["Id"] for r in sf.query_all(soql, include_deleted=True)["records"]]
     assert (0, 0, 1) == (
         deleted["numberRecordsFailed"],
         hard["numberRecordsFailed"],

@@ -95,7 +95,7 @@ class RowWriter:
                 return self._update(sobject, data)
             if operation == "upsert":
                 return self._upsert(sobject, data, external_id or "Id")
-            return self._delete(sobject, data)
+            return self._delete(sobject, data, hard=operation == "hardDelete")
         except ApiError as problem:
             return RowResult(_given_id(values), error=_row_error(problem))
 
@@ -142,14 +142,15 @@ class RowWriter:
             raise
         return str(found["Id"])
 
-    def _delete(self, sobject: str, data: dict[str, object]) -> RowResult:
+    def _delete(self, sobject: str, data: dict[str, object], *, hard: bool) -> RowResult:
         record_id = _pop_id(data)
         if not record_id:
             return RowResult(
                 None, error=RowError("MISSING_ARGUMENT", "Id not specified in a delete call")
             )
         keys = self.org.lock_keys(sobject, record_id)
-        self.writes.run(keys, lambda: self.org.delete(sobject, record_id))
+        delete = self.org.hard_delete if hard else self.org.delete
+        self.writes.run(keys, lambda: delete(sobject, record_id))
         return RowResult(keys[0])
 
 

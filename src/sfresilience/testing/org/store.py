@@ -349,6 +349,24 @@ class Org:
             record = self._live(obj, record_id, deleted=entity_is_deleted)
             self._soft_delete(obj, record, self._tick())
 
+    def hard_delete(self, sobject: str, record_id: str) -> None:
+        """Delete a record and its cascading children past the recycle bin (Bulk hardDelete).
+
+        They are gone for good: not in queryAll, not in getDeleted.
+        """
+        obj = self.schema.writable(sobject, "hardDelete")
+        with self._lock:
+            record = self._live(obj, record_id, deleted=entity_is_deleted)
+            stamp = self._tick()
+            self._soft_delete(obj, record, stamp)
+            gone = {key for key, at in self._deleted_at.items() if at == stamp}
+            for table in self._tables.values():
+                for key in gone & table.keys():
+                    del table[key]
+            for key in gone:
+                del self._deleted_at[key]
+            self._unique.clear()
+
     def _soft_delete(self, obj: SObject, record: Record, stamp: str) -> None:
         record.update(
             IsDeleted=True,
