@@ -191,6 +191,8 @@ class TestWaiters:
         results, errors = run_in_threads([lambda: client.query(COUNT)] * self.THREADS)
         assert ([], self.THREADS) == (results, len(errors))
         assert {requests.ReadTimeout} == {type(error) for error in errors}
+        assert self.THREADS == len({id(error) for error in errors})  # each its own copy ...
+        assert all(len(error.__notes__) == 1 for error in errors)  # ... told once
         categories = {error.classification.category for error in errors}  # type: ignore[attr-defined]
         assert {ErrorCategory.UNAVAILABLE} == categories
         assert 1 == len(tries)
