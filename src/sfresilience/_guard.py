@@ -13,10 +13,12 @@ import requests
 from simple_salesforce.exceptions import SalesforceError, SalesforceOperationError
 
 from ._classify import Classification, classify, may_have_been_applied
-from ._core import Attempt, GiveUp, Refresh, Retry, RetryPolicy, decide
+from ._core import Attempt, GiveUp, QueueBehind, Refresh, RetryPolicy, decide
 from ._events import Event, EventKind, Hook, emit
+from ._lockqueue import CallLocks, LockQueue, queue_timeout_classification
 from ._session import SessionRefresher, deadline_scope
 from ._testing_mode import TestingMode, current_testing_mode
+from .exceptions import LockWaitTimeout
 
 
 T = TypeVar("T")
@@ -42,12 +44,29 @@ class Guard:
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     jitter: Callable[[], float] = random.random
+    locks: LockQueue | None = None
+    """Where writes of a known record queue behind its record locks."""
 
-    def run(self, call: Callable[[], T], *, operation: str, repeatable: bool) -> T:
-        """Run *call* under the policy; raise its last error, classified."""
+    def run(
+        self,
+        call: Callable[[], T],
+        *,
+        operation: str,
+        repeatable: bool,
+        record: str | None = None,
+    ) -> T:
+        """Run *call* under the policy; raise its last error, classified.
+
+        *record* is the id of the record the call writes, if any: writes of it
+        and of what it locks queue behind each other.
+        """
         token = _active.set(True)
+        nested = token.old_value is True
         try:
-            return _Run(self, operation, repeatable, nested=token.old_value is True).go(call)
+            run = _Run(self, operation, repeatable, nested=nested)
+            if record is not None and self.locks is not None and not nested:
+                run.locks = self.locks.for_call(record)
+            return run.go(call)
         finally:
             _active.reset(token)
 
@@ -66,6 +85,8 @@ class _Run:
         self.started = guard.clock()
         self.attempts_made = 0
         self.refreshed = False
+        self.locks: CallLocks | None = None
+        self.lock_error: tuple[Exception, Classification] | None = None
 
     def go(self, call: Callable[[], T]) -> T:
         free_attempt = False
@@ -74,10 +95,21 @@ class _Run:
                 self.attempts_made += 1
             generation = self._generation()
             try:
-                with deadline_scope(self._seconds_left()):
-                    return call()
+                return self._attempt(call)
             except _HANDLED as error:
                 free_attempt = self._handle(error, generation)
+            except _QueueTimeout as timeout:
+                raise self._queue_timed_out(timeout.record) from None
+
+    def _attempt(self, call: Callable[[], T]) -> T:
+        if self.locks is None:
+            with deadline_scope(self._seconds_left()):
+                return call()
+        with self.locks.attempt(self._seconds_left(), self.guard.sleep) as timed_out:
+            if timed_out is not None:
+                raise _QueueTimeout(timed_out)
+            with deadline_scope(self._seconds_left()):
+                return call()
 
     def _handle(self, error: Exception, generation: int) -> bool:
         """Carry out the decision; True when the next attempt is a free one."""
@@ -102,12 +134,26 @@ class _Run:
             self._emit(EventKind.REFRESH, classification)
             self._refresh(error, classification, generation)
             return True
-        assert isinstance(decision, Retry)  # noqa: S101  (exhaustive over Decision)
         delay = 0.0 if self.testing else decision.delay
+        if isinstance(decision, QueueBehind) and self.locks is not None:
+            self.lock_error = (error, classification)
+            self.locks.queue_behind(decision.records, delay)
+            reason = "queued behind " + ", ".join(decision.records)
+            self._emit(EventKind.RETRY, classification, delay=0.0, reason=reason)
+            return False
+        # Not a write of a known record: back off blindly.
         self._emit(EventKind.RETRY, classification, delay=delay)
         if delay > 0:
             self.guard.sleep(delay)
         return False
+
+    def _queue_timed_out(self, record: str) -> Exception:
+        reason = f"the {self.policy.deadline:g} s deadline passed while queued behind {record}"
+        if self.lock_error is not None:
+            error, classification = self.lock_error
+            return self._give_up(error, classification, reason)
+        error = LockWaitTimeout(f"a write of {record} was not sent: {reason}")
+        return self._give_up(error, queue_timeout_classification(record), reason)
 
     def _give_up(self, error: Exception, classification: Classification, reason: str) -> Exception:
         if self.nested:
@@ -154,6 +200,14 @@ class _Run:
     ) -> None:
         event = Event(kind, self.operation, self.attempts_made, classification, delay, reason)
         emit(event, self.guard.hooks)
+
+
+class _QueueTimeout(Exception):
+    """The wait in a lock queue ran out; never escapes the guard."""
+
+    def __init__(self, record: str) -> None:
+        super().__init__(record)
+        self.record = record
 
 
 def _classification_from_inner_guard(error: Exception) -> Classification | None:
