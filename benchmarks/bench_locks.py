@@ -130,7 +130,8 @@ def _tenacity(org: FakeSalesforce) -> Update:
 
 def _resilient(org: FakeSalesforce) -> Update:
     client = ResilientClient(org.client(), settings=Settings())
-    return lambda contact, data: client.Contact.update(contact, data)
+    update: Update = client.Contact.update
+    return update
 
 
 def run(report: Report) -> None:

@@ -86,6 +86,10 @@ class _Slots:
             self._forget_if_idle(key)
             turn.notify_all()
 
+    def waiting(self, key: str) -> int:
+        with self._mutex:
+            return len(self._queues.get(key, ()))
+
     def _forget_if_idle(self, key: str) -> None:
         if key not in self._holders and not self._queues.get(key):
             self._queues.pop(key, None)
@@ -186,6 +190,10 @@ class LockQueue:
     def for_call(self, record: str) -> CallLocks:
         """The slots of one guarded write of *record*."""
         return CallLocks(self, record_key(record))
+
+    def waiting(self, record: str) -> int:
+        """Writes of this process waiting in line for *record* (not the one holding it)."""
+        return self._slots.waiting(record_key(record))
 
 
 class CallLocks:
