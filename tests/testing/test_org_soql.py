@@ -11,8 +11,9 @@ from collections.abc import Callable
 
 import pytest
 
-from sfresilience.testing._org import ApiError, Org, _id_checksum
-from sfresilience.testing._soql import date_literal
+from sfresilience.testing.org import ApiError, Org
+from sfresilience.testing.org.ids import id_checksum
+from sfresilience.testing.org.soql import date_literal
 
 
 V = "59.0"
@@ -124,7 +125,7 @@ def test_ids_are_realistic(sobject: str, prefix: str) -> None:
         record_id = str(row["Id"])
         assert len(record_id) == 18
         assert prefix == record_id[:3]
-        assert _id_checksum(record_id[:15]) == record_id[15:]
+        assert id_checksum(record_id[:15]) == record_id[15:]
 
 
 def test_org_id_matches_the_organization_record() -> None:

@@ -58,7 +58,7 @@ from types import TracebackType
 from typing import Any, Final, Literal, Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from ._http import HttpRequest, HttpResponse, HttpServer
+from .wire.http import HttpRequest, HttpResponse, HttpServer
 
 
 __all__ = ["FakeTrust"]
