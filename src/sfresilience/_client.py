@@ -22,12 +22,13 @@ from ._store import open_store
 
 
 # Methods whose repetition is harmless, so they are retried even after a failure
-# that may have reached Salesforce. Creates, deletes and anything running custom
-# Apex (apexecute, restful POST/PATCH) are not: they may not be idempotent.
+# that may have reached Salesforce: reads. No write is: a create or delete may be
+# done twice, and an update whose first copy is still on its way can land after
+# a newer write and undo it ("PATCH is idempotent" only holds in order).
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _REPEATABLE_SOBJECT_METHODS = frozenset(
     {"get", "get_by_custom_id", "describe", "describe_layout", "metadata", "deleted", "updated"}
-    | {"update", "upsert", "get_base64", "update_base64"}  # PATCH sets the same values again
+    | {"get_base64"}
 )
 
 _NOT_SOBJECTS = frozenset({"bulk", "bulk2", "mdapi"})

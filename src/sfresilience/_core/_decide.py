@@ -96,7 +96,11 @@ def decide(attempt: Attempt, policy: RetryPolicy, *, jitter: float) -> Decision:
         and not attempt.repeatable
         and not policy.retry_ambiguous_writes
     ):
-        return GiveUp(classification, "the write may have been applied; not repeated")
+        return GiveUp(
+            classification,
+            "the write may have been applied, or may still be applied later, or not at all; "
+            "it was not re-sent",
+        )
     if attempt.attempts_made >= policy.attempts:
         return GiveUp(classification, f"gave up after {attempt.attempts_made} attempts")
     return _decide_wait(attempt, policy, jitter)
