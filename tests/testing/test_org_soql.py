@@ -6,7 +6,6 @@ import datetime as dt
 import functools
 import re
 import threading
-import time
 from collections.abc import Callable
 
 import pytest
@@ -99,14 +98,11 @@ def test_default_sizes() -> None:
     assert len(org.records("User")) == 1
 
 
-def test_ten_thousand_contacts_seed_in_well_under_a_second() -> None:
-    """Seeding 10,000 contacts is fast and COUNT() sees all of them."""
-    started = time.perf_counter()
+def test_ten_thousand_contacts_are_seeded() -> None:
+    """COUNT() sees all 10,000 seeded contacts (the speed is in benchmarks/bench_fake.py)."""
     org = Org(contacts=10_000)
-    elapsed = time.perf_counter() - started
     result = org.query("SELECT COUNT() FROM Contact", include_deleted=False, version=V)
     assert result.total_size == 10_000
-    assert elapsed < 1.0
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,19 @@ Salesforce API, `faults` the switchable failures, `trust` the Trust API.
 """
 
 from .api.apex import ApexRequest
-from .faults import Faults
+from .faults import ArmedFault, Fault, FaultHit, Faults, FaultSettings
 from .salesforce import FakeSalesforce, LoggedRequest
 from .trust import FakeTrust
 
 
-__all__ = ["ApexRequest", "FakeSalesforce", "FakeTrust", "Faults", "LoggedRequest"]
+__all__ = [
+    "ApexRequest",
+    "ArmedFault",
+    "FakeSalesforce",
+    "FakeTrust",
+    "Fault",
+    "FaultHit",
+    "FaultSettings",
+    "Faults",
+    "LoggedRequest",
+]

@@ -33,11 +33,13 @@ from .api.outages import READ_ONLY_MESSAGE, maintenance_page, server_error
 from .api.responses import DropError, RespondError, error, json_response, not_found
 from .api.rest import RestApi
 from .api.versions import max_version, unsupported_version, versions_body
-from .faults import Faults
+from .faults import Fault, FaultHit, Faults
 from .org import ApiError, Org
 from .org.locks import LockedWrites, RecordLocks
-from .wire.http import HttpRequest, HttpResponse, HttpServer
+from .trust import FakeTrust
+from .wire.http import Drip, HttpRequest, HttpResponse, HttpServer
 from .wire.routing import mount
+from .wire.tls import ThrowawayCA
 
 
 if TYPE_CHECKING:
@@ -73,13 +75,15 @@ class LoggedRequest:
 
     `path` is without the query string; `counted` is whether it used the API
     allocation's accounting (the data API and Apex REST; not login, not the
-    versions list).
+    versions list). `late` marks a write delayed by `faults.delay_writes()` landing:
+    its status is what the write got, and it was counted when it arrived.
     """
 
     method: str
     path: str
     status: int
     counted: bool
+    late: bool = False
 
 
 class FakeSalesforce:
@@ -134,6 +138,8 @@ class FakeSalesforce:
         session_ttl: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         max_api_version: str = "66.0",
+        tls: bool = False,
+        trust: FakeTrust | None = None,
     ) -> None:
         self._last_version = max_version(max_api_version)
         self.max_api_version = max_api_version
@@ -149,7 +155,11 @@ class FakeSalesforce:
             org_name=org_name,
             is_sandbox=is_sandbox,
         )
-        self.instance_url = f"https://{my_domain}.my.salesforce.com"
+        self._my_domain_url = f"https://{my_domain}.my.salesforce.com"
+        self.tls = tls
+        self.trust = trust
+        self._ca: ThrowawayCA | None = None
+        self._started_trust = False
         self.username = username
         self.password = password
         self.security_token = security_token
@@ -171,7 +181,7 @@ class FakeSalesforce:
             user_id=self.org.user_id,
             org_id=self.org.org_id,
             org_name=self.org.org_name,
-            instance_url=self.instance_url,
+            instance_url=self._my_domain_url,
             is_sandbox=self.org.is_sandbox,
         )
         self._sessions = SessionStore(self.org.org_id, clock, session_ttl)
@@ -220,11 +230,26 @@ class FakeSalesforce:
         self.stop()
 
     def start(self) -> None:
-        """Start serving on a background thread (idempotent)."""
+        """Start serving on a background thread (idempotent), with a paired `trust`.
+
+        With `tls`, the first start makes the throwaway CA and serves HTTPS; the CA
+        and the port are kept across `stop()`/`start()`.
+        """
         self._stopping.clear()
         self._locks.open()
-        self.faults._start()  # noqa: SLF001
+        self.faults.starting()
+        if self.tls and self._ca is None:
+            self._ca = ThrowawayCA()
+            self._server = HttpServer(
+                self._handle, name="fake-salesforce", ssl_context=self._ca.server_context
+            )
         self._server.start()
+        if self.tls:
+            credentials = replace(self._auth.credentials, instance_url=self.instance_url)
+            self._auth.credentials = credentials
+        if self.trust is not None and not self.trust.running:
+            self.trust.start()
+            self._started_trust = True
 
     def stop(self) -> None:
         """Release held requests, close client sessions made here, join threads.
@@ -233,7 +258,7 @@ class FakeSalesforce:
         starts healthy: switch faults on again after `start()` if a test needs them.
         """
         self._stopping.set()
-        self.faults._stop()  # noqa: SLF001
+        self.faults.stopping()
         self._locks.close()
         with self._client_lock:
             sessions, self._client_sessions = self._client_sessions, []
@@ -241,6 +266,9 @@ class FakeSalesforce:
             session.close()
         self._server.stop()
         self.faults.clear()
+        if self.trust is not None and self._started_trust:
+            self.trust.stop()
+            self._started_trust = False
 
     def _set_outage(self, out: bool) -> None:
         if out:
@@ -252,8 +280,51 @@ class FakeSalesforce:
 
     @property
     def url(self) -> str:
-        """The real address, `http://127.0.0.1:<port>`."""
+        """The real address, `http://127.0.0.1:<port>` (`https://` with `tls`)."""
         return self._server.url
+
+    @property
+    def instance_url(self) -> str:
+        """The instance URL clients see: `https://127.0.0.1:<port>` with `tls`.
+
+        Without `tls`, the My Domain URL (`https://fake-org.my.salesforce.com`) that
+        `session()` and `mount()` route to the fake.
+        """
+        if self.tls:
+            return f"https://127.0.0.1:{self.port}"
+        return self._my_domain_url
+
+    @property
+    def ca_bundle(self) -> str:
+        """The path of the PEM file with the throwaway CA (`tls` only, once started)."""
+        if self._ca is None:
+            raise RuntimeError("ca_bundle needs FakeSalesforce(tls=True), started")
+        return str(self._ca.ca_bundle)
+
+    def env(self) -> dict[str, str]:
+        """The environment that points any process at this fake (`tls` only).
+
+        `SF_INSTANCE_URL` and a fresh `SF_ACCESS_TOKEN`; the CA bundle as
+        `REQUESTS_CA_BUNDLE` (requests, simple-salesforce), `SSL_CERT_FILE` (curl,
+        Python's ssl, OpenSSL-based tools) and `NODE_EXTRA_CA_CERTS` (Node.js); and
+        `SFRESILIENCE_STATUS_URL` when a `trust` is paired.
+        """
+        if not self.tls or self.port == 0:
+            raise RuntimeError(
+                "env() needs a started FakeSalesforce(tls=True): other processes reach "
+                "the fake over HTTPS on 127.0.0.1"
+            )
+        ca_bundle = self.ca_bundle
+        env = {
+            "SF_INSTANCE_URL": self.instance_url,
+            "SF_ACCESS_TOKEN": self.issue_session(),
+            "REQUESTS_CA_BUNDLE": ca_bundle,
+            "SSL_CERT_FILE": ca_bundle,
+            "NODE_EXTRA_CA_CERTS": ca_bundle,
+        }
+        if self.trust is not None:
+            env["SFRESILIENCE_STATUS_URL"] = self.trust.url
+        return env
 
     @property
     def port(self) -> int:
@@ -276,7 +347,8 @@ class FakeSalesforce:
         The adapters already mounted for `https://`/`http://` are wrapped, so they
         still see (rewritten) Salesforce traffic. Mount after your own adapters.
         """
-        return mount(session, self.url)
+        verify = self.ca_bundle if self._ca is not None else False
+        return mount(session, self.url, verify)
 
     def client(self, **kwargs: Any) -> Salesforce:
         """A logged-in `simple_salesforce.Salesforce` talking to this fake.
@@ -386,31 +458,64 @@ class FakeSalesforce:
         self._log.append(
             LoggedRequest(request.method, path, response.status if response else 0, counted)
         )
+        if self.faults.active:
+            self._land_delayed_writes()
+            if response is not None:
+                response = _dripped(response, self.faults.fire(Fault.SLOW_DRIP))
         return response
 
     def _faulted(self, counted: bool) -> HttpResponse | None:
         faults = self.faults
         if not faults.active:
             return None
-        if faults._drops():  # noqa: SLF001
+        if faults.fire(Fault.DROP_CONNECTIONS):
             raise DropError
-        if faults._in_maintenance():  # noqa: SLF001
+        if faults.fire(Fault.MAINTENANCE):
             return maintenance_page()
         if counted:
-            failure = faults._server_error()  # noqa: SLF001
+            failure = faults.fire(Fault.SERVER_ERRORS)
             if failure is not None:
-                return server_error(*failure)
+                return server_error(failure.settings.status, failure.serial)
         return None
 
     def _wait_for_faults(self) -> None:
         faults = self.faults
         if not faults.active:
             return
-        if not faults._hold():  # noqa: SLF001
+        if not faults.hold():
             raise DropError
-        delay = faults._delay()  # noqa: SLF001
-        if delay and self._stopping.wait(delay):
+        latency = faults.fire(Fault.LATENCY)
+        if latency and self._stopping.wait(latency.settings.seconds):
             raise DropError
+
+    def _write_faulted(self, request: HttpRequest) -> HttpResponse:
+        """Dispatch a write under the lose-the-answer and delay-the-write faults."""
+        faults = self.faults
+        delayed = faults.fire(Fault.DELAY_WRITES)
+        if delayed is not None:
+            faults.defer(
+                lambda: self._land(request), after_requests=delayed.settings.after_requests
+            )
+            raise DropError
+        lost = faults.fire(Fault.LOSE_RESPONSES)
+        response = self._dispatch_counted(request)
+        if lost is not None:
+            raise DropError
+        return response
+
+    def _land(self, request: HttpRequest) -> None:
+        """Apply a delayed write now; its answer goes nowhere but the request log."""
+        try:
+            status = self._dispatch_counted(request).status
+        except RespondError as respond:
+            status = respond.response.status
+        self._log.append(
+            LoggedRequest(request.method, request.path, status, counted=False, late=True)
+        )
+
+    def _land_delayed_writes(self) -> None:
+        for apply in self.faults.landing():
+            apply()
 
     def _uncounted(self, request: HttpRequest) -> HttpResponse:
         self._wait_for_faults()
@@ -431,7 +536,7 @@ class FakeSalesforce:
         token = _bearer(request)
         if token is None or not self._sessions.check(token):
             return error(401, "INVALID_SESSION_ID", "Session expired or invalid")
-        if self.faults.active and self.faults._expires_session():  # noqa: SLF001
+        if self.faults.active and self.faults.fire(Fault.EXPIRE_SESSIONS):
             self._sessions.invalidate(token)
             return error(401, "INVALID_SESSION_ID", "Session expired or invalid")
         with self._usage_lock:
@@ -452,7 +557,10 @@ class FakeSalesforce:
             return replace(response, headers=limit_info)
         try:
             self._wait_for_faults()
-            response = self._dispatch_counted(request)
+            if self.faults.active and request.method in _WRITES:
+                response = self._write_faulted(request)
+            else:
+                response = self._dispatch_counted(request)
         except RespondError as respond:
             response = respond.response
         finally:
@@ -485,9 +593,7 @@ class FakeSalesforce:
         version = f"{major}.0"
         if request.method == "HEAD":
             request = replace(request, method="GET")
-        if (
-            request.method in _WRITES and self.faults.active and self.faults._refuses_write()  # noqa: SLF001
-        ):
+        if request.method in _WRITES and self.faults.active and self.faults.fire(Fault.READ_ONLY):
             return error(
                 400,
                 "INSERT_UPDATE_DELETE_NOT_ALLOWED_DURING_MAINTENANCE",
@@ -529,3 +635,9 @@ def _bearer(request: HttpRequest) -> str | None:
     if scheme.lower() not in {"bearer", "oauth"} or not token:
         return None
     return token.strip()
+
+
+def _dripped(response: HttpResponse, drip: FaultHit | None) -> HttpResponse:
+    if drip is None:
+        return response
+    return replace(response, drip=Drip(drip.settings.seconds, drip.settings.part))

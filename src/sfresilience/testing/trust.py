@@ -349,6 +349,11 @@ class FakeTrust:
         self.stop()
 
     @property
+    def running(self) -> bool:
+        """Whether `start()` was called and `stop()` not since."""
+        return self._server is not None
+
+    @property
     def port(self) -> int:
         """The TCP port, kept across ``unreachable()``/``reachable()``."""
         return self._running_server().port
