@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from sfresilience import Event, EventKind, ResilientClient, Settings
+from sfresilience import ErrorCategory, Event, EventKind, ResilientClient, Settings
+from sfresilience.exceptions import LockWaitTimeout
 from sfresilience.testing import FakeSalesforce
 
 
@@ -141,3 +142,21 @@ def test_processes_queue_behind_each_other_through_redis(
     thread.join()
     assert [500, 204, 204] == statuses(fake, b)
     assert [] == here.sleeps.calls + there.sleeps.calls
+
+
+def test_a_write_queued_past_its_deadline_is_not_sent(fake: FakeSalesforce) -> None:
+    """Waiting in line counts against the deadline; a write whose deadline passes in line
+    raises LockWaitTimeout (classified ROW_LOCK) and is never sent."""
+    _, (contact,) = siblings(fake, 1)
+    sf = fake.client()
+    patient = ResilientClient(sf, settings=Settings())
+    hurried = ResilientClient(sf, settings=Settings(retry_deadline=0.05))
+    thread = threading.Thread(target=patient.Contact.update, args=(contact, {"Title": "slow"}))
+    thread.start()
+    until(lambda: title(fake, contact) == "slow")
+    with pytest.raises(LockWaitTimeout) as caught:
+        hurried.Contact.update(contact, {"Title": "hurried"})
+    thread.join()
+    assert ErrorCategory.ROW_LOCK is caught.value.classification.category  # type: ignore[attr-defined]
+    assert [204] == statuses(fake, contact)
+    assert "slow" == title(fake, contact)
