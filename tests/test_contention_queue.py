@@ -187,9 +187,25 @@ def test_processes_queue_through_the_shared_store(shared: Store) -> None:
     assert ["here", "there"] == order
 
 
-def test_a_store_that_is_down_lets_writes_go() -> None:
-    """Queueing across the fleet is an optimisation: without Redis the write still goes."""
-    down = RedisStore.from_url("redis://127.0.0.1:9/0")
+class CountingRedisStore(RedisStore):
+    """The real Redis store, counting how often a lock is asked for."""
+
+    calls = 0
+
+    def acquire(self, key: str, token: bytes, *, ttl: float) -> bool:
+        self.calls += 1
+        return super().acquire(key, token, ttl=ttl)
+
+
+def test_a_store_that_is_down_lets_writes_go_and_is_left_alone(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Queueing across the fleet is an optimisation: without Redis the write still goes,
+    it is said once, and the next writes do not knock on the dead store again."""
+    down = CountingRedisStore(redis.Redis(port=9, socket_connect_timeout=1), url="redis://:9")
     queue = learned(LockQueue(down), CONTACTS[0])
-    with holding(queue.for_call(CONTACTS[0])):
-        pass
+    for _ in range(3):
+        with holding(queue.for_call(CONTACTS[0])):
+            pass
+    assert 1 == down.calls
+    assert 1 == sum("across the fleet is off" in r.getMessage() for r in caplog.records)

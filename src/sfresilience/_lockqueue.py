@@ -32,6 +32,8 @@ from ._store import Store, StoreUnavailable
 # A fleet lock outlives any sane write, yet a crashed holder stalls its
 # followers only this long.
 _FLEET_TTL = 5.0
+# How long a store that failed is left alone before it is asked again.
+_STORE_RETRY_AFTER = 30.0
 
 
 def queue_timeout_classification(record: str) -> Classification:
@@ -136,15 +138,25 @@ class _InFlight:
 
 
 class _FleetLocks:
-    """Per-record locks in the shared store, so processes queue too."""
+    """Per-record locks in the shared store, so processes queue too.
 
-    def __init__(self, store: Store, *, ttl: float = _FLEET_TTL) -> None:
+    Queueing across the fleet is an optimisation: while the store is down,
+    writes go without it (and still queue in-process), and the store is not
+    asked again for a while, so no write pays a connect timeout each time.
+    """
+
+    def __init__(
+        self, store: Store, *, ttl: float = _FLEET_TTL, retry_after: float = _STORE_RETRY_AFTER
+    ) -> None:
         self._store = store
         self._ttl = ttl
-        self._down_logged = False
+        self._retry_after = retry_after
+        self._down_until = 0.0
 
     def acquire(self, key: str, token: bytes, timeout: float) -> tuple[bool, bool]:
         """(acquired, whether another process held it); a store that is down lets the write go."""
+        if time.monotonic() < self._down_until:
+            return True, False
         deadline = time.monotonic() + timeout
         behind = False
         try:
@@ -159,17 +171,18 @@ class _FleetLocks:
         return True, behind
 
     def release(self, key: str, token: bytes) -> None:
+        if time.monotonic() < self._down_until:
+            return
         try:
             self._store.release(f"record:{key}", token)
         except StoreUnavailable as error:
             self._store_down(error)
 
     def _store_down(self, error: StoreUnavailable) -> None:
-        # Queueing across the fleet is an optimisation: without it writes still
-        # go, and lock errors still queue in-process.
-        if not self._down_logged:
-            self._down_logged = True
-            logger.warning("record-lock queueing across the fleet is off: %s", error)
+        self._down_until = time.monotonic() + self._retry_after
+        logger.warning(
+            "record-lock queueing across the fleet is off for %g s: %s", self._retry_after, error
+        )
 
 
 class LockQueue:
