@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from sfresilience import ErrorCategory, Event, EventKind, ResilientClient, Settings
+from sfresilience._events import describe
 from sfresilience.exceptions import LockWaitTimeout
 from sfresilience.testing import FakeSalesforce
 
@@ -99,6 +100,7 @@ def test_a_lock_error_queues_behind_the_write_in_flight(fake: FakeSalesforce) ->
     assert [] == client.sleeps.calls  # it waited for the holder, not for a backoff
     queued = [e for e in client.events if e.kind is EventKind.RETRY]
     assert [f"queued behind {account[:15]}"] == [e.reason for e in queued]
+    assert describe(queued[0]).endswith(f"retrying, queued behind {account[:15]}")
 
 
 def test_a_learned_write_queues_before_it_is_sent(fake: FakeSalesforce) -> None:

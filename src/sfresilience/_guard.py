@@ -141,7 +141,7 @@ class _Run:
             reason = "queued behind " + ", ".join(decision.records)
             self._emit(EventKind.RETRY, classification, delay=0.0, reason=reason)
             return False
-        # Not a write of a known record: back off blindly.
+        # A plain retry, or a lock error when the call writes no known record: back off.
         self._emit(EventKind.RETRY, classification, delay=delay)
         if delay > 0:
             self.guard.sleep(delay)
