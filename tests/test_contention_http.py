@@ -3,6 +3,7 @@ record locks, and ResilientClient queueing behind the record each lock error nam
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,7 +17,7 @@ from sfresilience.exceptions import LockWaitTimeout
 from sfresilience.testing import FakeSalesforce
 
 
-HOLD = 0.2  # seconds the fake keeps a write's locks: long enough to be met by another write
+HOLD = 0.4  # seconds the fake keeps a write's locks: long enough to be met by another write
 
 
 class Sleeps:
@@ -162,3 +163,24 @@ def test_a_write_queued_past_its_deadline_is_not_sent(fake: FakeSalesforce) -> N
     assert ErrorCategory.ROW_LOCK is caught.value.classification.category  # type: ignore[attr-defined]
     assert [204] == statuses(fake, contact)
     assert "slow" == title(fake, contact)
+
+
+def test_a_write_of_no_known_record_backs_off_with_jitter(fake: FakeSalesforce) -> None:
+    """A raw `restful` PATCH carries no record id to queue under: its lock error falls back
+    to the jittered backoff."""
+    _, (holder, other) = siblings(fake, 2)
+    client = Client(fake)
+    thread = client.in_background(fake, holder, "holding the Account")
+    slept: list[float] = []
+
+    def backoff(seconds: float) -> None:  # the holder finishing stands in for the time passing
+        slept.append(seconds)
+        thread.join()
+
+    raw = ResilientClient(
+        fake.client(), settings=Settings(backoff_initial=4.0, backoff_max=4.0), sleep=backoff
+    )
+    raw.restful(f"sobjects/Contact/{other}", method="PATCH", data=json.dumps({"Title": "raw"}))
+    assert [500, 204] == statuses(fake, other)
+    assert 1 == len(slept)
+    assert 2.0 <= slept[0] <= 4.0  # equal jitter under the 4 s ceiling

@@ -209,3 +209,36 @@ def test_a_store_that_is_down_lets_writes_go_and_is_left_alone(
             pass
     assert 1 == down.calls
     assert 1 == sum("across the fleet is off" in r.getMessage() for r in caplog.records)
+
+
+def test_no_two_writers_are_ever_inside_one_key_at_once() -> None:
+    """Eight threads writing Contacts of two Accounts: one at a time per key; all finish."""
+    accounts = ["0017y00000Acct1", "0017y00000Acct2"]
+    contacts = [f"0037y00000Con{n:02d}" for n in range(8)]
+    queue = LockQueue()
+    for number, contact in enumerate(contacts):
+        queue.contention.learn(contact, [accounts[number % 2]])
+    inside: dict[str, int] = dict.fromkeys(accounts, 0)
+    overlaps: list[str] = []
+    mutex = threading.Lock()
+
+    def writer(contact: str, account: str) -> None:
+        for _ in range(50):
+            with holding(queue.for_call(contact)):
+                with mutex:
+                    inside[account] += 1
+                    if inside[account] > 1:
+                        overlaps.append(account)
+                with mutex:
+                    inside[account] -= 1
+
+    threads = [
+        threading.Thread(target=writer, args=(contact, accounts[number % 2]))
+        for number, contact in enumerate(contacts)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not any(thread.is_alive() for thread in threads)
+    assert [] == overlaps
