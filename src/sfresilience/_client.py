@@ -14,11 +14,10 @@ from ._auth import login_from_env, refresh_token_login, sf_cli_login
 from ._core import RetryPolicy
 from ._events import Hook, normalize_hooks
 from ._guard import Guard
-from ._lockqueue import LockQueue
+from ._lockqueue import lock_queue_for, record_written
 from ._redact import redact
 from ._session import Login, SessionRefresher, install_timeouts
 from ._settings import Settings, load_settings
-from ._store import open_store
 
 
 # Methods whose repetition is harmless, so they are retried even after a failure
@@ -32,10 +31,6 @@ _REPEATABLE_SOBJECT_METHODS = frozenset(
 )
 
 _NOT_SOBJECTS = frozenset({"bulk", "bulk2", "mdapi"})
-
-# SFType methods whose first argument names the one record they write: writes
-# of it queue behind its record locks (and its parents').
-_RECORD_WRITES = frozenset({"update", "upsert", "delete", "update_base64"})
 
 
 def _policy(settings: Settings) -> RetryPolicy:
@@ -101,7 +96,7 @@ class ResilientClient:
             clock=clock,
             sleep=sleep,
             jitter=jitter,
-            locks=_lock_queue_for(sf, settings),
+            locks=lock_queue_for(sf, settings.redis_url),
         )
 
     # Building one -----------------------------------------------------------
@@ -347,7 +342,7 @@ class SObject:
             f"{self._name}.{attribute}",
             lambda: getattr(self._sftype(), attribute),
             repeatable=attribute in _REPEATABLE_SOBJECT_METHODS,
-            writes_record=attribute in _RECORD_WRITES,
+            sobject_method=attribute,
         )
 
     def __repr__(self) -> str:
@@ -360,35 +355,21 @@ def _guarded(
     method: Callable[[], Callable[..., Any]],
     *,
     repeatable: bool,
-    writes_record: bool = False,
+    sobject_method: str | None = None,
 ) -> Callable[..., Any]:
-    """A guarded stand-in for the callable *method* looks up afresh at each attempt."""
+    """A guarded stand-in for the callable *method* looks up afresh at each attempt.
+
+    *sobject_method* is the SFType method's name, which tells the record it writes.
+    """
 
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        record = _record_written(args, kwargs) if writes_record else None
+        record = record_written(sobject_method, args, kwargs) if sobject_method else None
         return client._call(  # noqa: SLF001
             operation, lambda: method()(*args, **kwargs), repeatable=repeatable, record=record
         )
 
     guarded.__name__ = guarded.__qualname__ = operation
     return guarded
-
-
-def _record_written(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
-    record = args[0] if args else kwargs.get("record_id")
-    return record if isinstance(record, str) and record else None
-
-
-def _lock_queue_for(sf: Salesforce, settings: Settings) -> LockQueue:
-    """One lock queue per wrapped client, shared by its wrappers (like the refresher)."""
-    attributes = vars(sf)
-    existing = attributes.get("_sfresilience_locks")
-    if isinstance(existing, LockQueue):
-        return existing
-    store = open_store(settings.redis_url) if settings.redis_url else None
-    queue = LockQueue(store)
-    attributes["_sfresilience_locks"] = queue
-    return queue
 
 
 def _has_attribute(sf: Salesforce, name: str) -> bool:

@@ -20,20 +20,44 @@ import contextlib
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 from ._classify import Classification, ErrorCategory
 from ._classify._table import CATEGORY_DEFAULTS
 from ._core import ContentionMap, record_key
 from ._events import logger
-from ._store import Store, StoreUnavailable
+from ._store import Store, StoreUnavailable, open_store
 
+
+# SFType methods whose first argument names the one record they write.
+_RECORD_WRITES = frozenset({"update", "upsert", "delete", "update_base64"})
 
 # A fleet lock outlives any sane write, yet a crashed holder stalls its
 # followers only this long.
 _FLEET_TTL = 5.0
 # How long a store that failed is left alone before it is asked again.
 _STORE_RETRY_AFTER = 30.0
+
+
+def record_written(method: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str | None:
+    """The record an SFType *method* called with these arguments writes, if it writes one."""
+    if method not in _RECORD_WRITES:
+        return None
+    record = args[0] if args else kwargs.get("record_id")
+    return record if isinstance(record, str) and record else None
+
+
+def lock_queue_for(sf: Any, redis_url: str | None) -> LockQueue:
+    """One lock queue per wrapped client, shared by its wrappers (like the refresher)."""
+    # vars(), not getattr(): Salesforce.__getattr__ turns unknown names into SFTypes.
+    attributes = vars(sf)
+    existing = attributes.get("_sfresilience_locks")
+    if isinstance(existing, LockQueue):
+        return existing
+    queue = LockQueue(open_store(redis_url) if redis_url else None)
+    attributes["_sfresilience_locks"] = queue
+    return queue
 
 
 def queue_timeout_classification(record: str) -> Classification:
