@@ -48,16 +48,41 @@ def record_written(method: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]
     return record if isinstance(record, str) and record else None
 
 
+class _Kept:
+    """Kept on the wrapped client: the one lock queue every wrapper of it shares.
+
+    A shallow copy of the client shares it too (same org, same locks); a deep
+    copy or an unpickled client gets a queue of its own, as locks and threads
+    belong to one process.
+    """
+
+    def __init__(self, redis_url: str | None) -> None:
+        self.redis_url = redis_url
+        self._queue: LockQueue | None = None
+        self._mutex = threading.Lock()
+
+    def queue(self) -> LockQueue:
+        with self._mutex:
+            if self._queue is None:
+                store = open_store(self.redis_url) if self.redis_url else None
+                self._queue = LockQueue(store)
+            return self._queue
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Kept, (self.redis_url,))
+
+
+_KEPT = "_sfresilience_locks"
+
+
 def lock_queue_for(sf: Any, redis_url: str | None) -> LockQueue:
     """One lock queue per wrapped client, shared by its wrappers (like the refresher)."""
     # vars(), not getattr(): Salesforce.__getattr__ turns unknown names into SFTypes.
     attributes = vars(sf)
-    existing = attributes.get("_sfresilience_locks")
-    if isinstance(existing, LockQueue):
-        return existing
-    queue = LockQueue(open_store(redis_url) if redis_url else None)
-    attributes["_sfresilience_locks"] = queue
-    return queue
+    kept = attributes.get(_KEPT)
+    if not isinstance(kept, _Kept):
+        kept = attributes[_KEPT] = _Kept(redis_url)
+    return kept.queue()
 
 
 def queue_timeout_classification(record: str) -> Classification:

@@ -248,14 +248,9 @@ _BULK_INPUT = "The Bulk job or batch content is invalid: fix it; do not retry."
 # matters (``when`` rows first).
 CODE_TABLE: Final[tuple[CodeEntry, ...]] = (
     # --- sessions -----------------------------------------------------------
-    _e(
-        "INVALID_SESSION_ID",
-        C.AUTH_FAILED,
-        "This session can never call the REST API (a UI or Visualforce session, "
-        "or an app without the api scope): log in through OAuth with the api "
-        "scope; refreshing cannot help.",
-        when="not valid for use with the REST API",
-    ),
+    # Whatever its message ("not valid for use with the REST API" too): the
+    # client's one refresh decides, and a refusal right after a fresh login
+    # already becomes AUTH_FAILED.
     _e("INVALID_SESSION_ID", C.SESSION_EXPIRED),
     _e(
         "InvalidSessionId",
@@ -305,6 +300,47 @@ CODE_TABLE: Final[tuple[CodeEntry, ...]] = (
         "invalid_request",
         C.AUTH_FAILED,
         "The token request is malformed (missing parameter, wrong endpoint): fix the login code.",
+    ),
+    _e(
+        "access_denied",
+        C.AUTH_FAILED,
+        "The user denied the connected app access, or an admin blocked it: have the "
+        "user approve it or pre-authorize the app; do not retry.",
+    ),
+    _e(
+        "redirect_uri_mismatch",
+        C.AUTH_FAILED,
+        "The callback URL is not one the connected app lists: add it to the app or "
+        "fix the redirect_uri parameter.",
+    ),
+    _e(
+        "unsupported_response_type",
+        C.AUTH_FAILED,
+        "The authorization request asks for a response_type the flow does not "
+        "support: fix the login code.",
+    ),
+    _e(
+        "immediate_unsuccessful",
+        C.AUTH_FAILED,
+        "Authorization with immediate=true needs the user to log in or approve: "
+        "run the interactive flow once.",
+    ),
+    _e(
+        "server_error",
+        C.SERVER_ERROR,
+        "The authorization server failed: retry the login with backoff.",
+    ),
+    _e(
+        "temporarily_unavailable",
+        C.UNAVAILABLE,
+        "The authorization server is overloaded or in maintenance: retry the login "
+        "with backoff; check https://status.salesforce.com.",
+    ),
+    _e(
+        "invalid_app_access",
+        C.AUTH_FAILED,
+        "The user is not approved for this connected app (admin-approved users only): "
+        "assign the user a profile or permission set the app allows.",
     ),
     _e(
         "inactive_user",
@@ -427,6 +463,43 @@ CODE_TABLE: Final[tuple[CodeEntry, ...]] = (
         "Too many concurrent Apex requests: resend after a short jittered wait "
         "and reduce parallelism.",
     ),
+    # --- Streaming API (CometD) -------------------------------------------------
+    _e(
+        "401::Authentication invalid",
+        C.SESSION_EXPIRED,
+        "The streaming client's OAuth token or session was revoked or expired: log "
+        "in again, then handshake and resubscribe.",
+    ),
+    _e(
+        "401::Request requires authentication",
+        C.INVALID_REQUEST,
+        "The streaming request carried no OAuth token or session: send it in the "
+        "Authorization header; this is a code bug.",
+    ),
+    _e(
+        "403::Unknown client",
+        C.SESSION_EXPIRED,
+        "The server dropped this CometD client (idle past its timeout): handshake "
+        "again and resubscribe; no new login is needed.",
+    ),
+    _e(
+        "403::Handshake denied",
+        C.AUTH_FAILED,
+        "The streaming handshake was refused; the reason is in ext.sfdc.failureReason.",
+        carrier=True,
+    ),
+    _e(
+        "403::Organization concurrent user limit exceeded",
+        C.CONCURRENCY_LIMIT,
+        "The org's concurrent streaming clients are all in use: close idle clients, "
+        "back off and handshake again; raise the limit with Salesforce if it persists.",
+    ),
+    _e(
+        "403::Organization total events daily limit exceeded",
+        C.API_LIMIT_EXCEEDED,
+        "The org's daily streaming event delivery allocation is spent: stop "
+        "subscribing until the 24-hour window rolls.",
+    ),
     # --- record locks ---------------------------------------------------------
     _e("UNABLE_TO_LOCK_ROW", C.ROW_LOCK),
     _e("TooManyLockFailure", C.ROW_LOCK, _LOCK_BULK),
@@ -513,6 +586,30 @@ CODE_TABLE: Final[tuple[CodeEntry, ...]] = (
         "An unhandled exception in the org's Apex REST code: fix that Apex; do not retry.",
         carrier=True,
     ),
+    _e(
+        "QUERY_TOO_COMPLICATED",
+        C.INVALID_REQUEST,
+        "The query selects too many fields or its filter is too complex: select fewer "
+        "fields (no formula-heavy ones) or split it; do not retry as is.",
+    ),
+    _e(
+        "OPERATION_TOO_LARGE",
+        C.INVALID_REQUEST,
+        "The operation touches too many records for a synchronous call: narrow it or "
+        "use the Bulk API; do not retry as is.",
+    ),
+    _e(
+        "LIMIT_EXCEEDED",
+        C.INVALID_REQUEST,
+        "A per-request limit was exceeded (too many items in one call): send fewer per "
+        "request; do not retry as is.",
+    ),
+    _e(
+        "EXCEEDED_MAX_SEMIJOIN_SUBSELECTS",
+        C.INVALID_REQUEST,
+        "The query has too many semi-join subselects: restructure it; do not retry.",
+    ),
+    _e("InvalidEntity", C.INVALID_REQUEST, _BULK_INPUT),
     _e("InvalidBatch", C.INVALID_REQUEST, _BULK_INPUT),
     _e("ClientInputError", C.INVALID_REQUEST, _BULK_INPUT),
     _e("InvalidJob", C.INVALID_REQUEST, _BULK_INPUT),
@@ -608,6 +705,28 @@ CODE_TABLE: Final[tuple[CodeEntry, ...]] = (
         "The record is in the recycle bin: undelete it or stop referencing it.",
     ),
     _e(
+        "INVALID_TYPE_ON_FIELD_IN_RECORD",
+        C.DATA_REJECTED,
+        "A field value has the wrong type for the field: fix the value; do not retry unchanged.",
+    ),
+    _e(
+        "ENTITY_FAILED_IFLASTMODIFIED_ON_UPDATE",
+        C.DATA_REJECTED,
+        "The record changed since it was read (If-Unmodified-Since failed): re-read it "
+        "and reapply the change.",
+    ),
+    _e(
+        "INACTIVE_OWNER_OR_USER",
+        C.DATA_REJECTED,
+        "The record's owner or a referenced user is inactive: assign an active user.",
+    ),
+    _e(
+        "CANNOT_UPDATE_CONVERTED_LEAD",
+        C.DATA_REJECTED,
+        "The lead is converted and read-only: update the contact, account or "
+        "opportunity it became instead.",
+    ),
+    _e(
         "DELETE_FAILED",
         C.DATA_REJECTED,
         "The record cannot be deleted (it is referenced or protected): remove "
@@ -655,11 +774,30 @@ CODE_TABLE: Final[tuple[CodeEntry, ...]] = (
     ),
     _e("INSUFFICIENT_ACCESS", C.PERMISSION_DENIED),
     _e(
+        "FORBIDDEN",
+        C.PERMISSION_DENIED,
+        "The user may not use this resource (often an Apex REST class the profile does "
+        "not grant): grant access to it; do not retry.",
+    ),
+    _e(
+        "TXN_SECURITY_NO_ACCESS",
+        C.PERMISSION_DENIED,
+        "A transaction security policy blocked the call: ask the admin about the "
+        "policy, or exempt the integration user; do not retry.",
+    ),
+    _e(
         "API_DISABLED_FOR_ORG",
         C.PERMISSION_DENIED,
         "API access is off for the org's edition or the user lacks 'API "
         "Enabled': enable it; nothing works until then.",
         severity="P1",
+    ),
+    _e(
+        "FUNCTIONALITY_NOT_ENABLED",
+        C.INVALID_REQUEST,
+        "Bulk queries cannot select compound fields (addresses, geolocations) or "
+        "this object: select the component fields or use the REST API; do not retry.",
+        when="not supported in Bulk",
     ),
     _e(
         "FUNCTIONALITY_NOT_ENABLED",
@@ -825,6 +963,7 @@ TLS_FAILED: Final = "TLS_FAILED"
 READ_TIMEOUT: Final = "READ_TIMEOUT"
 CONNECTION_LOST: Final = "CONNECTION_LOST"
 REQUEST_NOT_SENDABLE: Final = "REQUEST_NOT_SENDABLE"
+DEPLOY_FAILED: Final = "DEPLOY_FAILED"
 
 SIGNAL_TABLE: Final[Mapping[str, tuple[str, Rule]]] = MappingProxyType(
     {
@@ -842,7 +981,10 @@ SIGNAL_TABLE: Final[Mapping[str, tuple[str, Rule]]] = MappingProxyType(
             ),
         ),
         GATEWAY_PAGE: (
-            'Edge error page ("Bad Gateway", "Gateway Timeout", "Service Unavailable")',
+            (
+                'Edge error page or text ("Bad Gateway", "Gateway Timeout", "Service '
+                'Unavailable", "temporarily unavailable")'
+            ),
             STATUS_TABLE[502],
         ),
         CONNECT_FAILED: (
@@ -878,6 +1020,14 @@ SIGNAL_TABLE: Final[Mapping[str, tuple[str, Rule]]] = MappingProxyType(
                 "The connection dropped mid-request: retry reads; check a write "
                 "was not applied before resending it.",
                 severity="P2",
+            ),
+        ),
+        DEPLOY_FAILED: (
+            "Metadata API deploy result with componentFailures",
+            _rule(
+                C.INVALID_REQUEST,
+                "The deployment's components failed to compile or validate: fix each "
+                "component failure's problem, then deploy again; do not retry as is.",
             ),
         ),
         REQUEST_NOT_SENDABLE: (

@@ -11,6 +11,8 @@ Salesforce API, `faults` the switchable failures, `trust` the Trust API.
 
 from .api.apex import ApexRequest
 from .faults import ArmedFault, Fault, FaultHit, Faults, FaultSettings
+from .options import Identity, Limits, Locking, ServerOptions
+from .org import Org
 from .salesforce import FakeSalesforce, LoggedRequest
 from .trust import FakeTrust
 
@@ -24,5 +26,10 @@ __all__ = [
     "FaultHit",
     "FaultSettings",
     "Faults",
+    "Identity",
+    "Limits",
+    "Locking",
     "LoggedRequest",
+    "Org",
+    "ServerOptions",
 ]
