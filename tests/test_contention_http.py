@@ -3,7 +3,9 @@ record locks, and ResilientClient queueing behind the record each lock error nam
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -13,6 +15,7 @@ import pytest
 
 from sfresilience import ErrorCategory, Event, EventKind, ResilientClient, Settings
 from sfresilience._events import describe
+from sfresilience._lockqueue import lock_queue_for
 from sfresilience.exceptions import LockWaitTimeout
 from sfresilience.testing import FakeSalesforce
 
@@ -184,3 +187,17 @@ def test_a_write_of_no_known_record_backs_off_with_jitter(fake: FakeSalesforce) 
     assert [500, 204] == statuses(fake, other)
     assert 1 == len(slept)
     assert 2.0 <= slept[0] <= 4.0  # equal jitter under the 4 s ceiling
+
+
+def test_wrappers_of_one_client_share_one_lock_queue_and_copies_get_their_own(
+    fake: FakeSalesforce,
+) -> None:
+    """Lines are per client: every wrapper of it waits in the same ones; a deep copy or an
+    unpickled client (another process's worth of state) starts its own."""
+    sf = fake.client()
+    first, second = ResilientClient(sf), ResilientClient(sf)
+    assert lock_queue_for(first.wrapped, None) is lock_queue_for(second.wrapped, None)
+    copied = copy.deepcopy(first)
+    restored = pickle.loads(pickle.dumps(first))  # noqa: S301  (our own object, in a test)
+    queues = {id(lock_queue_for(c.wrapped, None)) for c in (first, copied, restored)}
+    assert 3 == len(queues)
