@@ -12,6 +12,8 @@ import pytest
 import requests
 
 from sfresilience import ErrorCategory, ResilientClient, Settings
+from sfresilience._core import RetryPolicy
+from sfresilience._guard import Guard
 from sfresilience.testing import FakeSalesforce
 
 
@@ -162,3 +164,30 @@ class TestCreatesAndDeletes:
         client = resilient(fake, retry_ambiguous_writes=True)
         client.Contact.create({"LastName": "Zz-Opted-In"})
         assert 2 == named_contacts(fake, "Zz-Opted-In")
+
+
+class TestNesting:
+    def test_a_write_inside_a_repeatable_outer_call_is_not_resent(
+        self, fake: FakeSalesforce
+    ) -> None:
+        """An outer guarded call its caller marked repeatable (a retrying job, say) does not
+        re-run the ambiguous create or update inside it."""
+        client = resilient(fake)
+        outer = Guard(policy=RetryPolicy(attempts=3), sleep=lambda _seconds: None)
+        record = contact(fake)
+        fake.faults.lose_responses(count=2)
+
+        def job() -> None:
+            client.Contact.create({"LastName": "Zz-Nested"})
+
+        with pytest.raises(requests.ConnectionError) as caught:
+            outer.run(job, operation="job", repeatable=True)
+        assert ambiguous(caught.value)
+        assert 1 == named_contacts(fake, "Zz-Nested")
+        with pytest.raises(requests.ConnectionError):
+            outer.run(
+                lambda: client.Contact.update(record, {"Title": "A"}),
+                operation="job",
+                repeatable=True,
+            )
+        assert 1 == sent(fake, "PATCH", record)

@@ -27,6 +27,10 @@ T = TypeVar("T")
 # (a TypeError, say) and goes through untouched.
 _HANDLED = (SalesforceError, SalesforceOperationError, requests.RequestException)
 
+# Marks an error from a write that must not be sent again: the outer guards of
+# a nested call read it.
+_UNREPEATABLE = "sfresilience_unrepeatable_write"
+
 # Set while a guarded call runs: a guarded call inside it makes one attempt and
 # leaves retrying to the outer one, so nesting never multiplies attempts.
 _active: contextvars.ContextVar[bool] = contextvars.ContextVar(
@@ -115,13 +119,17 @@ class _Run:
         """Carry out the decision; True when the next attempt is a free one."""
         classification = _classification_from_inner_guard(error) or classify(error)
         self._emit(EventKind.CLASSIFIED, classification)
+        ambiguous = may_have_been_applied(error)
+        # A write an inner guarded call made is no more repeatable for being
+        # wrapped in a call its caller marked repeatable.
+        repeatable = self.repeatable and not getattr(error, _UNREPEATABLE, False)
         decision = decide(
             Attempt(
                 classification=classification,
                 attempts_made=self.attempts_made,
                 elapsed=self.guard.clock() - self.started,
-                may_have_been_applied=may_have_been_applied(error),
-                repeatable=self.repeatable,
+                may_have_been_applied=ambiguous,
+                repeatable=repeatable,
                 refreshed=self.refreshed,
                 can_refresh=self._can_refresh(),
             ),
@@ -129,6 +137,8 @@ class _Run:
             jitter=self.guard.jitter(),
         )
         if isinstance(decision, GiveUp):
+            if ambiguous and not repeatable:
+                setattr(error, _UNREPEATABLE, True)
             raise self._give_up(error, decision.classification, decision.reason)
         if isinstance(decision, Refresh):
             self._emit(EventKind.REFRESH, classification)
