@@ -23,7 +23,19 @@ from sfresilience._classify._parse import MAX_BUDGET, MAX_NODES, MAX_TEXT, parse
 C = ErrorCategory
 _PARSER: Any = importlib.import_module("re._parser")
 _CONSTANTS: Any = importlib.import_module("re._constants")
-_MODULES = ("_families", "_markup", "_network", "_parse", "_resolve", "_table", "_text", "_wording")
+_MODULES = (
+    "_clients",
+    "_codes",
+    "_families",
+    "_markup",
+    "_network",
+    "_parse",
+    "_resolve",
+    "_rules",
+    "_table",
+    "_text",
+    "_wording",
+)
 _SINGLE_CHARACTER = {"IN", "ANY", "LITERAL", "NOT_LITERAL", "CATEGORY"}
 
 

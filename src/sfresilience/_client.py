@@ -63,8 +63,9 @@ def _login_guard(
     settings: Settings, session: requests.Session, on_event: Hook | Iterable[Hook] | None
 ) -> Guard:
     """The guard a login runs under: the client's timeouts, retries and deadline."""
-    install_timeouts(session, (settings.connect_timeout, settings.read_timeout))
-    return Guard(policy=_policy(settings), hooks=normalize_hooks(on_event))
+    timeouts = (settings.connect_timeout, settings.read_timeout)
+    install_timeouts(session, timeouts)
+    return Guard(policy=_policy(settings), hooks=normalize_hooks(on_event), timeouts=timeouts)
 
 
 class ResilientClient(_Proxy):
@@ -128,6 +129,7 @@ class ResilientClient(_Proxy):
             clock=clock,
             sleep=sleep,
             jitter=jitter,
+            timeouts=(settings.connect_timeout, settings.read_timeout),
             locks=lock_queue_for(sf, settings.redis_url),
         )
 
@@ -271,12 +273,15 @@ class ResilientClient(_Proxy):
         call: Callable[[], Any],
         *,
         repeatable: bool,
+        deadline: float | None = None,
         record: str | None = None,
     ) -> Any:
-        return self._self_guard.run(call, operation=operation, repeatable=repeatable, record=record)
+        return self._self_guard.run(
+            call, operation=operation, repeatable=repeatable, deadline=deadline, record=record
+        )
 
-    def _read(self, operation: str, call: Callable[[], Any]) -> Any:
-        return self._call(operation, call, repeatable=True)
+    def _read(self, operation: str, call: Callable[[], Any], deadline: float | None = None) -> Any:
+        return self._call(operation, call, repeatable=True, deadline=deadline)
 
     def query(self, query: str, include_deleted: bool = False, **kwargs: Any) -> Any:
         return self._read("query", lambda: self.__wrapped__.query(query, include_deleted, **kwargs))
@@ -302,13 +307,25 @@ class ResilientClient(_Proxy):
         **kwargs: Any,
     ) -> Iterator[Any]:
         """Yield every record; each page is guarded on its own, so a failure on
-        page 3 retries page 3, not the whole query."""
-        result = self.query(query, include_deleted, **kwargs)
+        page 3 retries page 3, not the whole query.
+
+        Each page may take ``SFRESILIENCE_RETRY_DEADLINE``; all of them together
+        ``SFRESILIENCE_QUERY_ALL_DEADLINE`` when set."""
+        sf = self.__wrapped__
+        left = _time_left(self._self_settings.query_all_deadline, self._self_guard.clock)
+        result = self._read("query", lambda: sf.query(query, include_deleted, **kwargs), left())
         while True:
             yield from result["records"]
             if result["done"]:
                 return
-            result = self.query_more(result["nextRecordsUrl"], True, **kwargs)  # noqa: FBT003
+            next_page = functools.partial(
+                sf.query_more,
+                result["nextRecordsUrl"],
+                identifier_is_url=True,
+                include_deleted=include_deleted,
+                **kwargs,
+            )
+            result = self._read("query_more", next_page, left())
 
     def query_all(
         self,
@@ -414,3 +431,11 @@ def _rebuild(  # noqa: PLR0917  (pickle passes them by position)
     return ResilientClient(
         sf, settings=settings, on_event=hooks, clock=clock, sleep=sleep, jitter=jitter
     )
+
+
+def _time_left(seconds: float | None, clock: Callable[[], float]) -> Callable[[], float | None]:
+    """Seconds left of a *seconds* budget started now; ``None`` when unbounded."""
+    if seconds is None:
+        return lambda: None
+    ends = clock() + seconds
+    return lambda: ends - clock()

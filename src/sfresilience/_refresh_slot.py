@@ -28,6 +28,11 @@ class _Refresh:
         self._refresher: SessionRefresher | None = None
         self._owner: Callable[[], object] = lambda: None
 
+    def use_login(self, login: Login) -> None:
+        self.login = login
+        if self._refresher is not None:
+            self._refresher.use_login(login)
+
     def belongs_to(self, sf: Salesforce) -> bool:
         """False when *sf* is a shallow copy of the client this was made for."""
         owner = self._owner()
@@ -49,6 +54,8 @@ _REFRESH = "_sfresilience_refresh"
 def refresher_for(sf: Salesforce, refresh: Login | None) -> SessionRefresher:
     """One refresher per wrapped client, shared by every wrapper of it.
 
+    A later wrapper given ``refresh=`` hands its login to that refresher.
+
     The first wrapper moves simple-salesforce's own re-login into it: that one
     is not serialised (eight threads, eight logins), on the SFType path it can
     loop (simple-salesforce #804), and leaving it would retry under our retries.
@@ -56,14 +63,14 @@ def refresher_for(sf: Salesforce, refresh: Login | None) -> SessionRefresher:
     # vars(), not getattr(): Salesforce.__getattr__ turns unknown names into SFTypes.
     attributes = vars(sf)
     kept = attributes.get(_REFRESH)
-    if not isinstance(kept, _Refresh) or refresh is not None:
-        kept = _Refresh(refresh or attributes.get("_salesforce_login_partial") or _login_of(kept))
+    if not isinstance(kept, _Refresh):
+        kept = _Refresh(refresh or attributes.get("_salesforce_login_partial"))
         attributes["_salesforce_login_partial"] = None
         attributes[_REFRESH] = kept
     elif not kept.belongs_to(sf):
-        kept = attributes[_REFRESH] = _Refresh(kept.login)  # a shallow copy's: its own lock
+        # A shallow copy's: its own lock.
+        kept = attributes[_REFRESH] = _Refresh(refresh or kept.login)
+    elif refresh is not None:
+        # Still one refresher (two would log in twice per expiry), now with this login.
+        kept.use_login(refresh)
     return kept.refresher(sf)
-
-
-def _login_of(kept: object) -> Login | None:
-    return kept.login if isinstance(kept, _Refresh) else None

@@ -221,10 +221,21 @@ def phrase_codes(text: str) -> list[str]:
     return codes
 
 
-def network_signal(text: str) -> str | None:
-    """The transport failure a network error's text names, if any."""
-    window = text[:MAX_SCAN].lower()
-    return next(
-        (signal for signal, phrases in _NETWORK if any(phrase in window for phrase in phrases)),
-        None,
-    )
+def network_signal(text: str) -> tuple[str, str] | None:
+    """The transport failure a network error's text names, and the line naming it."""
+    window = text[:MAX_SCAN]
+    lowered = window.lower()
+    for signal, phrases in _NETWORK:
+        for phrase in phrases:
+            at = lowered.find(phrase)
+            if at >= 0:
+                return signal, _line_at(window, at)
+    return None
+
+
+def _line_at(text: str, index: int) -> str:
+    """The line of ``text`` holding ``index`` (lower() keeps ASCII offsets)."""
+    index = min(index, len(text))
+    start = text.rfind("\n", 0, index) + 1
+    end = text.find("\n", index)
+    return text[start : end if end >= 0 else len(text)].strip()

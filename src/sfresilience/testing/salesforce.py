@@ -27,8 +27,11 @@ import requests
 from .api.accounting import ApiAccounting
 from .api.apex import ApexHandler, ApexRoutes
 from .api.auth import Authenticator, Credentials, SessionStore
+from .api.recent import RecentlyViewed
 from .api.rest import RestApi
 from .api.router import LoggedRequest, Router
+from .api.tooling import ToolingApi
+from .api.userinfo import UserInfo
 from .api.versions import max_version
 from .faults import Faults
 from .options import Identity, Keywords, Limits, Locking, Options, ServerOptions, resolve
@@ -171,11 +174,15 @@ class FakeSalesforce:
             clock=clock,
         )
         self._apex = ApexRoutes()
+        self.tooling = ToolingApi(id_pod=self.org.org_id[3:5])
+        self._recent = RecentlyViewed(self.org)
         rest = RestApi(
             self.org,
             self._writes,
             batch_size=lambda: self.query_batch_size,
             limits=self._accounting.limits,
+            tooling=self.tooling,
+            recent=self._recent,
         )
         return Router(
             faults=self.faults,
@@ -184,6 +191,7 @@ class FakeSalesforce:
             accounting=self._accounting,
             rest=rest,
             apex=self._apex,
+            userinfo=UserInfo(self.org, self._sessions, lambda: self._auth.credentials),
             last_version=max_version(options.server.max_api_version),
             stopping=self._stopping,
         )
@@ -379,6 +387,14 @@ class FakeSalesforce:
         `"<ExceptionType>: <message>"`, as an unhandled Apex exception does.
         """
         self._apex.add(method, path, handler)
+
+    def mark_viewed(self, sobject: str, record_id: str) -> None:
+        """Put a record on the user's recently viewed list (GET /recent), first.
+
+        Salesforce fills that list from what a user views in its UI, which the fake
+        does not have; reading a record through the API does not mark it.
+        """
+        self._recent.mark(sobject, record_id)
 
     # --- record locking -----------------------------------------------------------
 

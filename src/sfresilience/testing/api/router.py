@@ -1,7 +1,7 @@
 """Every request's path through the fake: faults, auth, accounting, then a handler.
 
 `Router.handle` is the `HttpServer` handler. Uncounted paths (the versions list,
-OAuth, SOAP login) go straight to their handlers; counted paths (the data API and
+OAuth token and UserInfo, SOAP login) go straight to their handlers; counted paths (the data API and
 Apex REST) need a live session, use the API allocation and hold a concurrency
 ticket. Faults are read from `Faults` at the points Salesforce would fail.
 """
@@ -20,8 +20,17 @@ from .accounting import ApiAccounting, concurrent_limit_refusal
 from .apex import ApexRoutes
 from .auth import Authenticator, SessionStore
 from .outages import READ_ONLY_MESSAGE, maintenance_page, server_error
-from .responses import JSON, DropError, RespondError, error, json_response, not_found
+from .responses import (
+    JSON,
+    DropError,
+    RespondError,
+    bearer_token,
+    error,
+    json_response,
+    not_found,
+)
 from .rest import RestApi
+from .userinfo import UserInfo
 from .versions import unsupported_version, versions_body
 
 
@@ -63,6 +72,7 @@ class Router:
         accounting: ApiAccounting,
         rest: RestApi,
         apex: ApexRoutes,
+        userinfo: UserInfo,
         last_version: int,
         stopping: threading.Event,
     ) -> None:
@@ -72,6 +82,7 @@ class Router:
         self._accounting = accounting
         self._rest = rest
         self._apex = apex
+        self._userinfo = userinfo
         self._last_version = last_version
         self._versions_body = versions_body(last_version)
         self._stopping = stopping
@@ -159,6 +170,8 @@ class Router:
         method = request.method
         if path in {"/services/data", "/services/data/"}:
             return HttpResponse(200, self._versions_body, JSON)
+        if path.rstrip("/") == "/services/oauth2/userinfo":
+            return self._userinfo.handle(request)
         if path.rstrip("/") == "/services/oauth2/token":
             if method != "POST":
                 return error(405, "METHOD_NOT_ALLOWED", "HTTP Method not allowed")
@@ -219,17 +232,6 @@ class Router:
             return self._rest.handle(request, f"{major}.0", parts)
         except ApiError as problem:
             return json_response(problem.status, problem.body())
-
-
-def bearer_token(request: HttpRequest) -> str | None:
-    """The session id of an `Authorization: Bearer|OAuth <token>` header."""
-    authorization = request.header("authorization")
-    if not authorization:
-        return None
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() not in {"bearer", "oauth"} or not token:
-        return None
-    return token.strip()
 
 
 def _dripped(response: HttpResponse, drip: FaultHit | None) -> HttpResponse:
