@@ -17,7 +17,7 @@ from typing import Any
 
 from ..org import ApiError
 from ..org.ids import base62, id_checksum
-from ..org.soql import Kind, Path, Query, SoqlError, bind, compile_where, order, parse
+from ..org.soql import Kind, Operand, Path, Query, SoqlError, bind, compile_where, order, parse
 from ..wire.http import HttpRequest, HttpResponse
 from .responses import error, json_response, method_not_allowed, not_found, query_params
 
@@ -88,6 +88,15 @@ class _Catalog:
     def resolve_relationship(self, sobject: str, name: str) -> tuple[str, str] | None:  # noqa: ARG002
         return None
 
+    def resolve_child(self, sobject: str, name: str) -> tuple[str, str, str] | None:  # noqa: ARG002
+        return None
+
+    def field_names(self, sobject: str, which: str) -> list[str]:  # noqa: ARG002
+        return list(_OBJECTS[sobject.lower()].fields)
+
+    def is_picklist(self, sobject: str, path: Path) -> bool:  # noqa: ARG002
+        return False
+
 
 class ToolingApi:
     """Tooling objects' rows and the query resource over them."""
@@ -142,7 +151,8 @@ class ToolingApi:
         with self._lock:
             rows = [dict(row) for row in self._rows[bound.sobject]]
 
-        def read(row: Row, path: Path) -> object:
+        def read(row: Row, operand: Operand | Path) -> object:
+            path = operand if isinstance(operand, tuple) else getattr(operand, "parts", ())
             return row[path[-1]]
 
         if where is not None:
