@@ -11,19 +11,29 @@ _ID_SUFFIX: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 ID_RE: Final = re.compile(r"[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?")
 
 
+# Every two-digit base-62 numeral, so `base62` takes two digits per division.
+_PAIRS: Final = tuple(high + low for high in BASE62 for low in BASE62)
+
+
 def base62(number: int, width: int) -> str:
-    digits: list[str] = []
+    """`number` in base 62, zero-padded to `width` digits."""
+    digits = ""
     while number:
-        number, digit = divmod(number, 62)
-        digits.append(BASE62[digit])
-    return "".join(reversed(digits)).rjust(width, "0")
+        number, pair = divmod(number, 3844)
+        digits = _PAIRS[pair] + digits
+    return digits.lstrip("0").rjust(width, "0")
+
+
+# Upper-case letters to "1", everything else to "0": each 5-character chunk of an id,
+# read backwards, is then the binary index of its suffix character.
+_UPPER_BITS: Final = str.maketrans({char: ("1" if char.isupper() else "0") for char in BASE62})
 
 
 def id_checksum(id15: str) -> str:
     """The 3-character suffix that makes an id case-insensitively unique."""
-    suffix = []
-    for start in range(0, 15, 5):
-        chunk = id15[start : start + 5]
-        bits = sum(1 << index for index, char in enumerate(chunk) if char.isupper())
-        suffix.append(_ID_SUFFIX[bits])
-    return "".join(suffix)
+    bits = id15.translate(_UPPER_BITS)
+    return (
+        _ID_SUFFIX[int(bits[4::-1], 2)]
+        + _ID_SUFFIX[int(bits[9:4:-1], 2)]
+        + _ID_SUFFIX[int(bits[14:9:-1], 2)]
+    )

@@ -110,7 +110,7 @@ class Org:
     def _insert(self, sobject: str, values: Record, created: str) -> str:
         obj = OBJECTS[sobject.lower()]
         record_id = self._new_id(obj)
-        record: Record = dict.fromkeys(item.name for item in obj.fields)
+        record: Record = dict.fromkeys([item.name for item in obj.fields])
         record.update(values)
         record["Id"] = record_id
         if obj.soft_deletes:
