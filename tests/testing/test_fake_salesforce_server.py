@@ -63,6 +63,21 @@ def test_an_answer_is_sent_in_one_piece(fake: FakeSalesforce) -> None:
     assert length == len(body)
 
 
+def test_keep_alive_sockets_disable_nagle(fake: FakeSalesforce) -> None:
+    """Accepted sockets set TCP_NODELAY, so keep-alive answers never wait ~40 ms for an ACK.
+
+    The latency itself is measured in benchmarks/bench_fake.py, not here.
+    """
+    session = fake.session()
+    url = f"{fake.instance_url}/services/data/v59.0/limits/"
+    headers = {"Authorization": f"Bearer {fake.issue_session()}"}
+    session.get(url, headers=headers, timeout=5)
+    connections = list(fake._server._connections)
+    assert connections
+    for conn in connections:
+        assert conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
 def test_many_concurrent_clients(fake: FakeSalesforce) -> None:
     """Sixteen clients querying at once all get their answers."""
     clients = [

@@ -8,6 +8,7 @@ import typer
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
 from .. import __version__
+from ..exceptions import ConfigurationError
 
 
 app = typer.Typer(
@@ -138,4 +139,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(error.exit_code) from None
     except typer.Abort:
         raise SystemExit(130) from None
+    except ConfigurationError as error:  # a bad setting: one line, never a traceback
+        typer.echo(f"sfresilience: {error}", err=True)
+        raise SystemExit(2) from None
     raise SystemExit(code if isinstance(code, int) else 0)

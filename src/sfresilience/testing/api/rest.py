@@ -131,6 +131,10 @@ class RestApi:
         if not soql:
             return error(400, "MALFORMED_QUERY", "A query string has to be specified")
         result = self.org.query(soql, include_deleted=include_deleted, version=version)
+        if result.locked:
+            # FOR UPDATE: the call is the transaction, so it takes (and holds for
+            # `lock_hold`) the returned records' locks, as a write would.
+            self._writes.run(list(result.locked), lambda: None)
         batch_size = self._batch_size()
         options = request.header("sforce-query-options")
         if options:
@@ -162,7 +166,7 @@ class RestApi:
         prefix = f"/services/data/v{version}/{endpoint}"
         return json_response(200, _page(cursor, match.group(1), int(match.group(2)), prefix))
 
-    def _sobjects(  # noqa: PLR0911 - a router
+    def _sobjects(  # noqa: C901, PLR0911 - a router
         self,
         request: HttpRequest,
         params: dict[str, str],
@@ -186,6 +190,11 @@ class RestApi:
             if method == "GET":
                 return json_response(200, org.describe(sobject, version))
             return method_not_allowed(method, "GET,HEAD")
+        if len(parts) in {3, 4} and parts[1:3] == ["describe", "layouts"]:
+            if method == "GET":
+                record_type = parts[3] if len(parts) == 4 and parts[3] else None  # noqa: PLR2004
+                return json_response(200, org.describe_layouts(sobject, version, record_type))
+            return method_not_allowed(method, "GET,HEAD")
         if len(parts) == 2:  # noqa: PLR2004
             return self._record(request, params, version, sobject, parts[1])
         if len(parts) == 3:  # noqa: PLR2004
@@ -202,8 +211,7 @@ class RestApi:
     def _sobject(self, request: HttpRequest, version: str, sobject: str) -> HttpResponse:
         method = request.method
         if method == "GET":
-            describe = self.org.describe(sobject, version)
-            basic = {k: v for k, v in describe.items() if k not in _DESCRIBE_ONLY}
+            basic = self.org.describe_basic(sobject, version)
             return json_response(200, {"objectDescribe": basic, "recentItems": []})
         if method == "POST":
             record_id = self.org.create(sobject, json_body(request))
@@ -290,17 +298,6 @@ class RestApi:
                 )
             return HttpResponse(204)
         return method_not_allowed(method, "GET,HEAD,PATCH")
-
-
-_DESCRIBE_ONLY = frozenset(
-    {
-        "fields",
-        "childRelationships",
-        "recordTypeInfos",
-        "supportedScopes",
-        "namedLayoutInfos",
-    }
-)
 
 
 def _replication_date(params: dict[str, str], name: str) -> dt.datetime:

@@ -9,31 +9,25 @@ from typing import Final
 BASE62: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _ID_SUFFIX: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 ID_RE: Final = re.compile(r"[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?")
-
-
-# Every two-digit base-62 numeral, so `base62` takes two digits per division.
-_PAIRS: Final = tuple(high + low for high in BASE62 for low in BASE62)
+# Two base-62 digits at a time: seeding makes an id per record.
+_PAIRS: Final = [high + low for high in BASE62 for low in BASE62]
+_PAIR_BASE: Final = 62 * 62
+_UPPER_FLAGS: Final = str.maketrans({char: "1" if char.isupper() else "0" for char in BASE62})
 
 
 def base62(number: int, width: int) -> str:
-    """`number` in base 62, zero-padded to `width` digits."""
-    digits = ""
+    digits: list[str] = []
     while number:
-        number, pair = divmod(number, 3844)
-        digits = _PAIRS[pair] + digits
-    return digits.lstrip("0").rjust(width, "0")
-
-
-# Upper-case letters to "1", everything else to "0": each 5-character chunk of an id,
-# read backwards, is then the binary index of its suffix character.
-_UPPER_BITS: Final = str.maketrans({char: ("1" if char.isupper() else "0") for char in BASE62})
+        number, pair = divmod(number, _PAIR_BASE)
+        digits.append(_PAIRS[pair])
+    text = "".join(reversed(digits))
+    if len(text) > width:
+        text = text.lstrip("0")
+    return text.rjust(width, "0")
 
 
 def id_checksum(id15: str) -> str:
     """The 3-character suffix that makes an id case-insensitively unique."""
-    bits = id15.translate(_UPPER_BITS)
-    return (
-        _ID_SUFFIX[int(bits[4::-1], 2)]
-        + _ID_SUFFIX[int(bits[9:4:-1], 2)]
-        + _ID_SUFFIX[int(bits[14:9:-1], 2)]
-    )
+    # Each 5-character chunk gives one suffix character: bit i set when char i is upper.
+    flags = id15.translate(_UPPER_FLAGS)
+    return "".join(_ID_SUFFIX[int(flags[start : start + 5][::-1], 2)] for start in range(0, 15, 5))

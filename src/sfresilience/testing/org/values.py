@@ -12,12 +12,8 @@ from .soql import Kind, parse_datetime
 
 
 def render_datetime(moment: dt.datetime) -> str:
-    """`moment` as Salesforce renders a datetime: 2024-06-01T12:00:00.000+0000."""
-    utc = moment if moment.tzinfo is dt.UTC else moment.astimezone(dt.UTC)
-    return (
-        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:"
-        f"{utc.second:02d}.{utc.microsecond // 1000:03d}+0000"
-    )
+    utc = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return utc.isoformat(timespec="milliseconds") + "+0000"
 
 
 def _json_error(item: Field, value: object) -> ApiError:
