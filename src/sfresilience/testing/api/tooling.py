@@ -17,7 +17,18 @@ from typing import Any
 
 from ..org import ApiError
 from ..org.ids import base62, id_checksum
-from ..org.soql import Kind, Operand, Path, Query, SoqlError, bind, compile_where, order, parse
+from ..org.soql import (
+    FieldRef,
+    Kind,
+    Operand,
+    Path,
+    Query,
+    SoqlError,
+    bind,
+    compile_where,
+    order,
+    parse,
+)
 from ..wire.http import HttpRequest, HttpResponse
 from .responses import error, json_response, method_not_allowed, not_found, query_params
 
@@ -143,7 +154,8 @@ class ToolingApi:
         return json_response(200, self._run(bound, version))
 
     def _run(self, bound: Query, version: str) -> dict[str, Any]:
-        if bound.aggregates or any(len(ref.parts) > 1 for ref in bound.fields):
+        plain = len(bound.select) == len(bound.fields) and not bound.grouped
+        if not plain or any(len(ref.parts) > 1 for ref in bound.fields):
             raise ApiError(
                 400, "MALFORMED_QUERY", "the fake's Tooling API takes plain field lists only"
             )
@@ -151,9 +163,12 @@ class ToolingApi:
         with self._lock:
             rows = [dict(row) for row in self._rows[bound.sobject]]
 
-        def read(row: Row, operand: Operand | Path) -> object:
-            path = operand if isinstance(operand, tuple) else getattr(operand, "parts", ())
-            return row[path[-1]]
+        def read(row: Row, operand: Operand) -> object:
+            if not isinstance(operand, FieldRef):
+                raise ApiError(
+                    400, "MALFORMED_QUERY", "the fake's Tooling API takes plain fields only"
+                )
+            return row[operand.parts[-1]]
 
         if where is not None:
             rows = [row for row in rows if where(functools.partial(read, row))]
