@@ -66,27 +66,18 @@ class FaultSettings:
 
     `seconds`: the latency, or the pause between dripped bytes. `status`: the
     server error's status. `part`: what `SLOW_DRIP` trickles ("headers", "body"
-<<<<<<< HEAD
-    or "all"). `after_requests`: a delayed write lands once this many later
-    requests have been handled (None: only on `release_delayed()`). `message`: a
-    failed Bulk job's `errorMessage`.
-=======
     or "all"). `after_requests` / `after_seconds`: a delayed write lands once this
     many later requests have been handled, or at the first request handled this many
     seconds (of the fake's clock) later, whichever comes first (both None: only on
-    `release_delayed()`).
->>>>>>> wt-A
+    `release_delayed()`). `message`: a failed Bulk job's `errorMessage`.
     """
 
     seconds: float = 0.0
     status: int = 500
     part: DripPart = "body"
     after_requests: int | None = None
-<<<<<<< HEAD
     message: str = ""
-=======
     after_seconds: float | None = None
->>>>>>> wt-A
 
 
 @dataclass(frozen=True, slots=True)
