@@ -3,9 +3,10 @@
 from importlib.metadata import version as _version
 
 from ._classify import Classification, ErrorCategory, classify
-from ._client import ResilientClient, SObject
+from ._client import ResilientClient
 from ._events import Event, EventKind
 from ._settings import Settings
+from ._sobject import SObject
 from ._testing_mode import set_testing
 
 

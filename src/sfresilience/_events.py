@@ -27,6 +27,9 @@ class EventKind(enum.StrEnum):
     """The session expired; the call logs in again and retries."""
     GIVE_UP = "give_up"
     """The call stops and raises; ``reason`` says why."""
+    RECOVERED = "recovered"
+    """The call succeeded after failing: ``attempt`` attempts and ``elapsed``
+    seconds in all; ``classification`` is the last failure it rode out."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -35,12 +38,17 @@ class Event:
 
     kind: EventKind
     operation: str
-    """What was called, e.g. ``"query"`` or ``"Contact.update"``."""
+    """What was called, e.g. ``"query"`` or ``"Contact.update"``; secrets masked,
+    query strings dropped."""
     attempt: int
     """1-based attempt the event belongs to."""
     classification: Classification
     delay: float | None = None
+    """Seconds before the next attempt (``RETRY``)."""
     reason: str | None = None
+    """Why the call stopped (``GIVE_UP``), or what is retried when it is not the call."""
+    elapsed: float | None = None
+    """Seconds since the call started (``RECOVERED``)."""
 
 
 Hook: TypeAlias = Callable[[Event], None]
@@ -50,6 +58,7 @@ _LEVELS = {
     EventKind.RETRY: logging.INFO,
     EventKind.REFRESH: logging.INFO,
     EventKind.GIVE_UP: logging.WARNING,
+    EventKind.RECOVERED: logging.INFO,
 }
 
 
@@ -80,7 +89,14 @@ def describe(event: Event) -> str:
     what = f"{c.category.value}" + (f" ({c.error_code})" if c.error_code else "")
     head = f"{event.operation} attempt {event.attempt}: {what}"
     if event.kind is EventKind.RETRY:
-        return f"{head}; retrying in {event.delay:.2f} s"
+        what_again = event.reason or "retrying"
+        return f"{head}; {what_again} in {event.delay:.2f} s"
+    if event.kind is EventKind.RECOVERED:
+        return (
+            f"{event.operation} recovered after {event.attempt} "
+            f"attempt{'' if event.attempt == 1 else 's'} "
+            f"in {event.elapsed or 0.0:.2f} s (last failure: {what})"
+        )
     if event.kind is EventKind.REFRESH:
         return f"{head}; refreshing the session"
     if event.kind is EventKind.GIVE_UP:

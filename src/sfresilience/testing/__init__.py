@@ -11,6 +11,7 @@ Salesforce API, `faults` the switchable failures, `trust` the Trust API.
 
 from .api.apex import ApexRequest
 from .faults import ArmedFault, Fault, FaultHit, Faults, FaultSettings
+from .options import Identity, Limits, Locking, ServerOptions
 from .org import CustomObject, Field, Org, ValidationRule
 from .salesforce import FakeSalesforce, LoggedRequest
 from .trust import FakeTrust
@@ -27,7 +28,11 @@ __all__ = [
     "FaultSettings",
     "Faults",
     "Field",
+    "Identity",
+    "Limits",
+    "Locking",
     "LoggedRequest",
     "Org",
+    "ServerOptions",
     "ValidationRule",
 ]
