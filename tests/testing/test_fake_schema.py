@@ -358,6 +358,16 @@ def test_lookups_between_custom_objects() -> None:
         assert "a01" == sf.Milestone__c.metadata()["objectDescribe"]["keyPrefix"]
 
 
+def test_fake_salesforce_takes_objects_and_fields_as_keywords() -> None:
+    """FakeSalesforce(objects=..., fields=...) builds its org with them."""
+    region = Field("Region__c", "picklist", values=["EMEA"])
+    with FakeSalesforce(objects=[THING], fields={"Account": [region]}, contacts=0) as fake:
+        sf: Any = fake.client()
+        sf.Thing__c.create({"Name": "kw", "Code__c": "K"})
+        assert sf.query("SELECT COUNT() FROM Thing__c")["totalSize"] == 1
+        assert any(field["name"] == "Region__c" for field in sf.Account.describe()["fields"])
+
+
 def test_simple_salesforce_describe_layout(sf: Any) -> None:
     """SFType.describe_layout(recordTypeId) reads one record type's layout."""
     retail = sf.Thing__c.describe()["recordTypeInfos"][0]["recordTypeId"]
