@@ -60,7 +60,7 @@ class TestIsTheClient:
         events: list[Event] = []
         client = wrap(fake.client(), on_event=events.append)
         with pytest.raises(SalesforceResourceNotFound) as caught:
-            client.oauth2("no-such-endpoint")  # the fake answers 404 NOT_FOUND
+            client.oauth2("no-such-resource")
         assert ErrorCategory.NOT_FOUND is caught.value.classification.category  # type: ignore[attr-defined]
         assert {"oauth2"} == {event.operation for event in events}
 

@@ -102,10 +102,13 @@ class _Catalog:
     def resolve_child(self, sobject: str, name: str) -> tuple[str, str, str] | None:  # noqa: ARG002
         return None
 
-    def field_names(self, sobject: str, which: str) -> list[str]:  # noqa: ARG002
-        return list(_OBJECTS[sobject.lower()].fields)
+    def field_names(self, sobject: str, which: str) -> list[str]:
+        return [] if which == "CUSTOM" else list(_OBJECTS[sobject.lower()].fields)
 
     def is_picklist(self, sobject: str, path: Path) -> bool:  # noqa: ARG002
+        return False
+
+    def is_multipicklist(self, sobject: str, path: Path) -> bool:  # noqa: ARG002
         return False
 
 
@@ -154,8 +157,8 @@ class ToolingApi:
         return json_response(200, self._run(bound, version))
 
     def _run(self, bound: Query, version: str) -> dict[str, Any]:
-        plain = len(bound.select) == len(bound.fields) and not bound.grouped
-        if not plain or any(len(ref.parts) > 1 for ref in bound.fields):
+        plain = all(isinstance(item, FieldRef) for item in bound.select)
+        if bound.grouped or not plain or any(len(ref.parts) > 1 for ref in bound.fields):
             raise ApiError(
                 400, "MALFORMED_QUERY", "the fake's Tooling API takes plain field lists only"
             )
@@ -166,7 +169,7 @@ class ToolingApi:
         def read(row: Row, operand: Operand) -> object:
             if not isinstance(operand, FieldRef):
                 raise ApiError(
-                    400, "MALFORMED_QUERY", "the fake's Tooling API takes plain fields only"
+                    400, "MALFORMED_QUERY", "the fake's Tooling API compares fields only"
                 )
             return row[operand.parts[-1]]
 
