@@ -11,12 +11,16 @@ import requests
 from simple_salesforce.api import Salesforce, SFType
 
 from ._auth import login_from_env, refresh_token_login, sf_cli_login
+from ._budget import Budget
+from ._budget import install as install_budget
 from ._core import RetryPolicy
 from ._events import Hook, normalize_hooks
 from ._guard import Guard
+from ._modes import Mode
 from ._redact import redact
 from ._session import Login, SessionRefresher, install_timeouts
 from ._settings import Settings, load_settings
+from ._store import Store
 
 
 # Methods whose repetition is harmless, so they are retried even after a failure
@@ -68,7 +72,10 @@ class ResilientClient:
         refresh: for clients built from a session id, how to log in again:
             a callable returning ``(session_id, instance)``.
         on_event: a hook, or hooks, called with each :class:`~sfresilience.Event`.
+        store: where the budget and the modes are shared; by default Redis at
+            ``SFRESILIENCE_REDIS_URL``, else this process's memory.
         clock, sleep, jitter: injectable time and randomness, for tests.
+        wall_clock: injectable wall-clock time for the budget and the modes.
     """
 
     def __init__(
@@ -81,6 +88,8 @@ class ResilientClient:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
+        store: Store | None = None,
+        wall_clock: Callable[[], float] | None = None,
     ) -> None:
         settings = settings if settings is not None else load_settings()
         self._sf = sf
@@ -94,6 +103,9 @@ class ResilientClient:
             clock=clock,
             sleep=sleep,
             jitter=jitter,
+        )
+        self._admission = install_budget(
+            sf, settings, hooks=normalize_hooks(on_event), clock=wall_clock, store=store
         )
 
     # Building one -----------------------------------------------------------
@@ -188,6 +200,16 @@ class ResilientClient:
     @property
     def settings(self) -> Settings:
         return self._settings
+
+    @property
+    def budget(self) -> Budget:
+        """The org's API budget as the fleet knows it now (see :class:`~sfresilience.Budget`)."""
+        return self._admission.budget.snapshot()
+
+    @property
+    def mode(self) -> Mode:
+        """The mode calls run in, and every reason it is on (see :class:`~sfresilience.Mode`)."""
+        return self._admission.mode_snapshot()
 
     @property
     def logins(self) -> int:
