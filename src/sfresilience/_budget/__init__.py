@@ -90,7 +90,7 @@ def install(
     if settings.critical_only and not EnvToggle("SF_CRITICAL_ONLY", CRITICAL_ONLY).is_on():
         # Set in code, not by the environment: it stays on whatever the variable says.
         sources.append(Pinned(CRITICAL_ONLY, "Settings(critical_only=True)"))
-    sources.append(FleetSwitch(store, CRITICAL_ONLY))
+    sources.append(FleetSwitch(store, CRITICAL_ONLY, **extra))
     modes = Modes(sources)
     for prefix, adapter in list(session.adapters.items()):
         session.mount(prefix, BudgetAdapter(adapter, modes, budget))

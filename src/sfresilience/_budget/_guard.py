@@ -309,8 +309,8 @@ class BudgetGuard:
             lease = self._leases[critical]
             lease.count += state.granted
             lease.granted_at = now
-        if state.level >= EXHAUSTED:
-            # Salesforce (or the ledger) says spent: leases granted before are void.
+        if state.reading is not None and state.reading.used >= state.reading.limit:
+            # Salesforce says spent (calls outside the fleet, say): leases are void.
             self._held.returning += self._held.unused()
             for lease in self._leases.values():
                 lease.count = 0
