@@ -5,11 +5,10 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
-import statistics
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
 import requests
 from requests.adapters import HTTPAdapter
 from simple_salesforce.api import Salesforce
@@ -21,27 +20,28 @@ from sfresilience.testing import FakeSalesforce, LoggedRequest
 QUERY = "SELECT Id FROM Account LIMIT 1"
 
 
-def test_starts_and_stops_quickly() -> None:
-    """A fake with the default org starts and stops well under a second."""
-    began = time.perf_counter()
+def test_starts_and_stops() -> None:
+    """A fake with the default org starts, answers and stops (timings: benchmarks/bench_fake.py)."""
     with FakeSalesforce() as fake:
-        started = time.perf_counter() - began
         assert fake.url.startswith("http://127.0.0.1:")
-    assert started < 1.0
-    assert time.perf_counter() - began < 1.0
+        assert fake.client().query(QUERY)["totalSize"] == 1
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{fake.url}/services/data/", timeout=2)
 
 
-def test_keep_alive_requests_are_fast(fake: FakeSalesforce) -> None:
-    """A keep-alive GET answers in well under 10 ms (median; no Nagle stall)."""
+def test_keep_alive_sockets_disable_nagle(fake: FakeSalesforce) -> None:
+    """Accepted sockets set TCP_NODELAY, so keep-alive answers never wait ~40 ms for an ACK.
+
+    The latency itself is measured in benchmarks/bench_fake.py, not here.
+    """
     session = fake.session()
     url = f"{fake.instance_url}/services/data/v59.0/limits/"
     headers = {"Authorization": f"Bearer {fake.issue_session()}"}
-    durations = []
-    for _ in range(200):
-        began = time.perf_counter()
-        session.get(url, headers=headers, timeout=5)
-        durations.append(time.perf_counter() - began)
-    assert statistics.median(durations) < 0.010
+    session.get(url, headers=headers, timeout=5)
+    connections = list(fake._server._connections)
+    assert connections
+    for conn in connections:
+        assert conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
 
 
 def test_many_concurrent_clients(fake: FakeSalesforce) -> None:

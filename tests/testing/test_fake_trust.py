@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from sfresilience.testing._trust import FakeTrust
+from sfresilience.testing import FakeTrust
 
 
 T0 = datetime(2020, 7, 29, 19, 4, 35, 523000, tzinfo=UTC)

@@ -6,13 +6,13 @@ import datetime as dt
 import functools
 import re
 import threading
-import time
 from collections.abc import Callable
 
 import pytest
 
-from sfresilience.testing._org import ApiError, Org, _id_checksum
-from sfresilience.testing._soql import date_literal
+from sfresilience.testing.org import ApiError, Org
+from sfresilience.testing.org.ids import id_checksum
+from sfresilience.testing.org.soql import date_literal
 
 
 V = "59.0"
@@ -98,14 +98,11 @@ def test_default_sizes() -> None:
     assert len(org.records("User")) == 1
 
 
-def test_ten_thousand_contacts_seed_in_well_under_a_second() -> None:
-    """Seeding 10,000 contacts is fast and COUNT() sees all of them."""
-    started = time.perf_counter()
+def test_ten_thousand_contacts_are_seeded() -> None:
+    """COUNT() sees all 10,000 seeded contacts (the speed is in benchmarks/bench_fake.py)."""
     org = Org(contacts=10_000)
-    elapsed = time.perf_counter() - started
     result = org.query("SELECT COUNT() FROM Contact", include_deleted=False, version=V)
     assert result.total_size == 10_000
-    assert elapsed < 1.0
 
 
 @pytest.mark.parametrize(
@@ -124,7 +121,7 @@ def test_ids_are_realistic(sobject: str, prefix: str) -> None:
         record_id = str(row["Id"])
         assert len(record_id) == 18
         assert prefix == record_id[:3]
-        assert _id_checksum(record_id[:15]) == record_id[15:]
+        assert id_checksum(record_id[:15]) == record_id[15:]
 
 
 def test_org_id_matches_the_organization_record() -> None:

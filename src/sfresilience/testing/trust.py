@@ -58,7 +58,7 @@ from types import TracebackType
 from typing import Any, Final, Literal, Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from ._http import HttpRequest, HttpResponse, HttpServer
+from .wire.http import HttpRequest, HttpResponse, HttpServer
 
 
 __all__ = ["FakeTrust"]
@@ -347,6 +347,11 @@ class FakeTrust:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+    @property
+    def running(self) -> bool:
+        """Whether `start()` was called and `stop()` not since."""
+        return self._server is not None
 
     @property
     def port(self) -> int:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from . import __version__
+from .. import __version__
 
 
 app = typer.Typer(

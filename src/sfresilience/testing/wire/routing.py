@@ -7,6 +7,11 @@ at the transport layer. `SalesforceRoutingAdapter` rewrites requests for
 original `Host` header so the fake sees which host was asked for) and hands
 every request, rewritten or not, to the adapter it wraps, so a user's own
 retry/timeout adapter still sees the traffic. Responses carry the original URL.
+
+For a fake serving HTTPS (`https://127.0.0.1:<port>`), `verify` is the path of its
+CA bundle: rewritten requests, and requests sent straight to the fake's own address
+(simple-salesforce does, once a login answered with the fake's instance URL), are
+verified against it.
 """
 
 from __future__ import annotations
@@ -30,12 +35,15 @@ def is_salesforce_host(host: str) -> bool:
 
 
 class SalesforceRoutingAdapter(BaseAdapter):
-    """Route Salesforce hosts to `target` (`http://127.0.0.1:port`); wrap `inner`."""
+    """Route Salesforce hosts to `target` (`http(s)://127.0.0.1:port`); wrap `inner`."""
 
-    def __init__(self, target: str, inner: BaseAdapter | None = None) -> None:
+    def __init__(
+        self, target: str, inner: BaseAdapter | None = None, verify: bool | str = False
+    ) -> None:
         super().__init__()
         self.target = target
         self.inner = inner if inner is not None else HTTPAdapter()
+        self.verify = verify
 
     def send(  # noqa: PLR0917 - requests' adapter signature
         self,
@@ -49,13 +57,15 @@ class SalesforceRoutingAdapter(BaseAdapter):
         """Send `request`, rewritten to the fake when its host is Salesforce's."""
         original = request.url or ""
         parts = urlsplit(original)
+        target = urlsplit(self.target)
+        if parts.netloc == target.netloc and isinstance(self.verify, str):
+            return self.inner.send(request, stream, timeout, self.verify, None, {})
         if not is_salesforce_host(parts.hostname or ""):
             return self.inner.send(request, stream, timeout, verify, cert, proxies)
-        target = urlsplit(self.target)
         request.url = urlunsplit((target.scheme, target.netloc, parts.path or "/", parts.query, ""))
         request.headers["Host"] = parts.netloc
         try:
-            response = self.inner.send(request, stream, timeout, False, None, {})  # noqa: FBT003
+            response = self.inner.send(request, stream, timeout, self.verify, None, {})
         finally:
             request.url = original
         response.url = original
@@ -66,12 +76,13 @@ class SalesforceRoutingAdapter(BaseAdapter):
         self.inner.close()
 
 
-def mount(session: requests.Session, target: str) -> requests.Session:
+def mount(session: requests.Session, target: str, verify: bool | str = False) -> requests.Session:
     """Mount routing adapters for `http://` and `https://` on `session`."""
     for prefix in ("https://", "http://"):
         existing = session.adapters.get(prefix)
         if isinstance(existing, SalesforceRoutingAdapter):
             existing.target = target
+            existing.verify = verify
             continue
-        session.mount(prefix, SalesforceRoutingAdapter(target, existing))
+        session.mount(prefix, SalesforceRoutingAdapter(target, existing, verify))
     return session

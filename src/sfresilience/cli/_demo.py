@@ -12,11 +12,11 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
-from ._client import ResilientClient
-from ._events import Event, EventKind, describe
-from ._settings import Settings
-from .exceptions import BudgetExhausted
-from .testing import FakeSalesforce, FakeTrust
+from .._client import ResilientClient
+from .._events import Event, EventKind, describe
+from .._settings import Settings
+from ..exceptions import BudgetExhausted
+from ..testing import FakeSalesforce, FakeTrust
 
 
 @dataclasses.dataclass

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from html import escape, unescape
 from urllib.parse import parse_qs
 
-from ._http import HttpRequest, HttpResponse
+from ..wire.http import HttpRequest, HttpResponse
 
 
 __all__ = ["Authenticator", "Credentials", "SessionStore"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import selectors
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from types import TracebackType
 from typing import IO, Self
 
 
-__all__ = ["HttpRequest", "HttpResponse", "HttpServer"]
+__all__ = ["Drip", "HttpRequest", "HttpResponse", "HttpServer"]
 
 _MAX_LINE = 65_536 + 1024
 _MAX_HEADERS = 200
@@ -51,16 +52,33 @@ class HttpRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class Drip:
+    """Send a response's `part` ("headers", "body" or "all") a byte every `seconds`."""
+
+    seconds: float
+    part: str = "body"
+
+
+@dataclass(frozen=True, slots=True)
 class HttpResponse:
-    """A complete response; `Content-Length` and `Connection` are added when sent."""
+    """A complete response; `Content-Length` and `Connection` are added when sent.
+
+    With `drip`, the server trickles it instead of sending it in one write.
+    """
 
     status: int
     body: bytes = b""
     content_type: str | None = None
     headers: tuple[tuple[str, str], ...] = field(default=())
+    drip: Drip | None = None
 
     def encode(self, *, keep_alive: bool, head: bool = False) -> bytes:
-        """The whole response as bytes, ready for a single `sendall`.
+        """The whole response as bytes, ready for a single `sendall`."""
+        header, body = self.encode_parts(keep_alive=keep_alive, head=head)
+        return header + body
+
+    def encode_parts(self, *, keep_alive: bool, head: bool = False) -> tuple[bytes, bytes]:
+        """(status line and headers, body) as bytes.
 
         For a HEAD request (`head`) the body is left out but `Content-Length` still
         gives its size, as RFC 9110 allows, so the keep-alive framing stays intact.
@@ -75,7 +93,7 @@ class HttpResponse:
         if not keep_alive:
             lines.append("Connection: close")
         header = "\r\n".join(lines).encode("latin-1") + b"\r\n\r\n"
-        return header if head else header + self.body
+        return header, b"" if head else self.body
 
 
 Handler = Callable[[HttpRequest], HttpResponse | None]
@@ -137,7 +155,9 @@ def _read_request(rfile: IO[bytes]) -> tuple[HttpRequest, bool] | None:
 class HttpServer:
     """A threaded HTTP/1.1 server on loopback with keep-alive and pause/resume.
 
-    `HttpServer(handler, host="127.0.0.1", port=0, name="fake-http")`; `start()`,
+    `HttpServer(handler, host="127.0.0.1", port=0, name="fake-http", ssl_context=None)`;
+    with an `ssl_context` it serves HTTPS (the handshake runs on the connection's
+    thread). `start()`,
     `stop(timeout=5.0)`, `pause()`, `resume()`, `port`, `url`, `listening`; also a
     context manager. `port` is fixed at `start()` (OS-chosen when 0) and kept across
     `pause()`/`resume()`. A handler that raises gets a plain 500 answer and its
@@ -151,8 +171,10 @@ class HttpServer:
         host: str = "127.0.0.1",
         port: int = 0,
         name: str = "fake-http",
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self._handler = handler
+        self._ssl_context = ssl_context
         self._host = host
         self._port = port
         self._name = name
@@ -163,6 +185,7 @@ class HttpServer:
         self._accept_thread: threading.Thread | None = None
         self._connections: dict[socket.socket, threading.Thread] = {}
         self._started = False
+        self._closing = threading.Event()
         self.handler_errors: list[Exception] = []
 
     @property
@@ -172,8 +195,9 @@ class HttpServer:
 
     @property
     def url(self) -> str:
-        """`http://host:port` of the server."""
-        return f"http://{self._host}:{self._port}"
+        """`http://host:port` of the server (`https://` with an `ssl_context`)."""
+        scheme = "http" if self._ssl_context is None else "https"
+        return f"{scheme}://{self._host}:{self._port}"
 
     @property
     def listening(self) -> bool:
@@ -217,6 +241,7 @@ class HttpServer:
         self._close(timeout, join=False)
 
     def _close(self, timeout: float, *, join: bool) -> None:
+        self._closing.set()
         with self._lock:
             accept_thread = self._accept_thread
             listener, wake_r, wake_w = self._listener, self._wake_r, self._wake_w
@@ -259,6 +284,7 @@ class HttpServer:
             raise
         self._port = int(listener.getsockname()[1])
         self._listener = listener
+        self._closing.clear()
         self._wake_r, self._wake_w = socket.socketpair()
         thread = threading.Thread(
             target=self._accept_loop,
@@ -298,7 +324,32 @@ class HttpServer:
                     self._connections[conn] = thread
                 thread.start()
 
-    def _serve(self, conn: socket.socket) -> None:
+    def _send(self, conn: socket.socket, response: HttpResponse, *, keep: bool, head: bool) -> None:
+        if response.drip is None:
+            conn.sendall(response.encode(keep_alive=keep, head=head))
+            return
+        header, body = response.encode_parts(keep_alive=keep, head=head)
+        part = response.drip.part
+        self._trickle(conn, header, response.drip.seconds, slow=part in {"headers", "all"})
+        self._trickle(conn, body, response.drip.seconds, slow=part in {"body", "all"})
+
+    def _trickle(self, conn: socket.socket, data: bytes, seconds: float, *, slow: bool) -> None:
+        """Send `data`, a byte every `seconds` when `slow`; give up when closing."""
+        if not slow:
+            conn.sendall(data)
+            return
+        for index in range(len(data)):
+            if index and self._closing.wait(seconds):
+                raise OSError("server closing")
+            conn.sendall(data[index : index + 1])
+
+    def _serve(self, raw: socket.socket) -> None:
+        try:
+            conn = self._secured(raw)
+        except OSError:  # ssl.SSLError included: a failed handshake
+            self._forget(raw)
+            raw.close()
+            return
         rfile = conn.makefile("rb")
         try:
             while True:
@@ -317,15 +368,27 @@ class HttpServer:
                     response = HttpResponse(500, b"internal error in fake", "text/plain")
                 if response is None:
                     return
-                conn.sendall(response.encode(keep_alive=keep, head=request.method == "HEAD"))
+                self._send(conn, response, keep=keep, head=request.method == "HEAD")
                 if not keep:
                     return
         except OSError:
             return
         finally:
             rfile.close()
-            with self._lock:
-                self._connections.pop(conn, None)
+            self._forget(raw)
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
             conn.close()
+
+    def _secured(self, raw: socket.socket) -> socket.socket:
+        """The connection itself, or wrapped in TLS (handshake on this thread)."""
+        if self._ssl_context is None:
+            return raw
+        raw.settimeout(10.0)
+        conn = self._ssl_context.wrap_socket(raw, server_side=True)
+        conn.settimeout(None)
+        return conn
+
+    def _forget(self, raw: socket.socket) -> None:
+        with self._lock:
+            self._connections.pop(raw, None)
