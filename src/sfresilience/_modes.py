@@ -64,6 +64,10 @@ class Mode:
 class ReasonSource(Protocol):
     """Something that can switch a mode on."""
 
+    def active(self) -> bool:
+        """Cheap: whether any reason is on (asked on every call)."""
+        ...
+
     def reasons(self) -> Iterable[ModeReason]: ...
 
 
@@ -91,6 +95,8 @@ class EnvToggle:
             self._update(raw)
         return self._on
 
+    active = is_on
+
     def _update(self, raw: str | None) -> None:
         on = False
         if raw is not None and raw.strip():
@@ -116,6 +122,9 @@ class Pinned:
 
     mode: ModeName
     detail: str
+
+    def active(self) -> bool:
+        return True
 
     def reasons(self) -> Iterable[ModeReason]:
         return (ModeReason(self.mode, "settings", self.detail, None),)
@@ -189,6 +198,9 @@ class FleetSwitch:
             detail += f" (until {datetime.fromtimestamp(float(until), UTC):%H:%M:%SZ})"
         return ModeReason(self.mode, "fleet switch", detail, since)
 
+    def active(self) -> bool:
+        return self.current() is not None
+
     def reasons(self) -> Iterable[ModeReason]:
         found = self.current()
         return (found,) if found else ()
@@ -211,7 +223,7 @@ class Modes:
 
     def check(self, *, critical: bool) -> None:
         """Raise :class:`CriticalOnlyBlocked` for non-critical work while a reason says so."""
-        if critical:
+        if critical or not any(source.active() for source in self.sources):
             return
         reasons = [r for source in self.sources for r in source.reasons()]
         blocking = [r for r in reasons if r.mode == CRITICAL_ONLY]

@@ -57,9 +57,16 @@ _THRESHOLD_NAMES = {
 }
 
 
+_writer: tuple[int, str] = (0, "")
+
+
 def writer_id() -> str:
-    """This process, as the ledger knows it (computed each time: a fork is a new writer)."""
-    return f"{_HOST}:{os.getpid()}"
+    """This process, as the ledger knows it (checked each time: a fork is a new writer)."""
+    global _writer  # noqa: PLW0603  (a per-process cache)
+    pid = os.getpid()
+    if _writer[0] != pid:
+        _writer = (pid, f"{_HOST}:{pid}")
+    return _writer[1]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -149,6 +156,7 @@ class BudgetGuard:
         self._known: Reading | None = None
         self._unreflected: list[float] = []
         self._in_flight = 0
+        self._marks = (0, 0)  # (limit, its critical mark), cached off the hot path
         self._spent: collections.Counter[str] = collections.Counter()
         self._state: LedgerState | None = None
         self._traded_at = -math.inf
@@ -186,12 +194,9 @@ class BudgetGuard:
             self._note(Reading(*reading, sent, received, writer_id(), source))
             self._held.covered += 1
             used, limit = reading
-            if used + self._held.unused() + self._in_flight >= mark(
-                limit, self.thresholds.critical
-            ):
-                self._traded_at = (
-                    -math.inf
-                )  # near a mark: check with the ledger before the next call
+            if used + self._held.unused() + self._in_flight >= self._critical_mark(limit):
+                # Near a mark (or others spent what this lease assumed): trade first.
+                self._traded_at = -math.inf
             if used >= limit:
                 # Spent, by Salesforce's own count (calls outside the fleet, say):
                 # what this guard leased earlier is void.
@@ -204,6 +209,11 @@ class BudgetGuard:
         with self._lock:
             self._in_flight -= 1
             self._unreflected.append(self._clock())
+
+    def _critical_mark(self, limit: int) -> int:
+        if self._marks[0] != limit:
+            self._marks = (limit, mark(limit, self.thresholds.critical))
+        return self._marks[1]
 
     def known_limit(self) -> int | None:
         """The allocation, if any reading has told it."""

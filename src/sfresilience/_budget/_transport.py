@@ -43,10 +43,12 @@ class Kind(enum.Enum):
 
 def request_kind(path: str) -> Kind:
     """Whether a request to *path* uses the allocation (pure)."""
-    match = _DATA_VERSION.match(path)
-    if match:
-        rest = (match.group(2) or "").rstrip("/")
-        return Kind.HEALTH if rest == "/limits" else Kind.COUNTED
+    if path.startswith("/services/data/v"):
+        if "limits" in path:
+            match = _DATA_VERSION.match(path)
+            if match and (match.group(2) or "").rstrip("/") == "/limits":
+                return Kind.HEALTH
+        return Kind.COUNTED
     lowered = path.lower()
     if lowered.startswith(_UNCOUNTED_PREFIXES):
         return Kind.UNCOUNTED
@@ -71,7 +73,7 @@ class BudgetAdapter(BaseAdapter):
         self.modes = modes
         self.budget = budget
         self._version = _FALLBACK_VERSION
-        self._probe_request: requests.PreparedRequest | None = None
+        self._last: tuple[str, str | None] | None = None
         self._send_options: dict[str, Any] = {}
 
     def send(  # noqa: PLR0917  (requests' adapter signature)
@@ -132,32 +134,27 @@ class BudgetAdapter(BaseAdapter):
     def _remember(
         self, request: requests.PreparedRequest, path: str, options: dict[str, Any]
     ) -> None:
-        """Keep what a later ``/limits`` probe needs: the host, the version, the auth."""
+        """Keep what a later ``/limits`` probe needs (cheaply: the probe is rare)."""
         match = _DATA_VERSION.match(path)
         if match:
             self._version = match.group(1)
-        if self._probe_request is None or match:
-            split = urlsplit(request.url or "")
-            probe = requests.Request(
-                "GET",
-                f"{split.scheme}://{split.netloc}/services/data/v{self._version}/limits/",
-                headers={
-                    name: value
-                    for name, value in request.headers.items()
-                    if name.lower() in {"authorization", "accept", "user-agent"}
-                },
-            ).prepare()
-            self._probe_request = probe
-            self._send_options = options
-            self.budget.probe = self._probe  # the adapter (scheme) that last carried a call
+        self._last = (request.url or "", request.headers.get("Authorization"))
+        self._send_options = options
+        self.budget.probe = self._probe  # the adapter (scheme) that last carried a call
 
     def _probe(self) -> tuple[int, int] | None:
         """One ``GET /limits`` around the guard: the budget asks only when its numbers are stale."""
-        request = self._probe_request
-        if request is None:
+        if self._last is None:
             return None
+        url, authorization = self._last
+        split = urlsplit(url)
+        request = requests.Request(
+            "GET",
+            f"{split.scheme}://{split.netloc}/services/data/v{self._version}/limits/",
+            headers={"Authorization": authorization} if authorization else {},
+        ).prepare()
         try:
-            response = self.inner.send(request.copy(), **self._send_options)
+            response = self.inner.send(request, **self._send_options)
         except requests.RequestException:
             return None
         return self._usage(response, Kind.HEALTH, stream=False)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 
 DAILY_API_REQUESTS = "DailyApiRequests"
 BULK_DAILY_LIMITS = ("DailyBulkApiBatches", "DailyBulkV2QueryJobs", "DailyBulkV2QueryFileStorageMB")
+
+
+# `api-usage=18/5000`, not the `per-app-api-usage=...` that may share the header.
+_API_USAGE = re.compile(r"(?:^|[;,\s])api-usage\s*=\s*(\d+)\s*/\s*(\d+)", re.IGNORECASE)
 
 
 def parse_limit_info(value: str | None) -> tuple[int, int] | None:
@@ -18,17 +23,11 @@ def parse_limit_info(value: str | None) -> tuple[int, int] | None:
     """
     if not value:
         return None
-    for field in value.split(";"):
-        name, _, numbers = field.strip().partition("=")
-        if name.strip().lower() != "api-usage":
-            continue
-        used, _, limit = numbers.partition("/")
-        try:
-            parsed = int(used.strip()), int(limit.strip())
-        except ValueError:
-            return None
-        return parsed if parsed[1] > 0 and parsed[0] >= 0 else None
-    return None
+    found = _API_USAGE.search(value)
+    if found is None:
+        return None
+    used, limit = int(found.group(1)), int(found.group(2))
+    return (used, limit) if limit > 0 else None
 
 
 def parse_daily_limits(body: Any) -> dict[str, tuple[int, int]]:
