@@ -29,7 +29,7 @@ class Admission:
 
     def mode_snapshot(self) -> Mode:
         """``client.mode``: every source's reasons, the budget guard's included."""
-        self.budget.snapshot()  # trade first, so the budget's level is the fleet's
+        self.budget.refresh()
         since = self.budget.critical_since()
         extra: tuple[ModeReason, ...] = ()
         if since is not None:

@@ -237,6 +237,12 @@ class BudgetGuard:
         by_caller = self.store.totals([self._spent_key(hour - back) for back in range(25)])
         return _budget(state, by_caller, daily, now, fleet=self._is_fleet())
 
+    def refresh(self) -> None:
+        """Trade once, so the level this guard knows is the fleet's."""
+        with self._lock:
+            events = self._trade(self._clock(), want=0, critical=False)
+        self._emit(events)
+
     def critical_since(self) -> float | None:
         """When the budget switched critical-only on (None: it has not), as last traded."""
         state = self._state

@@ -33,10 +33,12 @@ _LEDGER = """
 local f = redis.call('HMGET', KEYS[1], 'used', 'limit', 'sent', 'received', 'writer',
   'source', 'level', 'since1', 'since2', 'since3')
 local used, limit = tonumber(f[1]), tonumber(f[2])
-local sent, received = tonumber(f[3]), tonumber(f[4])
+-- Times stay the strings Python sent: tostring() would keep only 14 digits.
+local sent_s, received_s = f[3], f[4]
+local received = tonumber(f[4])
 local writer, source = f[5], f[6]
 local level = tonumber(f[7]) or 0
-local since = {tonumber(f[8]), tonumber(f[9]), tonumber(f[10])}
+local since = {f[8], f[9], f[10]}
 local now_n, me = tonumber(ARGV[13]), 'res:' .. ARGV[17]
 local oldest = now_n - tonumber(ARGV[18])
 -- Reservations per writer ('res:<writer>' = 'count:seen'); silent writers lapse.
@@ -64,7 +66,7 @@ if r_used then
   end
   if accept then
     used, limit = r_used, tonumber(ARGV[2])
-    sent, received = tonumber(ARGV[3]), tonumber(ARGV[4])
+    sent_s, received_s = ARGV[3], ARGV[4]
     writer, source = ARGV[5], ARGV[6]
   end
 end
@@ -104,9 +106,9 @@ local now = ARGV[13]
 local out = {}
 for i = 1, 3 do
   if level >= i then
-    if since[i] == nil then since[i] = now end
-    redis.call('HSET', KEYS[1], 'since' .. i, tostring(since[i]))
-    out[i] = tostring(since[i])
+    if not since[i] then since[i] = now end
+    redis.call('HSET', KEYS[1], 'since' .. i, since[i])
+    out[i] = since[i]
   else
     redis.call('HDEL', KEYS[1], 'since' .. i)
     out[i] = ''
@@ -114,8 +116,8 @@ for i = 1, 3 do
 end
 redis.call('HSET', KEYS[1], 'level', level)
 if used ~= nil then
-  redis.call('HSET', KEYS[1], 'used', used, 'limit', limit, 'sent', tostring(sent),
-    'received', tostring(received), 'writer', writer, 'source', source)
+  redis.call('HSET', KEYS[1], 'used', used, 'limit', limit, 'sent', sent_s,
+    'received', received_s, 'writer', writer, 'source', source)
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[14])
 for i = 19, #ARGV, 2 do
@@ -125,7 +127,7 @@ if #ARGV >= 19 then redis.call('PEXPIRE', KEYS[2], ARGV[16]) end
 if used == nil then
   return {'', '', '', '', '', '', reserved, granted, level, previous, out[1], out[2], out[3]}
 end
-return {tostring(used), tostring(limit), tostring(sent), tostring(received), writer, source,
+return {tostring(used), tostring(limit), sent_s, received_s, writer, source,
   reserved, granted, level, previous, out[1], out[2], out[3]}
 """
 
