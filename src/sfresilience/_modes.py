@@ -223,7 +223,12 @@ class Modes:
 
     def check(self, *, critical: bool) -> None:
         """Raise :class:`CriticalOnlyBlocked` for non-critical work while a reason says so."""
-        if critical or not any(source.active() for source in self.sources):
+        if critical:
+            return
+        for source in self.sources:
+            if source.active():
+                break
+        else:
             return
         reasons = [r for source in self.sources for r in source.reasons()]
         blocking = [r for r in reasons if r.mode == CRITICAL_ONLY]

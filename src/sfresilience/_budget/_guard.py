@@ -153,6 +153,7 @@ class BudgetGuard:
         self._held = _Held()
         self._leases = self._held.leases
         self._pending: Reading | None = None
+        self._raw: tuple[int, int, float, float, str] | None = None  # the best answer since
         self._known: Reading | None = None
         self._unreflected: list[float] = []
         self._in_flight = 0
@@ -191,17 +192,24 @@ class BudgetGuard:
             if reading is None:
                 self._unreflected.append(received)
                 return
-            self._note(Reading(*reading, sent, received, writer_id(), source))
-            self._held.covered += 1
             used, limit = reading
-            if used + self._held.unused() + self._in_flight >= self._critical_mark(limit):
+            self._held.covered += 1
+            # Same writer, same clock: keep the higher count, or a lower one sent
+            # after the best answer so far came back (the hot path, so no Reading yet).
+            best = self._raw
+            if best is None or used >= best[0] or sent > best[3]:
+                self._raw = (used, limit, sent, received, source)
+            leases = self._leases
+            if used + leases[False].count + leases[True].count + self._in_flight >= (
+                self._critical_mark(limit)
+            ):
                 # Near a mark (or others spent what this lease assumed): trade first.
                 self._traded_at = -math.inf
             if used >= limit:
                 # Spent, by Salesforce's own count (calls outside the fleet, say):
                 # what this guard leased earlier is void.
                 self._held.returning += self._held.unused()
-                for lease in self._leases.values():
+                for lease in leases.values():
                     lease.count = 0
 
     def unanswered(self) -> None:
@@ -217,6 +225,8 @@ class BudgetGuard:
 
     def known_limit(self) -> int | None:
         """The allocation, if any reading has told it."""
+        if self._raw is not None:
+            return self._raw[1]
         known = self._pending or self._known
         return known.limit if known else None
 
@@ -289,7 +299,14 @@ class BudgetGuard:
         room = cap - (state.reading.used + state.reserved)
         return max(1, min(self._tuning.lease_max, room // 32))
 
+    def _flush_raw(self) -> None:
+        raw = self._raw
+        if raw is not None:
+            self._raw = None
+            self._note(Reading(*raw[:4], writer_id(), raw[4]))
+
     def _trade(self, now: float, *, want: int, critical: bool) -> list[Event]:
+        self._flush_raw()
         reading = self._pending or self._known
         released = self._held.covered + self._held.returning
         if reading is not None:

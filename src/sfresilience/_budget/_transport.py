@@ -57,6 +57,15 @@ def request_kind(path: str) -> Kind:
     return Kind.UNCOUNTED
 
 
+def _path(url: str) -> str:
+    """The path of *url*, cheaply (``urlsplit`` costs more than the rest of admission)."""
+    start = url.find("/", url.find("//") + 2)
+    if start < 0:
+        return "/"
+    end = url.find("?", start)
+    return url[start:] if end < 0 else url[start:end]
+
+
 def _spent_allocation(response: requests.Response) -> bool:
     """A 403 saying the daily total is spent (not the concurrency limit)."""
     if response.status_code != 403:  # noqa: PLR2004
@@ -72,9 +81,10 @@ class BudgetAdapter(BaseAdapter):
         self.inner = inner
         self.modes = modes
         self.budget = budget
-        self._version = _FALLBACK_VERSION
-        self._last: tuple[str, str | None] | None = None
-        self._send_options: dict[str, Any] = {}
+        # The last counted request and its send options, for a rare /limits probe.
+        self._last: requests.PreparedRequest | None = None
+        self._last_data_url = ""
+        self._options: tuple[Any, Any, Any, Any] = (None, True, None, None)
 
     def send(  # noqa: PLR0917  (requests' adapter signature)
         self,
@@ -85,22 +95,24 @@ class BudgetAdapter(BaseAdapter):
         cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
         proxies: Mapping[str, str] | None = None,
     ) -> requests.Response:
-        options: dict[str, Any] = {
-            "timeout": timeout,
-            "verify": verify,
-            "cert": cert,
-            "proxies": proxies,
-        }
-        path = urlsplit(request.url or "").path
-        kind = request_kind(path)
+        url = request.url or ""
+        kind = request_kind(_path(url))
         if kind is Kind.UNCOUNTED:
-            return self.inner.send(request, stream=stream, **options)
+            return self.inner.send(
+                request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies
+            )
         critical = kind is Kind.HEALTH or is_critical()
         self.modes.check(critical=critical)
         sent = self.budget.acquire(critical=critical, label=current_caller())
-        self._remember(request, path, options)
+        if self._last is None:
+            self.budget.probe = self._probe  # the adapter (scheme) that carries the calls
+        self._last, self._options = request, (timeout, verify, cert, proxies)
+        if "/services/data/v" in url:
+            self._last_data_url = url
         try:
-            response = self.inner.send(request, stream=stream, **options)
+            response = self.inner.send(
+                request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies
+            )
         except BaseException:
             self.budget.unanswered()
             raise
@@ -131,30 +143,25 @@ class BudgetAdapter(BaseAdapter):
         self.budget.note_daily_limits(limits)
         return usage_from_limits(limits)
 
-    def _remember(
-        self, request: requests.PreparedRequest, path: str, options: dict[str, Any]
-    ) -> None:
-        """Keep what a later ``/limits`` probe needs (cheaply: the probe is rare)."""
-        match = _DATA_VERSION.match(path)
-        if match:
-            self._version = match.group(1)
-        self._last = (request.url or "", request.headers.get("Authorization"))
-        self._send_options = options
-        self.budget.probe = self._probe  # the adapter (scheme) that last carried a call
-
     def _probe(self) -> tuple[int, int] | None:
         """One ``GET /limits`` around the guard: the budget asks only when its numbers are stale."""
-        if self._last is None:
+        last = self._last
+        if last is None:
             return None
-        url, authorization = self._last
-        split = urlsplit(url)
+        split = urlsplit(last.url or "")
+        found = _DATA_VERSION.match(urlsplit(self._last_data_url).path)
+        version = found.group(1) if found else _FALLBACK_VERSION
+        authorization = last.headers.get("Authorization")
         request = requests.Request(
             "GET",
-            f"{split.scheme}://{split.netloc}/services/data/v{self._version}/limits/",
+            f"{split.scheme}://{split.netloc}/services/data/v{version}/limits/",
             headers={"Authorization": authorization} if authorization else {},
         ).prepare()
+        timeout, verify, cert, proxies = self._options
         try:
-            response = self.inner.send(request, **self._send_options)
+            response = self.inner.send(
+                request, timeout=timeout, verify=verify, cert=cert, proxies=proxies
+            )
         except requests.RequestException:
             return None
         return self._usage(response, Kind.HEALTH, stream=False)
