@@ -60,3 +60,26 @@ def demo(session: nox.Session) -> None:
     """Run the incident drill against the embedded fake org."""
     session.install("-e", ".")
     session.run("sfresilience", "demo", *session.posargs)
+
+
+@nox.session
+def peer(session: nox.Session) -> None:
+    """Drop-in check: simple-salesforce's behaviours, on its client and on it wrapped.
+
+    Runs tests/peer (also part of `tests`). Given simple-salesforce checkouts
+    (`nox -s peer -- PATH`), runs each one's own suite three times: as published,
+    with every Salesforce it builds wrapped in testing mode, and wrapped with the
+    full retry policy (tests/peer/wrap_salesforce.py does the wrapping).
+    """
+    session.install("-e", ".", *_group("tests"))
+    session.run("pytest", "tests/peer")
+    plugin_path = str(pathlib.Path("tests/peer").resolve())
+    for checkout in session.posargs:
+        session.install("-e", f"{checkout}[test]")
+        with session.chdir(checkout):
+            pytest = ("pytest", "-q", "-p", "no:cacheprovider", "--no-cov")
+            session.run(*pytest)
+            wrapped = (*pytest, "-p", "wrap_salesforce")
+            session.run(*wrapped, env={"PYTHONPATH": plugin_path})
+            retries = {"PYTHONPATH": plugin_path, "SFRESILIENCE_PEER_RETRIES": "1"}
+            session.run(*wrapped, env=retries)

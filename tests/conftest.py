@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -95,3 +96,95 @@ def private_key_pem() -> bytes:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
+
+
+class CannedHttp:
+    """A raw HTTP/1.1 server on loopback that answers with given bytes, optionally trickled.
+
+    For Salesforce answers the fake org does not give: a token response missing a
+    field, a response sent one byte at a time. `answer(raw, ...)` queues a
+    response; each request takes the next one, and the last one repeats.
+    """
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._stop = threading.Event()
+        self._answers: list[tuple[bytes, int | None, float]] = []
+        self.requests: list[bytes] = []
+        self.sent: list[int] = []
+        """Bytes sent of each answer so far."""
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+
+    def answer(
+        self, raw: bytes, *, trickle_from: int | None = None, interval: float = 0.05
+    ) -> None:
+        """Queue *raw*; from byte *trickle_from* on, send one byte every *interval* s."""
+        self._answers.append((raw, trickle_from, interval))
+
+    @staticmethod
+    def response(status: int, body: bytes, content_type: str = "application/json") -> bytes:
+        """A complete HTTP/1.1 response that closes the connection."""
+        head = (
+            f"HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        )
+        return head.encode() + body
+
+    def close(self) -> None:
+        self._stop.set()
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+
+    def _serve(self, connection: socket.socket) -> None:
+        with connection, contextlib.suppress(OSError):
+            self.requests.append(_read_request(connection))
+            raw, trickle_from, interval = self._answers[
+                min(len(self.requests), len(self._answers)) - 1
+            ]
+            start = len(raw) if trickle_from is None else trickle_from
+            connection.sendall(raw[:start])
+            answer = len(self.sent)
+            self.sent.append(start)  # bytes of this answer sent so far
+            for index in range(start, len(raw)):
+                if self._stop.wait(interval):  # the fake trickling, not the test waiting
+                    break
+                connection.sendall(raw[index : index + 1])
+                self.sent[answer] += 1
+
+
+def _read_request(connection: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = connection.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    for line in head.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            while len(body) < int(value):
+                body += connection.recv(65536)
+    return head + b"\r\n\r\n" + body
+
+
+@pytest.fixture
+def canned_http() -> Iterator[CannedHttp]:
+    """A CannedHttp server for this test."""
+    server = CannedHttp()
+    try:
+        yield server
+    finally:
+        server.close()

@@ -8,14 +8,17 @@ import stat
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed
 
 from sfresilience import ErrorCategory, ResilientClient, Settings
 from sfresilience._auth import login_from_env, sf_cli_login
 from sfresilience.exceptions import ConfigurationError
 from sfresilience.testing import FakeSalesforce
+from sfresilience.testing.wire.routing import mount
 
 
 @pytest.fixture
@@ -198,3 +201,24 @@ class TestSfCli:
         """Without the sf CLI on PATH the login fails with a clear message."""
         with pytest.raises(SalesforceAuthenticationFailed, match="not on PATH"):
             sf_cli_login("my-org", executable="sf-not-installed-here")()
+
+
+class TestTokenResponses:
+    def test_a_token_response_without_instance_url_is_auth_failed(self, canned_http: Any) -> None:
+        """An access token with nowhere to use it is classified, with a message that says so."""
+        body = {"access_token": "00Dxx0000000001!AQtoken", "token_type": "Bearer"}
+        canned_http.answer(canned_http.response(200, json.dumps(body).encode()))
+        with pytest.raises(SalesforceAuthenticationFailed) as caught:
+            ResilientClient.from_refresh_token(
+                consumer_key="key",
+                refresh_token="5Aep861TSESvWeug_xvFHRBTTbf_YrTWgEyjBJVNAaCTG3hXp1hvKvfFaNJX8Xx",
+                settings=Settings(),
+                session=mount(requests.Session(), canned_http.url),
+            )
+        classification = caught.value.classification  # type: ignore[attr-defined]
+        assert (ErrorCategory.AUTH_FAILED, "NO_INSTANCE_URL") == (
+            classification.category,
+            classification.error_code,
+        )
+        assert "instance_url" in str(caught.value)
+        assert 1 == len(canned_http.requests)

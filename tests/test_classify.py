@@ -355,8 +355,8 @@ CORPUS = [
                 }
             ],
         },
-        (C.AUTH_FAILED, "INVALID_SESSION_ID", 401, False),
-        id="rest-401-session-not-valid-for-rest",
+        (C.SESSION_EXPIRED, "INVALID_SESSION_ID", 401, True),
+        id="rest-401-session-not-valid-for-rest-is-still-a-refresh",
     ),
     pytest.param(
         {"status": 403, "body": json.dumps(TOTAL_REQUESTS)},
@@ -1470,3 +1470,99 @@ def test_html_where_json_was_expected(doc: str, category: C, message: str) -> No
     classification = classify(error)
     assert category is classification.category
     assert classification.message.startswith(message)
+
+
+# --- forms beyond the code table ---------------------------------------------
+
+
+def test_unlisted_code_is_read_by_its_family_and_says_so() -> None:
+    """An unlisted MALFORMED_* code is a code bug, and the message names the family."""
+    body = [{"errorCode": "MALFORMED_SEARCH", "message": "line 1:10 mismatched character"}]
+
+    actual = classify(status=400, body=body)
+
+    assert (actual.category, actual.message) == (
+        C.INVALID_REQUEST,
+        "line 1:10 mismatched character (unlisted code MALFORMED_SEARCH, read as MALFORMED_*)",
+    )
+
+
+def test_family_note_survives_a_long_message() -> None:
+    """The family note is kept whole when Salesforce's message is trimmed."""
+    body = [{"errorCode": "FIELD_NEW_RULE_EXCEPTION", "message": "word " * 200}]
+
+    actual = classify(status=400, body=body).message
+
+    assert (
+        len(actual) <= 240,
+        actual.endswith("(unlisted code FIELD_NEW_RULE_EXCEPTION, read as FIELD_*)"),
+    ) == (True, True)
+
+
+def test_unlisted_code_without_family_falls_back_and_says_so() -> None:
+    """A code of no family is decided by the status; the message says it is unlisted."""
+    actual = classify(status=400, body=[{"errorCode": "BRAND_NEW_CODE", "message": "New."}])
+
+    assert (actual.category, actual.message) == (
+        C.INVALID_REQUEST,
+        "New. (unlisted code BRAND_NEW_CODE)",
+    )
+
+
+def test_unknown_streaming_message_is_read_by_its_status() -> None:
+    """A Streaming API error the table does not list is read by its Bayeux status."""
+    message = {
+        "channel": "/meta/subscribe",
+        "error": "503::Server is too busy",
+        "successful": False,
+    }
+
+    actual = classify(body=message)
+
+    assert (actual.category, actual.error_code) == (C.UNAVAILABLE, "503::Server is too busy")
+
+
+def test_restforce_error_class_names_the_code() -> None:
+    """restforce's exception class name carries the code in CamelCase.
+
+    Form from GitLab's handbook (Zendesk-Salesforce sync troubleshooting):
+    https://handbook.gitlab.com/handbook/support/readiness/operations/docs/zendesk/zendesk_salesforce_sync/
+    """
+    actual = classify(Exception("Pipeline error '3: Restforce::ErrorCode::UnableToLockRow'"))
+
+    assert (actual.category, actual.error_code) == (C.ROW_LOCK, "UNABLE_TO_LOCK_ROW")
+
+
+def test_oauth_redirect_description_is_the_message() -> None:
+    """An OAuth error in a redirect's query string keeps its decoded description."""
+    url = (
+        "https://app.example.com/callback?error=access_denied"
+        "&error_description=end-user+denied+authorization"
+    )
+
+    actual = classify(url)
+
+    assert (actual.category, actual.error_code, actual.message) == (
+        C.AUTH_FAILED,
+        "access_denied",
+        "end-user denied authorization",
+    )
+
+
+def test_a_programming_error_is_not_read_as_an_outage() -> None:
+    """A ValueError whose text mentions a timeout stays UNKNOWN (never retried)."""
+    actual = classify(ValueError("timed out waiting for the worker")).category
+
+    assert actual is C.UNKNOWN
+
+
+def test_a_re_raised_network_error_is_read_from_its_text() -> None:
+    """The same words in a plain Exception (a re-raised network error) are an outage."""
+    error = Exception(
+        "HTTPSConnectionPool(host='acme.my.salesforce.com', port=443): Read timed out. "
+        "(read timeout=30)"
+    )
+
+    actual = classify(error)
+
+    assert (actual.category, actual.retryable) == (C.UNAVAILABLE, True)

@@ -59,6 +59,19 @@ TEXTS = st.text(max_size=300) | st.sampled_from(
         "Authentication failed (code: ",
         "Error Code 503. Response content: ",
         "[" * 500,
+        "403::Unknown client",
+        "400:",
+        "https://x/cb?error=access_denied&error_description=",
+        '"sf__Id","sf__Error",Name\n"","UNABLE_TO_LOCK_ROW:',
+        "Restforce::ErrorCode::",
+        "exceptionCode='INVALID_",
+        "<componentFailures><problem>",
+        "<title>",
+        "<message ",
+        "null:InvalidBatch : ",
+        "INVALID_NEW_THING: ",
+        "Read timed out",
+        "SalesforceMalformedRequest: ",
     ]
 )
 BODIES = (

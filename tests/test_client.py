@@ -481,14 +481,18 @@ class TestSessionRefresh:
 
 class TestEventsAndSecrets:
     def test_events_tell_the_story(self, fake: FakeSalesforce, clock: FakeClock) -> None:
-        """Each failure is classified, then retried; the hook sees them in order."""
+        """Each failure is classified, then retried, then the recovery told; in order."""
         events: list[Event] = []
         client = resilient(fake, clock, events=events)
         fake.faults.server_errors(1, status=503)
         client.query("SELECT Id FROM Account LIMIT 1")
-        assert [EventKind.CLASSIFIED, EventKind.RETRY] == [e.kind for e in events]
+        assert [EventKind.CLASSIFIED, EventKind.RETRY, EventKind.RECOVERED] == [
+            e.kind for e in events
+        ]
         assert ("query", 1) == (events[1].operation, events[1].attempt)
         assert pytest.approx(0.15) == events[1].delay
+        assert 2 == events[2].attempt
+        assert pytest.approx(0.15) == events[2].elapsed
 
     def test_a_failing_hook_never_fails_the_call(
         self, fake: FakeSalesforce, clock: FakeClock, caplog: pytest.LogCaptureFixture

@@ -4,11 +4,12 @@ from importlib.metadata import version as _version
 
 from ._budget import Budget
 from ._classify import Classification, ErrorCategory, classify
-from ._client import ResilientClient, SObject
+from ._client import ResilientClient
 from ._decorators import caller, critical
 from ._events import Event, EventKind
 from ._modes import Mode, ModeReason
 from ._settings import Settings
+from ._sobject import SObject
 from ._testing_mode import set_testing
 
 

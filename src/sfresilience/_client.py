@@ -2,37 +2,54 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+import types
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import requests
-from simple_salesforce.api import Salesforce, SFType
+import wrapt
+from simple_salesforce.api import Salesforce
 
 from ._auth import login_from_env, refresh_token_login, sf_cli_login
-from ._budget import Budget
+from ._budget import Admission, Budget
 from ._budget import install as install_budget
 from ._core import RetryPolicy
 from ._events import Hook, normalize_hooks
 from ._guard import Guard
 from ._modes import Mode
 from ._redact import redact
+from ._refresh_slot import refresher_for
 from ._session import Login, SessionRefresher, install_timeouts
 from ._settings import Settings, load_settings
+from ._sobject import SObject
 from ._store import Store
 
 
-# Methods whose repetition is harmless, so they are retried even after a failure
-# that may have reached Salesforce. Creates, deletes and anything running custom
-# Apex (apexecute, restful POST/PATCH) are not: they may not be idempotent.
-_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_REPEATABLE_SOBJECT_METHODS = frozenset(
-    {"get", "get_by_custom_id", "describe", "describe_layout", "metadata", "deleted", "updated"}
-    | {"update", "upsert", "get_base64", "update_base64"}  # PATCH sets the same values again
-)
+if TYPE_CHECKING:
 
-_NOT_SOBJECTS = frozenset({"bulk", "bulk2", "mdapi"})
+    class _Proxy(Salesforce):
+        """To a type checker the wrapper *is* the client it wraps, as to isinstance."""
+
+        __wrapped__: Salesforce
+
+        def __init__(self, wrapped: Salesforce) -> None: ...
+
+else:
+    _Proxy = wrapt.BaseObjectProxy
+
+
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# Attributes simple-salesforce builds on access that are not sObjects. Bulk and
+# Bulk 2.0 handlers are passed through until they get their own guard.
+_NOT_SOBJECTS = frozenset({"bulk", "bulk2"})
+
+# Public Salesforce methods that never reach Salesforce.
+_LOCAL_METHODS = frozenset({"parse_result_to_json"})
 
 
 def _policy(settings: Settings) -> RetryPolicy:
@@ -49,18 +66,23 @@ def _login_guard(
     settings: Settings, session: requests.Session, on_event: Hook | Iterable[Hook] | None
 ) -> Guard:
     """The guard a login runs under: the client's timeouts, retries and deadline."""
-    install_timeouts(session, (settings.connect_timeout, settings.read_timeout))
-    return Guard(policy=_policy(settings), hooks=normalize_hooks(on_event))
+    timeouts = (settings.connect_timeout, settings.read_timeout)
+    install_timeouts(session, timeouts)
+    return Guard(policy=_policy(settings), hooks=normalize_hooks(on_event), timeouts=timeouts)
 
 
-class ResilientClient:
+class ResilientClient(_Proxy):
     """A drop-in :class:`simple_salesforce.Salesforce` that rides out incidents.
 
-    Same methods, same arguments, same return values and exception types; on
-    failure the exception carries a ``.classification``. Lock contention and
-    transient server or network errors are retried with jittered backoff under
-    an attempt cap and a deadline; an expired session is refreshed once (one
-    login however many threads noticed); code bugs fail at once.
+    It behaves as the client it wraps (a transparent proxy): ``isinstance(client,
+    Salesforce)`` holds, attribute reads and writes reach the wrapped client, and
+    its methods take the same arguments and return the same values. ``client.Contact``
+    is an :class:`SFType` (an :class:`~sfresilience.SObject`). Each *method* call
+    that reaches Salesforce is guarded, and on failure raises simple-salesforce's
+    own exception with a ``.classification`` added. Lock contention and transient
+    server or network errors are retried with jittered backoff under an attempt
+    cap and a deadline; an expired session is refreshed once (one login however
+    many threads noticed); code bugs fail at once.
 
     Wrapping takes over the client's session refresh, which simple-salesforce
     does without a lock and, on the sObject path, possibly in a loop (#804):
@@ -78,6 +100,13 @@ class ResilientClient:
         wall_clock: injectable wall-clock time for the budget and the modes.
     """
 
+    # wrapt keeps attributes named _self_* on the wrapper; every other attribute
+    # read or written is the wrapped client's.
+    _self_settings: Settings
+    _self_refresher: SessionRefresher
+    _self_guard: Guard
+    _self_admission: Admission
+
     def __init__(
         self,
         sf: Salesforce,
@@ -91,20 +120,27 @@ class ResilientClient:
         store: Store | None = None,
         wall_clock: Callable[[], float] | None = None,
     ) -> None:
+        if isinstance(sf, ResilientClient):
+            sf = sf.wrapped  # wrapping a wrapper wraps its client, not the guard
+        super().__init__(sf)
         settings = settings if settings is not None else load_settings()
-        self._sf = sf
-        self._settings = settings
-        install_timeouts(sf.session, (settings.connect_timeout, settings.read_timeout))
-        self._refresher = _refresher_for(sf, refresh)
-        self._guard = Guard(
+        self._self_settings = settings
+        # vars(), not getattr(): Salesforce.__getattr__ turns unknown names into
+        # SFTypes, and a client built by Salesforce.__new__ may have no session yet.
+        session = vars(sf).get("session")
+        if isinstance(session, requests.Session):  # not a user's test double
+            install_timeouts(session, (settings.connect_timeout, settings.read_timeout))
+        self._self_refresher = refresher_for(sf, refresh)
+        self._self_guard = Guard(
             policy=_policy(settings),
-            refresher=self._refresher,
+            refresher=self._self_refresher,
             hooks=normalize_hooks(on_event),
             clock=clock,
             sleep=sleep,
             jitter=jitter,
+            timeouts=(settings.connect_timeout, settings.read_timeout),
         )
-        self._admission = install_budget(
+        self._self_admission = install_budget(
             sf, settings, hooks=normalize_hooks(on_event), clock=wall_clock, store=store
         )
 
@@ -195,41 +231,80 @@ class ResilientClient:
     @property
     def wrapped(self) -> Salesforce:
         """The simple-salesforce client underneath."""
-        return self._sf
+        return self.__wrapped__
 
     @property
     def settings(self) -> Settings:
-        return self._settings
+        return self._self_settings
 
     @property
     def budget(self) -> Budget:
         """The org's API budget as the fleet knows it now (see :class:`~sfresilience.Budget`)."""
-        return self._admission.budget.snapshot()
+        return self._self_admission.budget.snapshot()
 
     @property
     def mode(self) -> Mode:
         """The mode calls run in, and every reason it is on (see :class:`~sfresilience.Mode`)."""
-        return self._admission.mode_snapshot()
+        return self._self_admission.mode_snapshot()
 
     @property
     def logins(self) -> int:
         """Logins made to refresh an expired session (by any wrapper of this client)."""
-        return self._refresher.logins
+        return self._self_refresher.logins
 
     def __repr__(self) -> str:
-        instance = redact(str(vars(self._sf).get("sf_instance", "?")))
+        instance = redact(str(vars(self.__wrapped__).get("sf_instance", "?")))
         return f"<ResilientClient instance={instance!r}>"
+
+    __str__ = __repr__
+
+    def __dir__(self) -> Iterable[str]:
+        own = (name for name in vars(ResilientClient) if not name.startswith("_"))
+        return sorted({*dir(self.__wrapped__), *own})
+
+    # Copies ------------------------------------------------------------------
+
+    def __copy__(self) -> ResilientClient:
+        """Another wrapper of the same client, sharing its guard's settings and hooks."""
+        return self._rewrap(self.__wrapped__)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ResilientClient:
+        """A wrapper of a deep copy of the client (which refreshes its own session)."""
+        return self._rewrap(copy.deepcopy(self.__wrapped__, memo))
+
+    def __reduce_ex__(self, protocol: object) -> tuple[Any, ...]:
+        return (_rebuild, (self.__wrapped__, *self._blueprint()))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return self.__reduce_ex__(2)
+
+    def _rewrap(self, sf: Salesforce) -> ResilientClient:
+        return _rebuild(sf, *self._blueprint())
+
+    def _blueprint(self) -> tuple[Any, ...]:
+        """What a like wrapper is built from, besides the client."""
+        guard = self._self_guard
+        return (self._self_settings, guard.hooks, guard.clock, guard.sleep, guard.jitter)
 
     # The guarded surface ----------------------------------------------------
 
-    def _call(self, operation: str, call: Callable[[], Any], *, repeatable: bool) -> Any:
-        return self._guard.run(call, operation=operation, repeatable=repeatable)
+    def _call(
+        self,
+        operation: str,
+        call: Callable[[], Any],
+        *,
+        repeatable: bool,
+        deadline: float | None = None,
+    ) -> Any:
+        return self._self_guard.run(
+            call, operation=operation, repeatable=repeatable, deadline=deadline
+        )
 
-    def _read(self, operation: str, call: Callable[[], Any]) -> Any:
-        return self._call(operation, call, repeatable=True)
+    def _read(self, operation: str, call: Callable[[], Any], deadline: float | None = None) -> Any:
+        return self._call(operation, call, repeatable=True, deadline=deadline)
 
     def query(self, query: str, include_deleted: bool = False, **kwargs: Any) -> Any:
-        return self._read("query", lambda: self._sf.query(query, include_deleted, **kwargs))
+        return self._read("query", lambda: self.__wrapped__.query(query, include_deleted, **kwargs))
 
     def query_more(
         self,
@@ -240,7 +315,7 @@ class ResilientClient:
     ) -> Any:
         return self._read(
             "query_more",
-            lambda: self._sf.query_more(
+            lambda: self.__wrapped__.query_more(
                 next_records_identifier, identifier_is_url, include_deleted, **kwargs
             ),
         )
@@ -252,13 +327,25 @@ class ResilientClient:
         **kwargs: Any,
     ) -> Iterator[Any]:
         """Yield every record; each page is guarded on its own, so a failure on
-        page 3 retries page 3, not the whole query."""
-        result = self.query(query, include_deleted, **kwargs)
+        page 3 retries page 3, not the whole query.
+
+        Each page may take ``SFRESILIENCE_RETRY_DEADLINE``; all of them together
+        ``SFRESILIENCE_QUERY_ALL_DEADLINE`` when set."""
+        sf = self.__wrapped__
+        left = _time_left(self._self_settings.query_all_deadline, self._self_guard.clock)
+        result = self._read("query", lambda: sf.query(query, include_deleted, **kwargs), left())
         while True:
             yield from result["records"]
             if result["done"]:
                 return
-            result = self.query_more(result["nextRecordsUrl"], True, **kwargs)  # noqa: FBT003
+            next_page = functools.partial(
+                sf.query_more,
+                result["nextRecordsUrl"],
+                identifier_is_url=True,
+                include_deleted=include_deleted,
+                **kwargs,
+            )
+            result = self._read("query_more", next_page, left())
 
     def query_all(
         self,
@@ -270,19 +357,19 @@ class ResilientClient:
         return {"records": records, "totalSize": len(records), "done": True}
 
     def search(self, search: str) -> Any:
-        return self._read("search", lambda: self._sf.search(search))
+        return self._read("search", lambda: self.__wrapped__.search(search))
 
     def quick_search(self, search: str) -> Any:
-        return self._read("quick_search", lambda: self._sf.quick_search(search))
+        return self._read("quick_search", lambda: self.__wrapped__.quick_search(search))
 
     def describe(self, **kwargs: Any) -> Any:
-        return self._read("describe", lambda: self._sf.describe(**kwargs))
+        return self._read("describe", lambda: self.__wrapped__.describe(**kwargs))
 
     def limits(self, **kwargs: Any) -> Any:
-        return self._read("limits", lambda: self._sf.limits(**kwargs))
+        return self._read("limits", lambda: self.__wrapped__.limits(**kwargs))
 
     def is_sandbox(self) -> Any:
-        return self._read("is_sandbox", self._sf.is_sandbox)
+        return self._read("is_sandbox", self.__wrapped__.is_sandbox)
 
     def restful(
         self,
@@ -293,14 +380,14 @@ class ResilientClient:
     ) -> Any:
         return self._call(
             f"restful {path}",
-            lambda: self._sf.restful(path, params, method, **kwargs),
+            lambda: self.__wrapped__.restful(path, params, method, **kwargs),
             repeatable=method.upper() in _READ_METHODS,
         )
 
     def apexecute(self, action: str, method: str = "GET", data: Any = None, **kwargs: Any) -> Any:
         return self._call(
             f"apexecute {action}",
-            lambda: self._sf.apexecute(action, method, data, **kwargs),
+            lambda: self.__wrapped__.apexecute(action, method, data, **kwargs),
             repeatable=method.upper() in _READ_METHODS,
         )
 
@@ -309,93 +396,66 @@ class ResilientClient:
     ) -> Any:
         return self._call(
             f"toolingexecute {action}",
-            lambda: self._sf.toolingexecute(action, method, data, **kwargs),
+            lambda: self.__wrapped__.toolingexecute(action, method, data, **kwargs),
             repeatable=method.upper() in _READ_METHODS,
         )
 
     def __getattr__(self, name: str) -> Any:
-        sf = vars(self).get("_sf")
-        if sf is None or name.startswith("__"):
-            # Half-built (copy, pickle) or a dunder probe: never recurse into _sf.
-            raise AttributeError(name)
-        if name.startswith("_") or name in _NOT_SOBJECTS:
-            return getattr(self._sf, name)
-        if not _has_attribute(self._sf, name):
-            return SObject(self, name)
-        value = getattr(self._sf, name)
-        if not callable(value):
-            return value
+        # Only names the wrapper lacks get here. Values (whatever their type: a
+        # test's MagicMock session, a hook) come back as they are; only methods
+        # of the client's class are guarded.
+        sf = self.__wrapped__
+        if name.startswith("_") or name in vars(sf) or name in _NOT_SOBJECTS:
+            return getattr(sf, name)
+        found = _class_attribute(type(sf), name)
+        if found is None:
+            return SObject(name, self)  # what Salesforce.__getattr__ makes of the name
+        if not isinstance(found, types.FunctionType) or name in _LOCAL_METHODS:
+            return getattr(sf, name)  # a property (mdapi), static method or constant
         # Other methods (set_password, oauth2, deploy, ...) are guarded too, as
         # writes that may not be repeated after an ambiguous failure.
-        return _guarded(self, name, lambda: getattr(self._sf, name), repeatable=False)
+        return _guarded_method(self, name, getattr(sf, name))
 
 
-class SObject:
-    """``client.Contact``: simple-salesforce's SFType methods, each one guarded."""
-
-    __slots__ = ("_client", "_name")
-
-    def __init__(self, client: ResilientClient, name: str) -> None:
-        self._client = client
-        self._name = name
-
-    def _sftype(self) -> Any:
-        # A fresh SFType each time, as simple-salesforce makes: it copies the
-        # session id when built, so one built before a refresh would be stale.
-        return getattr(self._client.wrapped, self._name)
-
-    def __getattr__(self, attribute: str) -> Any:
-        if attribute.startswith("_"):
-            raise AttributeError(attribute)
-        if not callable(getattr(SFType, attribute, None)):
-            return getattr(self._sftype(), attribute)  # a value such as name or base_url
-        return _guarded(
-            self._client,
-            f"{self._name}.{attribute}",
-            lambda: getattr(self._sftype(), attribute),
-            repeatable=attribute in _REPEATABLE_SOBJECT_METHODS,
-        )
-
-    def __repr__(self) -> str:
-        return f"<SObject {self._name} of {self._client!r}>"
-
-
-def _guarded(
-    client: ResilientClient,
-    operation: str,
-    method: Callable[[], Callable[..., Any]],
-    *,
-    repeatable: bool,
+def _guarded_method(
+    client: ResilientClient, name: str, method: Callable[..., Any]
 ) -> Callable[..., Any]:
-    """A guarded stand-in for the callable *method* looks up afresh at each attempt."""
-
+    @functools.wraps(method)
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        return client._call(  # noqa: SLF001
-            operation, lambda: method()(*args, **kwargs), repeatable=repeatable
-        )
+        return client._call(name, lambda: method(*args, **kwargs), repeatable=False)  # noqa: SLF001
 
-    guarded.__name__ = guarded.__qualname__ = operation
     return guarded
 
 
-def _has_attribute(sf: Salesforce, name: str) -> bool:
-    return name in vars(sf) or hasattr(type(sf), name)
+_ABSENT = object()
 
 
-def _refresher_for(sf: Salesforce, refresh: Login | None) -> SessionRefresher:
-    """One refresher per wrapped client, shared by every wrapper of it.
+def _class_attribute(cls: type, name: str) -> object:
+    """*name* as *cls* defines it (no descriptor called), or None."""
+    for klass in cls.__mro__:
+        found: object = vars(klass).get(name, _ABSENT)
+        if found is not _ABSENT:
+            return found
+    return None
 
-    The first wrapper moves simple-salesforce's own re-login into it: that one
-    is not serialised (eight threads, eight logins), on the SFType path it can
-    loop (simple-salesforce #804), and leaving it would retry under our retries.
-    """
-    # vars(), not getattr(): Salesforce.__getattr__ turns unknown names into SFTypes.
-    attributes = vars(sf)
-    existing = attributes.get("_sfresilience_refresher")
-    if isinstance(existing, SessionRefresher) and refresh is None:
-        return existing
-    login: Login | None = refresh or attributes.get("_salesforce_login_partial")
-    attributes["_salesforce_login_partial"] = None
-    refresher = SessionRefresher(sf, login)
-    attributes["_sfresilience_refresher"] = refresher
-    return refresher
+
+def _rebuild(  # noqa: PLR0917  (pickle passes them by position)
+    sf: Salesforce,
+    settings: Settings,
+    hooks: Sequence[Hook],
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+    jitter: Callable[[], float],
+) -> ResilientClient:
+    """A wrapper of *sf* like another one (for copy and pickle)."""
+    return ResilientClient(
+        sf, settings=settings, on_event=hooks, clock=clock, sleep=sleep, jitter=jitter
+    )
+
+
+def _time_left(seconds: float | None, clock: Callable[[], float]) -> Callable[[], float | None]:
+    """Seconds left of a *seconds* budget started now; ``None`` when unbounded."""
+    if seconds is None:
+        return lambda: None
+    ends = clock() + seconds
+    return lambda: ends - clock()

@@ -39,6 +39,9 @@ class EventKind(enum.StrEnum):
     """The allocation is spent: every call stops until the window frees some."""
     BUDGET_RECOVERED = "budget_recovered"
     """Usage fell back below a threshold; ``reason`` says which."""
+    RECOVERED = "recovered"
+    """The call succeeded after failing: ``attempt`` attempts and ``elapsed``
+    seconds in all; ``classification`` is the last failure it rode out."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -47,13 +50,18 @@ class Event:
 
     kind: EventKind
     operation: str
-    """What was called, e.g. ``"query"`` or ``"Contact.update"``."""
+    """What was called, e.g. ``"query"`` or ``"Contact.update"``; secrets masked,
+    query strings dropped."""
     attempt: int
     """1-based attempt the event belongs to."""
     classification: Classification | None
     """What went wrong; None for budget events, which are not errors."""
     delay: float | None = None
+    """Seconds before the next attempt (``RETRY``)."""
     reason: str | None = None
+    """Why the call stopped (``GIVE_UP``), or what is retried when it is not the call."""
+    elapsed: float | None = None
+    """Seconds since the call started (``RECOVERED``)."""
     budget: Budget | None = None
     """The budget snapshot, on budget events."""
 
@@ -69,6 +77,7 @@ _LEVELS = {
     EventKind.BUDGET_CRITICAL: logging.ERROR,
     EventKind.BUDGET_EXHAUSTED: logging.ERROR,
     EventKind.BUDGET_RECOVERED: logging.INFO,
+    EventKind.RECOVERED: logging.INFO,
 }
 
 
@@ -101,7 +110,14 @@ def describe(event: Event) -> str:
     what = f"{c.category.value}" + (f" ({c.error_code})" if c.error_code else "")
     head = f"{event.operation} attempt {event.attempt}: {what}"
     if event.kind is EventKind.RETRY:
-        return f"{head}; retrying in {event.delay:.2f} s"
+        what_again = event.reason or "retrying"
+        return f"{head}; {what_again} in {event.delay:.2f} s"
+    if event.kind is EventKind.RECOVERED:
+        return (
+            f"{event.operation} recovered after {event.attempt} "
+            f"attempt{'' if event.attempt == 1 else 's'} "
+            f"in {event.elapsed or 0.0:.2f} s (last failure: {what})"
+        )
     if event.kind is EventKind.REFRESH:
         return f"{head}; refreshing the session"
     if event.kind is EventKind.GIVE_UP:

@@ -15,8 +15,10 @@ from simple_salesforce.exceptions import SalesforceError, SalesforceOperationErr
 from ._classify import Classification, classify, may_have_been_applied
 from ._core import Attempt, GiveUp, Refresh, Retry, RetryPolicy, decide
 from ._events import Event, EventKind, Hook, emit
-from ._session import SessionRefresher, deadline_scope
+from ._redact import redact
+from ._session import SessionRefresher
 from ._testing_mode import TestingMode, current_testing_mode
+from ._transport import TimeoutPair, deadline_scope
 
 
 T = TypeVar("T")
@@ -42,12 +44,28 @@ class Guard:
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     jitter: Callable[[], float] = random.random
+    timeouts: TimeoutPair | None = None
+    """``(connect, read)`` for this guard's requests; ``None``: the session's defaults."""
 
-    def run(self, call: Callable[[], T], *, operation: str, repeatable: bool) -> T:
-        """Run *call* under the policy; raise its last error, classified."""
+    def run(
+        self,
+        call: Callable[[], T],
+        *,
+        operation: str,
+        repeatable: bool,
+        deadline: float | None = None,
+    ) -> T:
+        """Run *call* under the policy; raise its last error, classified.
+
+        *deadline*, when given, shortens the policy's deadline for this call
+        (the time left of a larger whole, such as every page of ``query_all``).
+        """
         token = _active.set(True)
         try:
-            return _Run(self, operation, repeatable, nested=token.old_value is True).go(call)
+            run = _Run(self, operation, repeatable, nested=token.old_value is True)
+            if deadline is not None:
+                run.shorten_deadline(deadline)
+            return run.go(call)
         finally:
             _active.reset(token)
 
@@ -66,22 +84,42 @@ class _Run:
         self.started = guard.clock()
         self.attempts_made = 0
         self.refreshed = False
+        self.last_failure: Classification | None = None
+        self._told_operation: str | None = None
+
+    def shorten_deadline(self, seconds: float) -> None:
+        if seconds < self.policy.deadline:
+            self.policy = dataclasses.replace(self.policy, deadline=seconds)
 
     def go(self, call: Callable[[], T]) -> T:
+        if self._seconds_left() <= 0:
+            raise self._no_time_left()
         free_attempt = False
         while True:
             if not free_attempt:
                 self.attempts_made += 1
             generation = self._generation()
             try:
-                with deadline_scope(self._seconds_left()):
-                    return call()
+                with deadline_scope(self._seconds_left(), self.guard.timeouts):
+                    result = call()
             except _HANDLED as error:
                 free_attempt = self._handle(error, generation)
+            else:
+                if self.last_failure is not None:
+                    self._emit(EventKind.RECOVERED, self.last_failure, elapsed=self._elapsed())
+                return result
+
+    def _no_time_left(self) -> Exception:
+        error = requests.Timeout(
+            f"{self._operation()} not sent: its {self.policy.deadline:g} s deadline had passed"
+        )
+        classification = classify(error)
+        return self._give_up(error, classification, "the deadline passed before it was sent")
 
     def _handle(self, error: Exception, generation: int) -> bool:
         """Carry out the decision; True when the next attempt is a free one."""
         classification = _classification_from_inner_guard(error) or classify(error)
+        self.last_failure = classification
         self._emit(EventKind.CLASSIFIED, classification)
         decision = decide(
             Attempt(
@@ -118,20 +156,53 @@ class _Run:
         return enrich(error, classification, reason)
 
     def _refresh(self, error: Exception, classification: Classification, generation: int) -> None:
-        assert self.guard.refresher is not None  # noqa: S101  (can_refresh said so)
-        self.refreshed = True
-        seconds_left = self._seconds_left()
-        try:
-            with deadline_scope(seconds_left):
-                finished = self.guard.refresher.refresh(generation, wait=seconds_left)
-        except _HANDLED as login_error:
+        """Log in again (or learn how another thread's login went), retrying a transient failure."""
+        refresher = self.guard.refresher
+        assert refresher is not None  # noqa: S101  (can_refresh said so)
+        while True:
+            seconds_left = self._seconds_left()
+            with deadline_scope(seconds_left, self.guard.timeouts):
+                outcome = refresher.refresh(generation, wait=seconds_left)
+            if outcome is None or (outcome.error is None and self._seconds_left() <= 0):
+                raise self._give_up(
+                    error, classification, "the deadline passed while the session was refreshed"
+                )
+            if outcome.error is None:
+                self.refreshed = True
+                return
+            generation = outcome.generation
+            self._login_failed(outcome.error, error)
+
+    def _login_failed(self, login_error: Exception, error: Exception) -> None:
+        """Retry a transient login failure under the call's policy; raise any other."""
+        if not isinstance(login_error, _HANDLED):
+            raise login_error  # a bug in the login itself: untouched, like any call's
+        classification = classify(login_error)
+        self.last_failure = classification
+        self._emit(EventKind.CLASSIFIED, classification, reason="logging in again failed")
+        decision = decide(
+            Attempt(
+                classification=classification,
+                attempts_made=self.attempts_made,
+                elapsed=self._elapsed(),
+                may_have_been_applied=False,
+                repeatable=True,
+                refreshed=False,
+                can_refresh=False,
+            ),
+            self.policy,
+            jitter=self.guard.jitter(),
+        )
+        if not isinstance(decision, Retry):
+            reason = decision.reason if isinstance(decision, GiveUp) else "not retryable"
             raise self._give_up(
-                login_error, classify(login_error), "logging in again failed"
+                login_error, classification, f"logging in again failed ({reason})"
             ) from error
-        if not finished or self._seconds_left() <= 0:
-            raise self._give_up(
-                error, classification, "the deadline passed while the session was refreshed"
-            )
+        self.attempts_made += 1
+        delay = 0.0 if self.testing else decision.delay
+        self._emit(EventKind.RETRY, classification, delay=delay, reason="logging in again")
+        if delay > 0:
+            self.guard.sleep(delay)
 
     def _generation(self) -> int:
         refresher = self.guard.refresher
@@ -141,8 +212,17 @@ class _Run:
         refresher = self.guard.refresher
         return refresher is not None and refresher.can_refresh
 
+    def _elapsed(self) -> float:
+        return self.guard.clock() - self.started
+
     def _seconds_left(self) -> float:
-        return self.policy.deadline - (self.guard.clock() - self.started)
+        return self.policy.deadline - self._elapsed()
+
+    def _operation(self) -> str:
+        """The operation as events and logs tell it: no query string, no secret."""
+        if self._told_operation is None:
+            self._told_operation = redact_operation(self.operation)
+        return self._told_operation
 
     def _emit(
         self,
@@ -151,9 +231,24 @@ class _Run:
         *,
         delay: float | None = None,
         reason: str | None = None,
+        elapsed: float | None = None,
     ) -> None:
-        event = Event(kind, self.operation, self.attempts_made, classification, delay, reason)
+        event = Event(
+            kind, self._operation(), self.attempts_made, classification, delay, reason, elapsed
+        )
         emit(event, self.guard.hooks)
+
+
+def redact_operation(operation: str) -> str:
+    """*operation* without its query string and with any secret in its path masked.
+
+    ``restful``, ``apexecute`` and ``toolingexecute`` name the path they call,
+    and a path may carry a token (``?access_token=...``, a session id in a
+    segment). The query string is dropped, not just masked: it is rarely a
+    useful label and often a long SOQL text.
+    """
+    path, question, _ = operation.partition("?")
+    return redact(path) + ("?…" if question else "")
 
 
 def _classification_from_inner_guard(error: Exception) -> Classification | None:

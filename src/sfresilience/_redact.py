@@ -1,10 +1,14 @@
 """Remove secrets from text before it reaches a message, a log line or a repr.
 
 Covers what Salesforce integrations leak: session ids / access tokens
-(``00D...!...``), ``Authorization`` header values, SOAP ``<sessionId>`` and
-``<password>`` elements, credential fields in JSON, Python reprs, form bodies,
-query strings and cookies (``sid=``), ``force://`` SFDX auth URLs, and
-credentials in URLs (``redis://:password@host``).
+(``00D...!...``), bare OAuth refresh tokens (``5Aep8...``), ``Authorization``
+and API-key header values, SOAP ``<sessionId>`` and ``<password>`` elements,
+credential fields in JSON, Python reprs, form bodies, query strings and
+cookies (``sid=``), ``force://`` SFDX auth URLs, and credentials in URLs
+(``redis://:password@host``).
+
+Each rule, and each secret field name, has a test that fails without it
+(tests/test_redact.py rebuilds the rules without each one in turn).
 """
 
 from __future__ import annotations
@@ -41,8 +45,12 @@ _SECRET_KEYS = (
     "private_key",
     "sfdxAuthUrl",
     "X-SFDC-Session",
+    "x-api-key",
+    "api_key",
+    "apiKey",
 )
-_KEY = "(?:" + "|".join(re.escape(key) for key in _SECRET_KEYS) + ")"
+# Headers whose value is a secret, as ``Name: value`` in logs and dumps.
+_SECRET_HEADERS = ("x-api-key", "api-key", "X-SFDC-Session")
 # A quoted value; a value cut off before its closing quote still counts.
 _DQ = r'"(?:[^"\\\n]|\\.)*"?'
 _SQ = r"'(?:[^'\\\n]|\\.)*'?"
@@ -58,64 +66,84 @@ def _mask_value(match: re.Match[str]) -> str:
     return f"{text[:value_start]}{REDACTED}"
 
 
-_RULES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
-    # Salesforce session ids and access tokens: org id, "!", opaque part; also
-    # the start of one cut off by the end of a truncated text.
-    (
-        re.compile(
-            r"00D[A-Za-z0-9]{12,15}(?:!|%21)(?:[A-Za-z0-9._\-+/=%]{8,}|[A-Za-z0-9._\-+/=%]*\Z)"
-        ),
-        REDACTED,
-    ),
-    # Authorization header values: "Bearer <token>" anywhere; "OAuth <sid>" and
-    # "Basic <key:secret>" only after an Authorization label (they are words too).
-    (
-        re.compile(
-            r"\b((?:Authorization[\"']?\s*[:=]\s*[\"']?\s*(?:OAuth|Basic)|Bearer)\s+)"
-            r"[A-Za-z0-9._~+/=!%\-]{8,}",
-            re.IGNORECASE,
-        ),
-        rf"\1{REDACTED}",
-    ),
-    # XML elements: <sessionId>, <sf:sessionId>, <n1:password> ...
-    (
-        re.compile(
-            r"<((?:[\w.\-]+:)?(?:sessionId|password|security_token))(\s[^>]*)?>"
-            r"(?:(?!</).)*</\1\s*>",
-            re.IGNORECASE | re.DOTALL,
-        ),
-        rf"<\1\2>{REDACTED}</\1>",
-    ),
-    # "key": "value" (JSON) and 'key': 'value' (Python repr).
-    (
-        re.compile(rf"""(["']){_KEY}\1(?P<sep>\s*:\s*)(?:{_DQ}|{_SQ})""", re.IGNORECASE),
-        _mask_value,
-    ),
-    # "key": value without quotes (numbers, broken JSON): masked as a string.
-    (
-        re.compile(rf"""(["']){_KEY}\1(?P<sep>\s*:\s*)(?!["'\s])[^,}}\]\s]+""", re.IGNORECASE),
-        lambda match: f'{match.group(0)[: match.end("sep") - match.start(0)]}"{REDACTED}"',
-    ),
-    # key=value: forms, query strings, cookies, kwargs reprs (quoted or not).
-    (
-        re.compile(
-            rf"""(?<![\w.\-]){_KEY}(?P<sep>\s*=\s*)(?:{_DQ}|{_SQ}|[^&\s;,)'"]+)""",
-            re.IGNORECASE,
-        ),
-        _mask_value,
-    ),
-    # SFDX auth URLs carry the client secret and refresh token.
-    (re.compile(r"force://[^\s'\"<>]+"), f"force://{REDACTED}"),
-    # Credentials in any other URL's userinfo: redis://:pw@host, https://u:pw@proxy.
-    (
-        re.compile(r"\b([a-z][a-z0-9+.\-]*://)[^\s/@'\"<>]*:[^\s/@'\"<>]*@", re.IGNORECASE),
-        rf"\1{REDACTED}@",
-    ),
-)
+Rule = tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
 
 
-def redact(text: str) -> str:
+def build_rules(keys: tuple[str, ...] = _SECRET_KEYS) -> tuple[Rule, ...]:
+    """The rules, in the order they apply, for secret field names *keys*."""
+    key = "(?:" + "|".join(re.escape(name) for name in keys) + ")"
+    return (
+        # Salesforce session ids and access tokens: org id, "!", opaque part; also
+        # the start of one cut off by the end of a truncated text.
+        (
+            re.compile(
+                r"00D[A-Za-z0-9]{12,15}(?:!|%21)(?:[A-Za-z0-9._\-+/=%]{8,}|[A-Za-z0-9._\-+/=%]*\Z)"
+            ),
+            REDACTED,
+        ),
+        # OAuth refresh tokens on their own: "5Aep8" and a long opaque tail.
+        (re.compile(r"(?<![\w.])5Aep8[A-Za-z0-9._]{20,}"), REDACTED),
+        # Authorization header values: "Bearer <token>" anywhere; "OAuth <sid>" and
+        # "Basic <key:secret>" only after an Authorization label (they are words too).
+        (
+            re.compile(
+                r"\b((?:Authorization[\"']?\s*[:=]\s*[\"']?\s*(?:OAuth|Basic)|Bearer)\s+)"
+                r"[A-Za-z0-9._~+/=!%\-]{8,}",
+                re.IGNORECASE,
+            ),
+            rf"\1{REDACTED}",
+        ),
+        # Secret headers as "Name: value" (x-api-key: ..., X-SFDC-Session: ...).
+        (
+            re.compile(
+                r"(?<![\w\-])((?:" + "|".join(map(re.escape, _SECRET_HEADERS)) + r")[ \t]*:[ \t]*)"
+                r"[^\s,;'\"}]+",
+                re.IGNORECASE,
+            ),
+            rf"\1{REDACTED}",
+        ),
+        # XML elements: <sessionId>, <sf:sessionId>, <n1:password> ...
+        (
+            re.compile(
+                r"<((?:[\w.\-]+:)?(?:sessionId|password|security_token))(\s[^>]*)?>"
+                r"(?:(?!</).)*</\1\s*>",
+                re.IGNORECASE | re.DOTALL,
+            ),
+            rf"<\1\2>{REDACTED}</\1>",
+        ),
+        # "key": "value" (JSON) and 'key': 'value' (Python repr).
+        (
+            re.compile(rf"""(["']){key}\1(?P<sep>\s*:\s*)(?:{_DQ}|{_SQ})""", re.IGNORECASE),
+            _mask_value,
+        ),
+        # "key": value without quotes (numbers, broken JSON): masked as a string.
+        (
+            re.compile(rf"""(["']){key}\1(?P<sep>\s*:\s*)(?!["'\s])[^,}}\]\s]+""", re.IGNORECASE),
+            lambda match: f'{match.group(0)[: match.end("sep") - match.start(0)]}"{REDACTED}"',
+        ),
+        # key=value: forms, query strings, cookies, kwargs reprs (quoted or not).
+        (
+            re.compile(
+                rf"""(?<![\w.\-]){key}(?P<sep>\s*=\s*)(?:{_DQ}|{_SQ}|[^&\s;,)'"]+)""",
+                re.IGNORECASE,
+            ),
+            _mask_value,
+        ),
+        # SFDX auth URLs carry the client secret and refresh token.
+        (re.compile(r"force://[^\s'\"<>]+"), f"force://{REDACTED}"),
+        # Credentials in any other URL's userinfo: redis://:pw@host, https://u:pw@proxy.
+        (
+            re.compile(r"\b([a-z][a-z0-9+.\-]*://)[^\s/@'\"<>]*:[^\s/@'\"<>]*@", re.IGNORECASE),
+            rf"\1{REDACTED}@",
+        ),
+    )
+
+
+_RULES = build_rules()
+
+
+def redact(text: str, rules: tuple[Rule, ...] = _RULES) -> str:
     """Return ``text`` with every secret replaced by ``[REDACTED]``."""
-    for pattern, replacement in _RULES:
+    for pattern, replacement in rules:
         text = pattern.sub(replacement, text)
     return text

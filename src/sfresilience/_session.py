@@ -1,101 +1,23 @@
-"""What sfresilience installs on the wrapped client's ``requests`` session.
-
-simple-salesforce sends every request (login included) through one
-``requests.Session`` but sets no timeout on most of them, so the timeouts are
-put on the session's transport adapters, where no call can miss them.
-"""
+"""Single-flight session refresh: one login per expiry, however many threads saw it."""
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
+import dataclasses
 import threading
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from typing import Any
 
-import requests
-import urllib3
-from requests.adapters import BaseAdapter
+from ._transport import TimeoutPair, deadline_scope, install_timeouts
 
 
-TimeoutPair = tuple[float, float]
-
-# The absolute moment (time.monotonic) by which the current guarded call must end.
-_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "sfresilience_deadline", default=None
-)
-
-
-@contextlib.contextmanager
-def deadline_scope(seconds_left: float) -> Iterator[None]:
-    """Clamp every request's timeouts inside the block to *seconds_left*.
-
-    Nested scopes keep the earlier deadline. Real time, not the guard's
-    injectable clock: these bound real sockets.
-    """
-    deadline = time.monotonic() + seconds_left
-    outer = _deadline.get()
-    token = _deadline.set(deadline if outer is None else min(outer, deadline))
-    try:
-        yield
-    finally:
-        _deadline.reset(token)
-
-
-class TimeoutAdapter(BaseAdapter):
-    """Wraps a transport adapter: default timeouts, clamped to the call's deadline."""
-
-    def __init__(self, inner: BaseAdapter, timeouts: TimeoutPair) -> None:
-        super().__init__()
-        self.inner = inner
-        self.timeouts = timeouts
-
-    def send(  # noqa: PLR0917  (requests' adapter signature)
-        self,
-        request: requests.PreparedRequest,
-        stream: bool = False,
-        timeout: float | tuple[float, float] | tuple[float, None] | None = None,
-        verify: bool | str = True,
-        cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
-        proxies: Mapping[str, str] | None = None,
-    ) -> requests.Response:
-        return self.inner.send(
-            request,
-            stream=stream,
-            timeout=self._effective(timeout),
-            verify=verify,
-            cert=cert,
-            proxies=proxies,
-        )
-
-    def close(self) -> None:
-        self.inner.close()
-
-    def _effective(self, given: Any) -> Any:
-        if isinstance(given, urllib3.Timeout):
-            return given  # the caller built its own; leave it alone
-        connect, read = self.timeouts
-        if isinstance(given, tuple):
-            connect = given[0] if given[0] is not None else connect
-            read = given[1] if given[1] is not None else read
-        elif given is not None:
-            connect = read = float(given)
-        deadline = _deadline.get()
-        if deadline is not None:
-            left = max(deadline - time.monotonic(), 0.001)
-            connect, read = min(connect, left), min(read, left)
-        return (connect, read)
-
-
-def install_timeouts(session: requests.Session, timeouts: TimeoutPair) -> None:
-    """Wrap each adapter mounted on *session* (once) with a TimeoutAdapter."""
-    for prefix, adapter in list(session.adapters.items()):
-        if isinstance(adapter, TimeoutAdapter):
-            adapter.timeouts = timeouts
-        else:
-            session.mount(prefix, TimeoutAdapter(adapter, timeouts))
-
+__all__ = [
+    "Login",
+    "LoginOutcome",
+    "SessionRefresher",
+    "TimeoutPair",
+    "deadline_scope",
+    "install_timeouts",
+]
 
 Login = Callable[[], tuple[str, str]]
 """Returns ``(session_id, instance)`` like simple-salesforce's ``SalesforceLogin``."""
@@ -111,20 +33,35 @@ _URL_ATTRIBUTES = (
 )
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class LoginOutcome:
+    """How the latest login went, as every thread that waited for it learns."""
+
+    generation: int
+    """The session generation the login left behind."""
+    error: Exception | None = None
+    """Why the login failed; ``None`` when a new session is in place."""
+
+
 class SessionRefresher:
     """Logs in again at most once per expiry, however many threads saw it expire.
 
     Each attempt notes :attr:`generation` before it starts. A refresh asked for
-    with an old generation means another thread already tried since: the
-    caller simply retries with whatever session there is now. The generation
-    moves on after a failed login too, so threads queued behind a refused
-    login do not each try (and lock the integration user out).
+    with an old generation means another thread logged in (or tried) since:
+    the caller gets that login's outcome instead of logging in itself. So
+    threads queued behind a refused login do not each try (and lock the
+    integration user out), and threads queued behind a failed one learn why
+    it failed rather than re-sending with a session known to be dead.
+
+    The new session is installed before the generation moves on, under the
+    lock: a thread that sees the new generation also sees the new session.
     """
 
     def __init__(self, sf: Any, login: Login | None) -> None:
         self._sf = sf
         self._login = login
         self._lock = threading.Lock()
+        self._failure: Exception | None = None
         self.generation = 0
         self.logins = 0
 
@@ -132,27 +69,58 @@ class SessionRefresher:
     def can_refresh(self) -> bool:
         return self._login is not None
 
-    def refresh(self, seen_generation: int, *, wait: float) -> bool:
-        """Log in again unless someone tried since *seen_generation*.
+    def use_login(self, login: Login) -> None:
+        """Log in with *login* from now on."""
+        with self._lock:
+            self._login = login
 
-        Waits at most *wait* seconds for a refresh already under way; returns
-        False when that wait ran out, True otherwise.
+    def refresh(self, seen_generation: int, *, wait: float) -> LoginOutcome | None:
+        """Log in again unless someone did since *seen_generation*; their outcome if so.
+
+        Waits at most *wait* seconds for a login already under way; returns
+        ``None`` when that wait ran out.
         """
         if self._login is None:
             raise RuntimeError("no login is known for this client")
-        if not self._lock.acquire(timeout=max(wait, 0.0)):
-            return False
+        if not self._lock.acquire(timeout=min(max(wait, 0.0), threading.TIMEOUT_MAX)):
+            return None
         try:
-            if self.generation == seen_generation:
-                try:
-                    session_id, instance = self._login()
-                finally:
-                    self.generation += 1
-                self.logins += 1
-                _apply_session(self._sf, session_id, instance)
+            if self.generation != seen_generation:
+                failure = self._failure
+                return LoginOutcome(self.generation, _copy(failure) if failure else None)
+            return self._log_in(self._login)
         finally:
             self._lock.release()
-        return True
+
+    def _log_in(self, login: Login) -> LoginOutcome:
+        try:
+            session_id, instance = login()
+        except Exception as error:  # noqa: BLE001  (the outcome, handed to every waiter)
+            self._failure = _copy(error)
+            self.generation += 1
+            return LoginOutcome(self.generation, error)
+        _apply_session(self._sf, session_id, instance)
+        self._failure = None
+        self.logins += 1
+        self.generation += 1  # only now: the session above is already in place
+        return LoginOutcome(self.generation)
+
+
+def _copy(error: Exception) -> Exception:
+    """A fresh instance of *error* to raise in another thread, without our notes."""
+    cls = type(error)
+    try:
+        clone = cls.__new__(cls, *error.args)
+    except Exception:  # noqa: BLE001  (an exotic __new__: share the original)
+        return error
+    state = getattr(error, "__dict__", {})
+    clone.__dict__.update(
+        {key: value for key, value in state.items() if key not in {"__notes__", "classification"}}
+    )
+    clone.__cause__ = error.__cause__
+    clone.__context__ = error.__context__
+    clone.__suppress_context__ = error.__suppress_context__
+    return clone
 
 
 def _apply_session(sf: Any, session_id: str, instance: str) -> None:

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Self
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ._redact import redact
+from ._redact import REDACTED, redact
 from .exceptions import ConfigurationError
 
 
-Fraction = Annotated[float, Field(gt=0.0, le=1.0)]
-Seconds = Annotated[float, Field(gt=0.0)]
+# Bounded so that every duration fits the clocks, locks and sockets it ends up
+# in (threading's TIMEOUT_MAX is ~9.2e9 s): a day for anything a call waits on,
+# a year for how long data may be kept.
+_DAY = 86_400.0
+_YEAR = 365 * _DAY
+Fraction = Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)]
+Seconds = Annotated[float, Field(gt=0.0, le=_DAY, allow_inf_nan=False)]
+LongSeconds = Annotated[float, Field(gt=0.0, le=_YEAR, allow_inf_nan=False)]
+
+# Fields whose whole value is a secret, by name; other text is shown redacted.
+_SECRET_NAME = re.compile(r"password|secret|token|key|webhook", re.IGNORECASE)
 
 
 class Settings(BaseSettings):
@@ -20,7 +31,8 @@ class Settings(BaseSettings):
 
     Build it with keywords to override the environment (``Settings(retry_attempts=3)``);
     a malformed value raises :class:`~sfresilience.exceptions.ConfigurationError`
-    naming the variable and what is wrong with it.
+    naming the variable and what is wrong with it, however the settings are
+    built. Its ``repr()`` never shows a secret.
     """
 
     model_config = SettingsConfigDict(
@@ -33,7 +45,7 @@ class Settings(BaseSettings):
     """``SF_CRITICAL_ONLY``: only work marked critical reaches Salesforce."""
     redis_url: str | None = Field(None, validation_alias="SFRESILIENCE_REDIS_URL")
     """``SFRESILIENCE_REDIS_URL``: shared state in Redis; unset keeps it in-process."""
-    cache_ttl: Seconds = Field(3600.0, validation_alias="SFRESILIENCE_CACHE_TTL")
+    cache_ttl: LongSeconds = Field(3600.0, validation_alias="SFRESILIENCE_CACHE_TTL")
     """``SFRESILIENCE_CACHE_TTL``: seconds a cached result may be served."""
     budget_warn: Fraction = Field(0.80, validation_alias="SFRESILIENCE_BUDGET_WARN")
     """``SFRESILIENCE_BUDGET_WARN``: share of the daily allocation that warns."""
@@ -51,6 +63,11 @@ class Settings(BaseSettings):
     """``SFRESILIENCE_RETRY_ATTEMPTS``: most attempts one call may make."""
     retry_deadline: Seconds = Field(30.0, validation_alias="SFRESILIENCE_RETRY_DEADLINE")
     """``SFRESILIENCE_RETRY_DEADLINE``: seconds one call may take, retries included."""
+    query_all_deadline: Seconds | None = Field(
+        None, validation_alias="SFRESILIENCE_QUERY_ALL_DEADLINE"
+    )
+    """``SFRESILIENCE_QUERY_ALL_DEADLINE``: seconds ``query_all`` may take for all its
+    pages together (each page is one call); unset: no bound beyond each page's."""
     backoff_initial: Seconds = Field(0.2, validation_alias="SFRESILIENCE_BACKOFF_INITIAL")
     """``SFRESILIENCE_BACKOFF_INITIAL``: ceiling of the first backoff, seconds."""
     backoff_max: Seconds = Field(5.0, validation_alias="SFRESILIENCE_BACKOFF_MAX")
@@ -64,6 +81,39 @@ class Settings(BaseSettings):
     )
     """``SFRESILIENCE_RETRY_AMBIGUOUS_WRITES``: retry creates after a network
     failure that may have reached Salesforce (risks duplicates)."""
+
+    if not TYPE_CHECKING:  # keep the typed signature pydantic's mypy plugin writes
+
+        def __init__(self, **values: Any) -> None:
+            try:
+                super().__init__(**values)
+            except ValidationError as error:
+                raise ConfigurationError(_describe(error)) from None
+
+    @classmethod
+    def model_validate(cls, *args: Any, **kwargs: Any) -> Self:
+        try:
+            return super().model_validate(*args, **kwargs)
+        except ValidationError as error:
+            raise ConfigurationError(_describe(error)) from None
+
+    @classmethod
+    def model_validate_json(cls, *args: Any, **kwargs: Any) -> Self:
+        try:
+            return super().model_validate_json(*args, **kwargs)
+        except ValidationError as error:
+            raise ConfigurationError(_describe(error)) from None
+
+    @classmethod
+    def model_validate_strings(cls, *args: Any, **kwargs: Any) -> Self:
+        try:
+            return super().model_validate_strings(*args, **kwargs)
+        except ValidationError as error:
+            raise ConfigurationError(_describe(error)) from None
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            yield name, _shown(name, value)
 
     @model_validator(mode="after")
     def _thresholds_in_order(self) -> Self:
@@ -85,16 +135,34 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read the environment now; turn pydantic's error into a ConfigurationError."""
-    try:
-        return Settings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as error:
-        raise ConfigurationError(_describe(error)) from None
+    """Read the environment now; a bad value raises ConfigurationError."""
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def _shown(name: str | None, value: object) -> object:
+    """*value* as a repr may show it: secrets masked."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if name is not None and _SECRET_NAME.search(name):
+        return REDACTED
+    return redact(value) if isinstance(value, str) else value
+
+
+def _variable(field: str) -> str:
+    """The environment variable of *field* (or *field* when it has none)."""
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info is not None else None
+    return alias if isinstance(alias, str) else field
 
 
 def _describe(error: ValidationError) -> str:
     problems = []
     for issue in error.errors(include_url=False):
-        where = ".".join(str(part) for part in issue["loc"]) or "settings"
-        problems.append(f"{where}: {issue['msg']} (got {issue.get('input')!r})")
+        location = [str(part) for part in issue["loc"]]
+        if not location:  # a check across fields: its message names them
+            problems.append(str(issue["msg"]).removeprefix("Value error, "))
+            continue
+        where = ".".join([_variable(location[0]), *location[1:]])
+        got = REDACTED if _SECRET_NAME.search(where) else repr(issue.get("input"))
+        problems.append(f"{where}: {issue['msg']} (got {got})")
     return redact("invalid sfresilience configuration: " + "; ".join(problems))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import socket
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import pytest
 import requests
 from requests.adapters import HTTPAdapter
 from simple_salesforce.api import Salesforce
@@ -20,13 +20,47 @@ from sfresilience.testing import FakeSalesforce, LoggedRequest
 QUERY = "SELECT Id FROM Account LIMIT 1"
 
 
-def test_starts_and_stops() -> None:
-    """A fake with the default org starts, answers and stops (timings: benchmarks/bench_fake.py)."""
+def test_starts_serves_and_stops() -> None:
+    """A fake with the default org serves once started and refuses once stopped.
+
+    How fast it starts and answers is measured in benchmarks/bench_fake.py.
+    """
     with FakeSalesforce() as fake:
         assert fake.url.startswith("http://127.0.0.1:")
-        assert fake.client().query(QUERY)["totalSize"] == 1
-    with pytest.raises(requests.ConnectionError):
-        requests.get(f"{fake.url}/services/data/", timeout=2)
+        assert 200 == requests.get(f"{fake.url}/services/data/", timeout=5).status_code
+    with socket.socket() as probe:
+        assert 0 != probe.connect_ex(("127.0.0.1", fake.port))
+
+
+def test_keep_alive_reuses_one_connection(fake: FakeSalesforce) -> None:
+    """Many requests on one keep-alive connection are all answered on it."""
+    connection = http.client.HTTPConnection("127.0.0.1", fake.port, timeout=5)
+    headers = {"Authorization": f"Bearer {fake.issue_session()}"}
+    statuses = []
+    sockets = set()
+    for _ in range(50):
+        connection.request("GET", "/services/data/v59.0/limits/", headers=headers)
+        response = connection.getresponse()
+        response.read()
+        statuses.append(response.status)
+        sockets.add(id(connection.sock))
+    connection.close()
+    assert 1 == len(sockets)
+    assert [200] * 50 == statuses
+
+
+def test_an_answer_is_sent_in_one_piece(fake: FakeSalesforce) -> None:
+    """Status line, headers and body leave in one write (no Nagle stall between them)."""
+    with socket.create_connection(("127.0.0.1", fake.port), timeout=5) as conn:
+        conn.sendall(b"GET /services/data/ HTTP/1.1\r\nHost: x\r\n\r\n")
+        first = conn.recv(1 << 20)
+    head, _, body = first.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":")[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length")
+    )
+    assert length == len(body)
 
 
 def test_keep_alive_sockets_disable_nagle(fake: FakeSalesforce) -> None:

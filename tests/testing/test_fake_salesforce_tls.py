@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -280,3 +281,15 @@ class TestEnv:
             fake.env()
         with pytest.raises(RuntimeError, match="tls=True"):
             _ = fake.ca_bundle
+
+
+def test_stop_closes_open_tls_connections() -> None:
+    """A keep-alive HTTPS connection is shut down by stop(), its thread joined."""
+    fake = FakeSalesforce(tls=True)
+    fake.start()
+    session = requests.Session()
+    session.get(f"{fake.url}/services/data/", verify=fake.ca_bundle, timeout=5)
+    fake.stop()
+    alive = [t.name for t in threading.enumerate() if t.name == "fake-salesforce-conn"]
+    session.close()
+    assert [] == alive

@@ -73,8 +73,10 @@ def install(
     tuning: Tuning | None = None,
 ) -> Admission:
     """Guard every request *sf*'s session sends; a second install reuses the first."""
-    session: requests.Session = sf.session
-    for adapter in session.adapters.values():
+    # vars(): Salesforce.__getattr__ would turn a missing name into an SFType.
+    session = vars(sf).get("session")
+    adapters = session.adapters if isinstance(session, requests.Session) else {}
+    for adapter in adapters.values():
         found = _existing(adapter)
         if found is not None:
             return Admission(found.modes, found.budget)
@@ -92,6 +94,7 @@ def install(
         sources.append(Pinned(CRITICAL_ONLY, "Settings(critical_only=True)"))
     sources.append(FleetSwitch(store, CRITICAL_ONLY, **extra))
     modes = Modes(sources)
-    for prefix, adapter in list(session.adapters.items()):
-        session.mount(prefix, BudgetAdapter(adapter, modes, budget))
+    if isinstance(session, requests.Session):  # not a user's test double
+        for prefix, adapter in list(session.adapters.items()):
+            session.mount(prefix, BudgetAdapter(adapter, modes, budget))
     return Admission(modes, budget)

@@ -73,6 +73,10 @@ def _spent_allocation(response: requests.Response) -> bool:
     return classify(response).category is ErrorCategory.API_LIMIT_EXCEEDED
 
 
+def _unwrapped(inner: BaseAdapter) -> BaseAdapter:
+    return inner
+
+
 class BudgetAdapter(BaseAdapter):
     """Admits each counted request (modes, then budget) and reads each answer."""
 
@@ -122,6 +126,11 @@ class BudgetAdapter(BaseAdapter):
 
     def close(self) -> None:
         self.inner.close()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A copied or unpickled session leaves the guard behind (it holds locks
+        # and a live ledger); wrapping the copy installs a guard of its own.
+        return (_unwrapped, (self.inner,))
 
     def _usage(
         self, response: requests.Response, kind: Kind, *, stream: bool

@@ -84,7 +84,7 @@ _GENERIC: tuple[type[BaseException], ...] = (
     ConnectionError,
     TimeoutError,
 )
-_WRAPPER_PREFIX = re.compile(r"^(?:None|<[^>]*>):\s*")
+_WRAPPER_PREFIX = re.compile(r"^(?:None|<[^<>]*>):\s*")
 
 
 def chain(error: BaseException) -> Iterator[BaseException]:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import requests
 
 from sfresilience._classify import _network
+from sfresilience._classify._families import STREAMING_BY_STATUS, family_of
 from sfresilience._classify._model import Classification, ErrorCategory
 from sfresilience._classify._parse import (
     Found,
@@ -54,6 +55,22 @@ _AUTH_FAILED = _SS + "SalesforceAuthenticationFailed"
 _SALESFORCE_ERROR = _SS + "SalesforceError"
 _OPERATION_ERROR = _SS + "SalesforceOperationError"
 _EDGE_STATUSES = frozenset({502, 504})
+_STREAMING_CODE = re.compile(r"([1-5]\d\d)::")
+# A bug in the caller's code, whatever its text says ("timed out waiting for
+# the lock"): never read as a network failure, so never retried as one.
+_CODE_BUGS: tuple[type[BaseException], ...] = (
+    ArithmeticError,
+    AssertionError,
+    AttributeError,
+    ImportError,
+    LookupError,
+    NameError,
+    NotImplementedError,
+    RecursionError,
+    SyntaxError,
+    TypeError,
+    ValueError,
+)
 
 
 @dataclass(slots=True)
@@ -66,6 +83,7 @@ class _Evidence:
     text: str = ""  # the exception's own description
     source: BaseException | None = None  # described only if nothing better is found
     not_json: bool = False  # a 2xx body that was not the JSON the client expected
+    code_bug: bool = False  # a Python programming error: its text names no outage
     errors: list[Found] = field(default_factory=list)
 
 
@@ -166,10 +184,11 @@ def _classify(
 def _decide(evidence: _Evidence, parsed: Parsed, errors: list[Found]) -> Classification:
     status = evidence.status
     best = _best(errors, evidence.headers)
-    code = best[0].code if best else (errors[0].code if errors else None)
-    found_message = best[0].message if best else (errors[0].message if errors else "")
+    code = best.found.code if best else (errors[0].code if errors else None)
+    found_message = best.found.message if best else (errors[0].message if errors else "")
     message = _message(evidence, parsed, found_message)
-    rule: Rule | None = best[1].rule if best else None
+    note = best.note if best else (_unlisted_note(code) if code else "")
+    rule: Rule | None = best.entry.rule if best else None
     if rule is None and parsed.signal is not None:
         rule = SIGNAL_TABLE[parsed.signal][1]
     if rule is None and evidence.transport is not None:
@@ -178,18 +197,28 @@ def _decide(evidence: _Evidence, parsed: Parsed, errors: list[Found]) -> Classif
     if rule is None and status is not None and (status >= 500 or status == 429):  # noqa: PLR2004
         rule = status_rule(status)
     if rule is None and evidence.exception is not None:
-        category = EXCEPTION_TABLE.get(evidence.exception)
-        if category is not None:
-            by_status = status_rule(status) if status is not None else None
-            same = by_status is not None and by_status.category is category
-            rule = by_status if same else CATEGORY_DEFAULTS[category]
+        rule = _exception_rule(evidence.exception, status)
     if rule is None and status is not None:
         rule = status_rule(status)
+    if rule is None and parsed.network is not None and not evidence.code_bug:
+        rule = SIGNAL_TABLE[parsed.network][1]
+        message = parsed.network_line or message
+    if rule is None and parsed.text_status is not None:
+        rule = status_rule(parsed.text_status)
     if rule is None:
         rule = CATEGORY_DEFAULTS[ErrorCategory.UNKNOWN]
     if not message:
         message = f"HTTP {status}" if status is not None else "no error details"
-    return _build(rule, code=code, message=message, status=status)
+    return _build(rule, code=code, message=message, status=status, note=note)
+
+
+def _exception_rule(exception: str, status: int | None) -> Rule | None:
+    category = EXCEPTION_TABLE.get(exception)
+    if category is None:
+        return None
+    by_status = status_rule(status) if status is not None else None
+    same = by_status is not None and by_status.category is category
+    return by_status if same else CATEGORY_DEFAULTS[category]
 
 
 def _message(evidence: _Evidence, parsed: Parsed, found_message: str) -> str:
@@ -201,30 +230,59 @@ def _message(evidence: _Evidence, parsed: Parsed, found_message: str) -> str:
     return message
 
 
-def _best(errors: list[Found], headers: Mapping[str, str] | None) -> tuple[Found, CodeEntry] | None:
-    """The most actionable known error, including codes named inside messages."""
-    candidates: list[tuple[Found, CodeEntry]] = []
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    found: Found
+    entry: CodeEntry
+    note: str = ""  # set when the code is unlisted and read by its family
+
+
+def _best(errors: list[Found], headers: Mapping[str, str] | None) -> _Candidate | None:
+    """The most actionable error, including codes named inside messages.
+
+    Listed codes come before unlisted ones read by their family.
+    """
+    candidates: list[_Candidate] = []
+    scanned: set[str] = set()
     for found in errors:
-        entry = _lookup(found, headers)
-        if entry is not None:
-            candidates.append((found, entry))
-        if found.message:
+        candidate = _candidate(found, headers)
+        if candidate is not None:
+            candidates.append(candidate)
+        if found.message and found.message not in scanned:
+            scanned.add(found.message)  # one text often carries several codes
             for nested in known_codes_in(found.message):
                 if nested != found.code:
-                    inner = Found(nested, found.message)
-                    nested_entry = _lookup(inner, headers)
-                    if nested_entry is not None:
-                        candidates.append((inner, nested_entry))
+                    inner = _candidate(Found(nested, found.message), headers)
+                    if inner is not None:
+                        candidates.append(inner)
     if not candidates:
         return None
     return min(
         candidates,
-        key=lambda pair: (pair[1].carrier, _RANK[pair[1].rule.category]),
+        key=lambda item: (item.entry.carrier, bool(item.note), _RANK[item.entry.rule.category]),
     )
 
 
+def _candidate(found: Found, headers: Mapping[str, str] | None) -> _Candidate | None:
+    entry = _lookup(found, headers)
+    if entry is not None:
+        return _Candidate(found, entry)
+    streaming = _STREAMING_CODE.match(found.code)
+    if streaming is not None:
+        by_status = STREAMING_BY_STATUS.get(streaming.group(1))
+        return _Candidate(found, by_status) if by_status is not None else None
+    family = family_of(found.code)
+    if family is None:
+        return None
+    return _Candidate(found, family.entry, f"unlisted code {found.code}, read as {family.pattern}")
+
+
+def _unlisted_note(code: str) -> str:
+    return f"unlisted code {code}"
+
+
 def _lookup(found: Found, headers: Mapping[str, str] | None) -> CodeEntry | None:
-    rows = CODES.get(found.code)
+    rows = CODES.get(found.code) or CODES.get(found.code.replace("-", "_"))
     if rows is None:
         return None
     message = found.message.casefold()
@@ -285,6 +343,7 @@ def _from_exception(error: BaseException, evidence: _Evidence) -> None:
         evidence.text = _network.describe(error)
     else:
         evidence.text = _safe_str(error) or type(error).__name__
+        evidence.code_bug = isinstance(error, _CODE_BUGS)
     if _OPERATION_ERROR in names:
         evidence.body = evidence.text
 
@@ -305,11 +364,13 @@ def _from_auth_failure(error: BaseException, evidence: _Evidence) -> None:
         evidence.errors.append(Found(code.strip(), message))
 
 
-def _build(rule: Rule, *, code: str | None, message: str, status: int | None) -> Classification:
+def _build(
+    rule: Rule, *, code: str | None, message: str, status: int | None, note: str = ""
+) -> Classification:
     return Classification(
         category=rule.category,
         error_code=code,
-        message=_clean(message),
+        message=_clean(message, note),
         http_status=status,
         retryable=rule.retryable,
         action=rule.action,
@@ -317,13 +378,15 @@ def _build(rule: Rule, *, code: str | None, message: str, status: int | None) ->
     )
 
 
-def _clean(message: str) -> str:
+def _clean(message: str, note: str = "") -> str:
     # Redact before trimming to length; a secret cut by the window's end is
     # still recognised (redact() masks a session id running into the end).
     text = redact(_SPACE.sub(" ", message[:_MESSAGE_WINDOW]).strip())
-    if len(text) > MAX_MESSAGE:
-        text = text[: MAX_MESSAGE - 1].rstrip() + "…"
-    return text
+    suffix = f" ({redact(note)})" if note else ""
+    room = MAX_MESSAGE - len(suffix)
+    if len(text) > room:
+        text = text[: room - 1].rstrip() + "…"
+    return text + suffix
 
 
 def _mro_names(error: BaseException) -> list[str]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
 from .. import __version__
+from ..exceptions import ConfigurationError
 
 
 app = typer.Typer(
@@ -51,6 +53,93 @@ def demo(
     raise typer.Exit(run_demo(contacts=contacts))
 
 
-def main() -> None:
-    """Console-script entry point."""
-    app()
+@app.command("fake-org")
+def fake_org(
+    *,
+    accounts: Annotated[int, typer.Option(min=0, help="Accounts in the org.")] = 20,
+    contacts: Annotated[int, typer.Option(min=0, help="Contacts in the org.")] = 200,
+    opportunities: Annotated[int, typer.Option(min=0, help="Opportunities in the org.")] = 50,
+    seed: Annotated[int, typer.Option(help="Seed of the org's sample data.")] = 0,
+    port: Annotated[int, typer.Option(min=0, max=65_535, help="Loopback port (0: OS-chosen).")] = 0,
+    tls: Annotated[bool, typer.Option("--tls/--no-tls", help="HTTPS with a throwaway CA.")] = True,
+    trust: Annotated[
+        bool, typer.Option("--trust/--no-trust", help="Serve a fake Trust status API too.")
+    ] = True,
+    api_limit: Annotated[int, typer.Option(min=0, help="Daily API allocation.")] = 15_000,
+    api_usage: Annotated[int, typer.Option(min=0, help="API calls already used.")] = 0,
+    latency: Annotated[float, typer.Option(min=0.0, help="Seconds every request waits.")] = 0.0,
+    server_errors: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Share of data calls failing 500.")
+    ] = 0.0,
+    dropped_connections: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Share of connections dropped unanswered.")
+    ] = 0.0,
+    expired_sessions: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Share of calls finding the session expired.")
+    ] = 0.0,
+    lost_responses: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Share of writes applied, then answer lost."),
+    ] = 0.0,
+    slow_drip: Annotated[
+        float, typer.Option(min=0.0, help="Send answers a byte every N seconds.")
+    ] = 0.0,
+    fault_seed: Annotated[int, typer.Option(help="Seed of the fault probabilities.")] = 0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the environment as one JSON object.")
+    ] = False,
+) -> None:
+    """Run a fake org in the foreground for other programs' tests; print its environment.
+
+    Prints `export NAME=value` lines (or, with --json, one JSON object): the instance
+    URL, an access token, the CA bundle and the Trust status URL. Ctrl-C or SIGTERM
+    stops it.
+    """
+    from ._fake_org import FakeOrgOptions, run_fake_org  # noqa: PLC0415 (keeps --version instant)
+
+    options = FakeOrgOptions(
+        accounts=accounts,
+        contacts=contacts,
+        opportunities=opportunities,
+        seed=seed,
+        port=port,
+        tls=tls,
+        trust=trust,
+        api_limit=api_limit,
+        api_usage=api_usage,
+        latency=latency,
+        server_errors=server_errors,
+        dropped_connections=dropped_connections,
+        expired_sessions=expired_sessions,
+        lost_responses=lost_responses,
+        slow_drip=slow_drip,
+        fault_seed=fault_seed,
+        as_json=as_json,
+    )
+    try:
+        code = run_fake_org(options)
+    except OSError as error:  # the port is taken, say
+        typer.echo(f"sfresilience fake-org: {error.strerror or error}", err=True)
+        raise typer.Exit(1) from None
+    raise typer.Exit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: a bad option or value is one line on stderr, exit 2.
+
+    `argv` defaults to `sys.argv[1:]`.
+    """
+    try:
+        code = app(args=argv, standalone_mode=False)
+    except NoArgsIsHelpError as shown:
+        typer.echo(shown.format_message())
+        raise SystemExit(shown.exit_code) from None
+    except ClickException as error:
+        typer.echo(f"sfresilience: {error.format_message()}", err=True)
+        raise SystemExit(error.exit_code) from None
+    except typer.Abort:
+        raise SystemExit(130) from None
+    except ConfigurationError as error:  # a bad setting: one line, never a traceback
+        typer.echo(f"sfresilience: {error}", err=True)
+        raise SystemExit(2) from None
+    raise SystemExit(code if isinstance(code, int) else 0)

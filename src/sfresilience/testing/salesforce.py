@@ -15,29 +15,30 @@ logged-in simple-salesforce client:
 
 from __future__ import annotations
 
-import itertools
-import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
-from urllib.parse import unquote
+from typing import TYPE_CHECKING, Any, Self, Unpack
 
 import requests
 
+from .api.accounting import ApiAccounting
 from .api.apex import ApexHandler, ApexRoutes
 from .api.auth import Authenticator, Credentials, SessionStore
-from .api.outages import READ_ONLY_MESSAGE, maintenance_page, server_error
-from .api.responses import DropError, RespondError, error, json_response, not_found
+from .api.recent import RecentlyViewed
 from .api.rest import RestApi
-from .api.versions import max_version, unsupported_version, versions_body
-from .faults import Fault, FaultHit, Faults
-from .org import ApiError, Org
+from .api.router import LoggedRequest, Router
+from .api.tooling import ToolingApi
+from .api.userinfo import UserInfo
+from .api.versions import max_version
+from .faults import Faults
+from .options import Identity, Keywords, Limits, Locking, Options, ServerOptions, resolve
+from .org import Org
 from .org.locks import LockedWrites, RecordLocks
 from .trust import FakeTrust
-from .wire.http import Drip, HttpRequest, HttpResponse, HttpServer
+from .wire.http import HttpServer
 from .wire.routing import mount
 from .wire.tls import ThrowawayCA
 
@@ -48,10 +49,6 @@ if TYPE_CHECKING:
 
 __all__ = ["FakeSalesforce", "LoggedRequest"]
 
-_JSON = "application/json;charset=UTF-8"
-_DATA_PATH = re.compile(r"/services/data/v(\d+)\.(\d+)(?:/(.*))?")
-_SOAP_LOGIN_PATH = re.compile(r"/services/Soap/u/(\d+\.\d+)/?")
-_WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 _AUTH_KWARGS = frozenset(
     {
         "username",
@@ -69,39 +66,23 @@ _AUTH_KWARGS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class LoggedRequest:
-    """One request the fake answered (status 0: dropped without an answer).
-
-    `path` is without the query string; `counted` is whether it used the API
-    allocation's accounting (the data API and Apex REST; not login, not the
-    versions list). `late` marks a write delayed by `faults.delay_writes()` landing:
-    its status is what the write got, and it was counted when it arrived.
-    """
-
-    method: str
-    path: str
-    status: int
-    counted: bool
-    late: bool = False
-
-
 class FakeSalesforce:
     """An embedded Salesforce org over real HTTP on `127.0.0.1` (OS-chosen port).
 
     Use it as a context manager or call `start()`/`stop()`. Point clients at it with
     `session()`, `mount(session)` or `client(**kwargs)`; `url` is the real loopback
-    address, `instance_url` the My Domain URL clients see.
+    address, `instance_url` the URL clients see. With `tls`, any process reaches it
+    through `env()`.
 
-    Options (all keyword-only): the org (`org`, or the data sizes `accounts`,
-    `contacts`, `opportunities`, `seed`, `instance_name`, `org_name`, `is_sandbox`),
-    the credentials, `api_limit`/`api_usage` (daily allocation and calls used),
-    `query_batch_size` (records per query page), `long_request_threshold` and
-    `concurrent_long_limit` (the concurrent long-request limit), `lock_hold`,
-    `lock_wait` and `lock_error_status` (record locking), `session_ttl` (idle
-    seconds before a session expires; None: never), `clock` (a monotonic clock
-    in seconds, for session TTLs and long-request ages; inject one in tests) and
-    `max_api_version` (the newest REST API version served, "66.0" by default).
+    Built from an `Org` and small option objects, all keyword-only and optional:
+    `identity` (`Identity`: user, password, token, connected app, My Domain),
+    `limits` (`Limits`: API allocation, paging, long requests), `locking`
+    (`Locking`), `server` (`ServerOptions`: TLS, port, API versions, session TTL),
+    `trust` (a `FakeTrust` paired with it: started and stopped with it unless
+    already running, and named in `env()`), and `clock` (a monotonic clock in
+    seconds for session TTLs and long-request ages; inject one in tests). Each
+    field of those objects is also a flat keyword (`contacts=`, `api_limit=`,
+    `lock_wait=`, `tls=`, ... see `Keywords`), which wins over the object's value.
 
     REST API versions 31.0 to `max_api_version` are served and listed by
     `GET /services/data/`; retired versions (30.0 and older) answer 410
@@ -114,106 +95,116 @@ class FakeSalesforce:
         self,
         *,
         org: Org | None = None,
-        accounts: int = 20,
-        contacts: int = 200,
-        opportunities: int = 50,
-        seed: int = 0,
-        instance_name: str = "NA137",
-        org_name: str = "Fake Org",
-        is_sandbox: bool = False,
-        my_domain: str = "fake-org",
-        username: str = "integration@fake-org.example.com",
-        password: str = "fake-password-1",  # noqa: S107
-        security_token: str = "FAKESECURITYTOKEN0123",  # noqa: S107
-        consumer_key: str = "3MVG9FAKE.CONSUMER.KEY.sfresilience",
-        consumer_secret: str = "FAKECONSUMERSECRET0123456789",  # noqa: S107
-        api_limit: int = 15_000,
-        api_usage: int = 0,
-        query_batch_size: int = 2000,
-        long_request_threshold: float = 20.0,
-        concurrent_long_limit: int = 25,
-        lock_hold: float = 0.0,
-        lock_wait: float = 10.0,
-        lock_error_status: int = 500,
-        session_ttl: float | None = None,
-        clock: Callable[[], float] = time.monotonic,
-        max_api_version: str = "66.0",
-        tls: bool = False,
+        identity: Identity | None = None,
+        limits: Limits | None = None,
+        locking: Locking | None = None,
+        server: ServerOptions | None = None,
         trust: FakeTrust | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        **keywords: Unpack[Keywords],
     ) -> None:
-        self._last_version = max_version(max_api_version)
-        self.max_api_version = max_api_version
-        self._versions_body = versions_body(self._last_version)
-        if query_batch_size < 1:
-            raise ValueError("query_batch_size must be >= 1")
-        self.org = org or Org(
-            accounts=accounts,
-            contacts=contacts,
-            opportunities=opportunities,
-            seed=seed,
-            instance_name=instance_name,
-            org_name=org_name,
-            is_sandbox=is_sandbox,
+        options = resolve(
+            org=org,
+            identity=identity,
+            limits=limits,
+            locking=locking,
+            server=server,
+            keywords=keywords,
         )
-        self._my_domain_url = f"https://{my_domain}.my.salesforce.com"
-        self.tls = tls
+        self.options = options
+        self.org = options.org
         self.trust = trust
-        self._ca: ThrowawayCA | None = None
         self._started_trust = False
-        self.username = username
-        self.password = password
-        self.security_token = security_token
-        self.consumer_key = consumer_key
-        self.consumer_secret = consumer_secret
-        self.api_limit = api_limit
-        self.query_batch_size = query_batch_size
-        self.long_request_threshold = long_request_threshold
-        self.concurrent_long_limit = concurrent_long_limit
-        self._clock = clock
-        self._api_used = api_usage
-        self._usage_lock = threading.Lock()
-        self._credentials = Credentials(
-            username=username,
-            password=password,
-            security_token=security_token,
-            consumer_key=consumer_key,
-            consumer_secret=consumer_secret,
+        self._ca: ThrowawayCA | None = None
+        self._copy_identity(options.identity)
+        self.query_batch_size = options.limits.query_batch_size
+        self._sessions = SessionStore(self.org.org_id, clock, options.server.session_ttl)
+        self._auth = Authenticator(self._credentials(options), self._sessions)
+        self._stopping = threading.Event()
+        self._locks = RecordLocks()
+        self._writes = LockedWrites(
+            self._locks,
+            self._stopping,
+            wait=options.locking.wait,
+            hold=options.locking.hold,
+            error_status=options.locking.error_status,
+        )
+        self.faults = Faults(
+            on_outage=self._set_outage,
+            on_expire_sessions=self._sessions.invalidate_all,
+            on_revoke_refresh_tokens=self._sessions.revoke_refresh_tokens,
+        )
+        self._router = self._build_router(options, clock)
+        self._server = HttpServer(
+            self._router.handle, port=options.server.port, name="fake-salesforce"
+        )
+        self._client_sessions: list[requests.Session] = []
+        self._client_lock = threading.Lock()
+
+    def _copy_identity(self, identity: Identity) -> None:
+        self._my_domain_url = f"https://{identity.my_domain}.my.salesforce.com"
+        self.username = identity.username
+        self.password = identity.password
+        self.security_token = identity.security_token
+        self.consumer_key = identity.consumer_key
+        self.consumer_secret = identity.consumer_secret
+
+    def _credentials(self, options: Options) -> Credentials:
+        identity = options.identity
+        return Credentials(
+            username=identity.username,
+            password=identity.password,
+            security_token=identity.security_token,
+            consumer_key=identity.consumer_key,
+            consumer_secret=identity.consumer_secret,
             user_id=self.org.user_id,
             org_id=self.org.org_id,
             org_name=self.org.org_name,
             instance_url=self._my_domain_url,
             is_sandbox=self.org.is_sandbox,
         )
-        self._sessions = SessionStore(self.org.org_id, clock, session_ttl)
-        self._auth = Authenticator(self._credentials, self._sessions)
-        self._locks = RecordLocks()
-        self._stopping = threading.Event()
-        self._writes = LockedWrites(
-            self._locks,
-            self._stopping,
-            wait=lock_wait,
-            hold=lock_hold,
-            error_status=lock_error_status,
+
+    def _build_router(self, options: Options, clock: Callable[[], float]) -> Router:
+        limits = options.limits
+        self._accounting = ApiAccounting(
+            api_limit=limits.api_limit,
+            api_usage=limits.api_usage,
+            long_request_threshold=limits.long_request_threshold,
+            concurrent_long_limit=limits.concurrent_long_limit,
+            clock=clock,
         )
-        self._rest = RestApi(
+        self._apex = ApexRoutes()
+        self.tooling = ToolingApi(id_pod=self.org.org_id[3:5])
+        self._recent = RecentlyViewed(self.org)
+        rest = RestApi(
             self.org,
             self._writes,
             batch_size=lambda: self.query_batch_size,
-            limits=self._limits,
+            limits=self._accounting.limits,
+            tooling=self.tooling,
+            recent=self._recent,
         )
-        self._apex = ApexRoutes()
-        self._server = HttpServer(self._handle, name="fake-salesforce")
-        self.faults = Faults(
-            on_outage=self._set_outage,
-            on_expire_sessions=self._sessions.invalidate_all,
-            on_revoke_refresh_tokens=self._sessions.revoke_refresh_tokens,
+        return Router(
+            faults=self.faults,
+            auth=self._auth,
+            sessions=self._sessions,
+            accounting=self._accounting,
+            rest=rest,
+            apex=self._apex,
+            userinfo=UserInfo(self.org, self._sessions, lambda: self._auth.credentials),
+            last_version=max_version(options.server.max_api_version),
+            stopping=self._stopping,
         )
-        self._log: list[LoggedRequest] = []
-        self._in_flight: dict[int, float] = {}
-        self._in_flight_ids = itertools.count(1)
-        self._in_flight_lock = threading.Lock()
-        self._client_sessions: list[requests.Session] = []
-        self._client_lock = threading.Lock()
+
+    @property
+    def tls(self) -> bool:
+        """Whether the fake serves HTTPS with a throwaway CA."""
+        return self.options.server.tls
+
+    @property
+    def max_api_version(self) -> str:
+        """The newest REST API version served, e.g. "66.0"."""
+        return self.options.server.max_api_version
 
     # --- lifecycle --------------------------------------------------------------
 
@@ -241,7 +232,10 @@ class FakeSalesforce:
         if self.tls and self._ca is None:
             self._ca = ThrowawayCA()
             self._server = HttpServer(
-                self._handle, name="fake-salesforce", ssl_context=self._ca.server_context
+                self._router.handle,
+                port=self._server.port,
+                name="fake-salesforce",
+                ssl_context=self._ca.server_context,
             )
         self._server.start()
         if self.tls:
@@ -394,6 +388,14 @@ class FakeSalesforce:
         """
         self._apex.add(method, path, handler)
 
+    def mark_viewed(self, sobject: str, record_id: str) -> None:
+        """Put a record on the user's recently viewed list (GET /recent), first.
+
+        Salesforce fills that list from what a user views in its UI, which the fake
+        does not have; reading a record through the API does not mark it.
+        """
+        self._recent.mark(sobject, record_id)
+
     # --- record locking -----------------------------------------------------------
 
     @property
@@ -429,215 +431,34 @@ class FakeSalesforce:
     @property
     def api_usage(self) -> int:
         """API calls used in the current allocation."""
-        return self._api_used
+        return self._accounting.used
 
     def set_api_usage(self, used: int) -> None:
         """Set the API calls used so far (e.g. to just below `api_limit`)."""
-        with self._usage_lock:
-            self._api_used = used
+        self._accounting.set_used(used)
+
+    @property
+    def api_limit(self) -> int:
+        """The daily API allocation (settable on a running fake)."""
+        return self._accounting.api_limit
+
+    @api_limit.setter
+    def api_limit(self, limit: int) -> None:
+        self._accounting.api_limit = limit
+
+    @property
+    def long_request_threshold(self) -> float:
+        """Seconds after which a running request counts as long."""
+        return self._accounting.long_request_threshold
+
+    @property
+    def concurrent_long_limit(self) -> int:
+        """How many long requests may run at once."""
+        return self._accounting.concurrent_long_limit
 
     @property
     def request_log(self) -> list[LoggedRequest]:
         """Every request answered so far, in order (the live list)."""
-        return self._log
+        return self._router.log
 
     # --- request handling -------------------------------------------------------
-
-    def _handle(self, request: HttpRequest) -> HttpResponse | None:
-        path = request.path
-        counted = path.startswith(("/services/data/v", "/services/apexrest/"))
-        response: HttpResponse | None
-        try:
-            response = self._faulted(counted)
-            if response is None:
-                response = self._counted(request) if counted else self._uncounted(request)
-        except RespondError as respond:
-            response = respond.response
-        except DropError:
-            response = None
-        self._log.append(
-            LoggedRequest(request.method, path, response.status if response else 0, counted)
-        )
-        if self.faults.active:
-            self._land_delayed_writes()
-            if response is not None:
-                response = _dripped(response, self.faults.fire(Fault.SLOW_DRIP))
-        return response
-
-    def _faulted(self, counted: bool) -> HttpResponse | None:
-        faults = self.faults
-        if not faults.active:
-            return None
-        if faults.fire(Fault.DROP_CONNECTIONS):
-            raise DropError
-        if faults.fire(Fault.MAINTENANCE):
-            return maintenance_page()
-        if counted:
-            failure = faults.fire(Fault.SERVER_ERRORS)
-            if failure is not None:
-                return server_error(failure.settings.status, failure.serial)
-        return None
-
-    def _wait_for_faults(self) -> None:
-        faults = self.faults
-        if not faults.active:
-            return
-        if not faults.hold():
-            raise DropError
-        latency = faults.fire(Fault.LATENCY)
-        if latency and self._stopping.wait(latency.settings.seconds):
-            raise DropError
-
-    def _write_faulted(self, request: HttpRequest) -> HttpResponse:
-        """Dispatch a write under the lose-the-answer and delay-the-write faults."""
-        faults = self.faults
-        delayed = faults.fire(Fault.DELAY_WRITES)
-        if delayed is not None:
-            faults.defer(
-                lambda: self._land(request), after_requests=delayed.settings.after_requests
-            )
-            raise DropError
-        lost = faults.fire(Fault.LOSE_RESPONSES)
-        response = self._dispatch_counted(request)
-        if lost is not None:
-            raise DropError
-        return response
-
-    def _land(self, request: HttpRequest) -> None:
-        """Apply a delayed write now; its answer goes nowhere but the request log."""
-        try:
-            status = self._dispatch_counted(request).status
-        except RespondError as respond:
-            status = respond.response.status
-        self._log.append(
-            LoggedRequest(request.method, request.path, status, counted=False, late=True)
-        )
-
-    def _land_delayed_writes(self) -> None:
-        for apply in self.faults.landing():
-            apply()
-
-    def _uncounted(self, request: HttpRequest) -> HttpResponse:
-        self._wait_for_faults()
-        path = request.path
-        method = request.method
-        if path in {"/services/data", "/services/data/"}:
-            return HttpResponse(200, self._versions_body, _JSON)
-        if path.rstrip("/") == "/services/oauth2/token":
-            if method != "POST":
-                return error(405, "METHOD_NOT_ALLOWED", "HTTP Method not allowed")
-            return self._auth.token(request)
-        soap = _SOAP_LOGIN_PATH.fullmatch(path)
-        if soap is not None and method == "POST":
-            return self._auth.soap_login(request, soap.group(1))
-        return not_found()
-
-    def _counted(self, request: HttpRequest) -> HttpResponse:
-        token = _bearer(request)
-        if token is None or not self._sessions.check(token):
-            return error(401, "INVALID_SESSION_ID", "Session expired or invalid")
-        if self.faults.active and self.faults.fire(Fault.EXPIRE_SESSIONS):
-            self._sessions.invalidate(token)
-            return error(401, "INVALID_SESSION_ID", "Session expired or invalid")
-        with self._usage_lock:
-            exhausted = self._api_used >= self.api_limit
-            if not exhausted:
-                self._api_used += 1
-            limit_info = (("Sforce-Limit-Info", f"api-usage={self._api_used}/{self.api_limit}"),)
-        if exhausted:
-            response = error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
-            return replace(response, headers=limit_info)
-        ticket = self._enter_flight()
-        if ticket is None:
-            response = error(
-                403,
-                "REQUEST_LIMIT_EXCEEDED",
-                "ConcurrentRequests (Concurrent API Requests) Limit exceeded.",
-            )
-            return replace(response, headers=limit_info)
-        try:
-            self._wait_for_faults()
-            if self.faults.active and request.method in _WRITES:
-                response = self._write_faulted(request)
-            else:
-                response = self._dispatch_counted(request)
-        except RespondError as respond:
-            response = respond.response
-        finally:
-            with self._in_flight_lock:
-                del self._in_flight[ticket]
-        return replace(response, headers=response.headers + limit_info)
-
-    def _enter_flight(self) -> int | None:
-        now = self._clock()
-        threshold = self.long_request_threshold
-        with self._in_flight_lock:
-            long_running = sum(1 for t in self._in_flight.values() if now - t >= threshold)
-            if long_running >= self.concurrent_long_limit:
-                return None
-            ticket = next(self._in_flight_ids)
-            self._in_flight[ticket] = now
-            return ticket
-
-    def _dispatch_counted(self, request: HttpRequest) -> HttpResponse:
-        path = request.path
-        if path.startswith("/services/apexrest/"):
-            return self._apex.handle(request, path[len("/services/apexrest/") :])
-        match = _DATA_PATH.fullmatch(path)
-        if match is None:
-            return not_found()
-        major, minor, rest = int(match.group(1)), int(match.group(2)), match.group(3) or ""
-        unsupported = unsupported_version(major, minor, self._last_version)
-        if unsupported is not None:
-            return unsupported
-        version = f"{major}.0"
-        if request.method == "HEAD":
-            request = replace(request, method="GET")
-        if request.method in _WRITES and self.faults.active and self.faults.fire(Fault.READ_ONLY):
-            return error(
-                400,
-                "INSERT_UPDATE_DELETE_NOT_ALLOWED_DURING_MAINTENANCE",
-                READ_ONLY_MESSAGE,
-            )
-        try:
-            return self._rest.handle(
-                request, version, [unquote(p) for p in rest.strip("/").split("/")]
-            )
-        except ApiError as problem:
-            return json_response(problem.status, problem.body())
-
-    def _limits(self) -> dict[str, dict[str, int]]:
-        with self._usage_lock:
-            used = self._api_used
-        return {
-            "ConcurrentAsyncGetReportInstances": {"Max": 200, "Remaining": 200},
-            "ConcurrentSyncReportRuns": {"Max": 20, "Remaining": 20},
-            "DailyApiRequests": {
-                "Max": self.api_limit,
-                "Remaining": max(0, self.api_limit - used),
-            },
-            "DailyAsyncApexExecutions": {"Max": 250000, "Remaining": 250000},
-            "DailyBulkApiBatches": {"Max": 15000, "Remaining": 15000},
-            "DailyBulkV2QueryJobs": {"Max": 10000, "Remaining": 10000},
-            "DailyStreamingApiEvents": {"Max": 10000, "Remaining": 10000},
-            "DataStorageMB": {"Max": 5, "Remaining": 5},
-            "FileStorageMB": {"Max": 20, "Remaining": 20},
-            "HourlyTimeBasedWorkflow": {"Max": 50, "Remaining": 50},
-            "SingleEmail": {"Max": 15, "Remaining": 15},
-        }
-
-
-def _bearer(request: HttpRequest) -> str | None:
-    authorization = request.header("authorization")
-    if not authorization:
-        return None
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() not in {"bearer", "oauth"} or not token:
-        return None
-    return token.strip()
-
-
-def _dripped(response: HttpResponse, drip: FaultHit | None) -> HttpResponse:
-    if drip is None:
-        return response
-    return replace(response, drip=Drip(drip.settings.seconds, drip.settings.part))

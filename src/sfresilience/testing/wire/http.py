@@ -375,18 +375,26 @@ class HttpServer:
             return
         finally:
             rfile.close()
-            self._forget(raw)
+            self._forget(conn)
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
             conn.close()
 
     def _secured(self, raw: socket.socket) -> socket.socket:
-        """The connection itself, or wrapped in TLS (handshake on this thread)."""
+        """The connection itself, or wrapped in TLS (handshake on this thread).
+
+        Wrapping takes the file descriptor over from `raw`, so the wrapped socket
+        replaces it in `_connections`, where `pause()`/`stop()` find it to shut down.
+        """
         if self._ssl_context is None:
             return raw
         raw.settimeout(10.0)
         conn = self._ssl_context.wrap_socket(raw, server_side=True)
         conn.settimeout(None)
+        with self._lock:
+            thread = self._connections.pop(raw, None)
+            if thread is not None:
+                self._connections[conn] = thread
         return conn
 
     def _forget(self, raw: socket.socket) -> None:
