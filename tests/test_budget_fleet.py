@@ -164,3 +164,12 @@ def test_redis_killed_mid_run_degrades_to_the_local_view_with_one_warning(
     assert (1, 380) == (len(warnings), org.api_usage)
     assert "127.0.0.1" in warnings[0].getMessage()
     assert "header" == client.budget.source
+
+
+def test_a_plain_redis_store_passed_in_still_never_fails_a_call(org: FakeSalesforce) -> None:
+    """`store=RedisStore(...)` at a dead address: calls go on, on the local view."""
+    client = ResilientClient(
+        org.client(), settings=Settings(), store=RedisStore.from_url("redis://127.0.0.1:1/0")
+    )
+    client.query(SOQL)
+    assert "header" == client.budget.source

@@ -11,7 +11,7 @@ import requests
 from .._events import Hook
 from .._modes import CRITICAL_ONLY, EnvToggle, FleetSwitch, Mode, ModeReason, Modes, Pinned
 from .._settings import Settings
-from .._store import MemoryStore, Store, Thresholds, shared_store
+from .._store import FailoverStore, MemoryStore, Store, Thresholds, shared_store
 from ._guard import BudgetGuard, Tuning, give_back, since_datetime
 from ._snapshot import Budget
 from ._transport import BudgetAdapter, request_kind
@@ -84,6 +84,8 @@ def install(
         # Redis: one view for the fleet. Without it, each client keeps its own
         # ledger (the header still tells it what the rest of the org spends).
         store = shared_store(settings.redis_url) if settings.redis_url else MemoryStore()
+    elif not isinstance(store, (MemoryStore, FailoverStore)):
+        store = FailoverStore(store)  # a store that can fail must never fail a call
     thresholds = Thresholds(warn=settings.budget_warn, critical=settings.budget_critical)
     extra: dict[str, Any] = {} if clock is None else {"clock": clock}
     budget = BudgetGuard(store, org_key(sf), thresholds, hooks=hooks, tuning=tuning, **extra)
