@@ -12,8 +12,10 @@ from .._events import Hook
 from .._modes import CRITICAL_ONLY, EnvToggle, FleetSwitch, Mode, ModeReason, Modes, Pinned
 from .._settings import Settings
 from .._store import FailoverStore, MemoryStore, Store, Thresholds, shared_store
-from ._guard import BudgetGuard, Tuning, give_back, since_datetime
+from ._guard import BudgetGuard, Tuning
+from ._held import give_back
 from ._snapshot import Budget
+from ._tell import since_datetime
 from ._transport import BudgetAdapter, request_kind
 
 

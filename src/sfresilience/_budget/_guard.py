@@ -11,21 +11,15 @@ single call as the cap nears, so the fleet never reserves past it.
 from __future__ import annotations
 
 import collections
-import contextlib
 import dataclasses
 import math
-import os
-import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 
-from .._events import Event, EventKind, Hook, emit
+from .._events import Event, Hook, emit
 from .._store import (
-    CRITICAL,
     EXHAUSTED,
-    WARN,
     Exchange,
     FailoverStore,
     LedgerState,
@@ -35,38 +29,16 @@ from .._store import (
 )
 from .._store._ledger import accepts, mark
 from ..exceptions import BudgetExhausted, CriticalOnlyBlocked
-from ._snapshot import LEVELS, Budget
+from ._held import LEDGER_TTL, Held, writer_id
+from ._snapshot import Budget
+from ._tell import crossing_events, snapshot_of
 
 
 Probe = Callable[[], "tuple[int, int] | None"]
 """Asks ``/limits``: ``(used, limit)``, or None when it could not tell."""
 
-_HOST = socket.gethostname()
-_LEDGER_TTL = 2 * 24 * 3600.0  # outlives the rolling window it describes
 _SPENT_BUCKET = 3600.0  # per-caller spend is kept per hour, summed over 24
 _SPENT_TTL = 25 * 3600.0
-_EVENT_KINDS = {
-    WARN: EventKind.BUDGET_WARNING,
-    CRITICAL: EventKind.BUDGET_CRITICAL,
-    EXHAUSTED: EventKind.BUDGET_EXHAUSTED,
-}
-_THRESHOLD_NAMES = {
-    WARN: "SFRESILIENCE_BUDGET_WARN",
-    CRITICAL: "SFRESILIENCE_BUDGET_CRITICAL",
-    EXHAUSTED: "the daily allocation",
-}
-
-
-_writer: tuple[int, str] = (0, "")
-
-
-def writer_id() -> str:
-    """This process, as the ledger knows it (checked each time: a fork is a new writer)."""
-    global _writer  # noqa: PLW0603  (a per-process cache)
-    pid = os.getpid()
-    if _writer[0] != pid:
-        _writer = (pid, f"{_HOST}:{pid}")
-    return _writer[1]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -85,48 +57,6 @@ class Tuning:
     """Seconds a silent process's reservations keep counting (above any REST call's 10 min)."""
     skew: float = 1.0
     """Seconds two hosts' clocks may disagree by."""
-
-
-@dataclasses.dataclass(slots=True)
-class _Lease:
-    count: int = 0
-    granted_at: float = 0.0
-
-
-@dataclasses.dataclass(slots=True)
-class _Held:
-    """Reservations this guard holds; kept apart so they can be given back after it is gone."""
-
-    leases: dict[bool, _Lease] = dataclasses.field(
-        default_factory=lambda: {False: _Lease(), True: _Lease()}  # keyed by "critical"
-    )
-    returning: int = 0
-    """Leased reservations to give back at the next trade."""
-    covered: int = 0
-    """Answered calls a reading reflects, to release at the next trade."""
-
-    def unused(self) -> int:
-        return sum(lease.count for lease in self.leases.values())
-
-
-def give_back(store: Store, key: str, thresholds: Thresholds, held: _Held) -> None:
-    """Return what *held* still reserves; quietly, as it runs when a guard is collected."""
-    release = held.unused() + held.returning + held.covered
-    if not release:
-        return
-    exchange = Exchange(
-        reading=None,
-        release=release,
-        want=0,
-        critical=False,
-        thresholds=thresholds,
-        now=time.time(),
-        writer=writer_id(),
-    )
-    with contextlib.suppress(Exception):
-        store.exchange_ledger(
-            key, exchange, ttl=_LEDGER_TTL, spent_key=f"{key}:spent:0", spent_ttl=1.0
-        )
 
 
 class BudgetGuard:
@@ -150,7 +80,7 @@ class BudgetGuard:
         self._hooks = hooks
         self._tuning = tuning or Tuning()
         self._lock = threading.Lock()
-        self._held = _Held()
+        self._held = Held()
         self._leases = self._held.leases
         self._pending: Reading | None = None
         self._raw: tuple[int, int, float, float, str] | None = None  # the best answer since
@@ -245,7 +175,7 @@ class BudgetGuard:
         self._emit(events)
         hour = int(now // _SPENT_BUCKET)
         by_caller = self.store.totals([self._spent_key(hour - back) for back in range(25)])
-        return _budget(state, by_caller, daily, now, fleet=self._is_fleet())
+        return snapshot_of(state, by_caller, daily, now, fleet=self._is_fleet())
 
     def refresh(self) -> None:
         """Trade once, so the level this guard knows is the fleet's."""
@@ -263,7 +193,7 @@ class BudgetGuard:
         return self._key
 
     @property
-    def held(self) -> _Held:
+    def held(self) -> Held:
         return self._held
 
     def close(self) -> None:
@@ -328,7 +258,7 @@ class BudgetGuard:
         state = self.store.exchange_ledger(
             self._key,
             exchange,
-            ttl=_LEDGER_TTL,
+            ttl=LEDGER_TTL,
             spent_key=self._spent_key(int(now // _SPENT_BUCKET)),
             spent_ttl=_SPENT_TTL,
         )
@@ -411,23 +341,8 @@ class BudgetGuard:
     def _events(self, state: LedgerState, now: float) -> list[Event]:
         if state.level == state.previous_level or state.reading is None:
             return []
-        budget = _budget(state, {}, dict(self._daily_limits), now, fleet=self._is_fleet())
-        up = state.level > state.previous_level
-        crossed = (
-            range(state.previous_level + 1, state.level + 1)
-            if up
-            else range(state.previous_level, state.level, -1)
-        )
-        events = []
-        for level in crossed:
-            name = _THRESHOLD_NAMES[level]
-            used = f"{state.estimate} of {state.reading.limit} API calls used or in flight"
-            if up:
-                kind, reason = _EVENT_KINDS[level], f"{used}: reached {name}"
-            else:
-                kind, reason = EventKind.BUDGET_RECOVERED, f"{used}: back below {name}"
-            events.append(Event(kind, "budget", 0, None, reason=reason, budget=budget))
-        return events
+        budget = snapshot_of(state, {}, dict(self._daily_limits), now, fleet=self._is_fleet())
+        return crossing_events(state, budget)
 
     def _emit(self, events: list[Event]) -> None:
         for event in events:
@@ -438,33 +353,3 @@ class BudgetGuard:
 
     def _is_fleet(self) -> bool:
         return isinstance(self.store, FailoverStore) and not self.store.degraded
-
-
-def _budget(
-    state: LedgerState | None,
-    by_caller: dict[str, int],
-    daily: dict[str, tuple[int, int]],
-    now: float,
-    *,
-    fleet: bool,
-) -> Budget:
-    reading = state.reading if state else None
-    if reading is None:
-        return Budget(None, None, None, None, by_caller, state.reserved if state else 0)
-    source = reading.source
-    if fleet and reading.writer != writer_id():
-        source = "fleet"
-    return Budget(
-        used=reading.used,
-        limit=reading.limit,
-        source=source,  # type: ignore[arg-type]
-        age=max(0.0, now - reading.received),
-        by_caller=by_caller,
-        reserved=state.reserved if state else 0,
-        level=LEVELS[state.level if state else 0],
-        daily_limits=daily,
-    )
-
-
-def since_datetime(timestamp: float | None) -> datetime | None:
-    return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC)
