@@ -312,3 +312,21 @@ class TestCallers:
         with caller("batch"), pytest.raises(CriticalOnlyBlocked):
             client.query(SOQL)
         assert "batch" not in client.budget.by_caller
+
+
+class TestOutsideSpending:
+    def test_leases_overtaken_by_others_spending_do_not_dip_into_the_reserve(
+        self, clock: Clock
+    ) -> None:
+        """Another tool spends calls while this client holds a lease: plain work still
+        stops at the critical mark, not a lease's worth past it."""
+        with FakeSalesforce(api_limit=2000, accounts=1, contacts=1, opportunities=0) as org:
+            client = ResilientClient(
+                org.client(), settings=Settings(), store=MemoryStore(), wall_clock=clock
+            )
+            for _ in range(3):
+                client.query(SOQL)  # holds a lease of several calls now
+            assert client.budget.reserved > 5
+            org.set_api_usage(1890)
+            _calls_until(client, CriticalOnlyBlocked)
+            assert (1900, 0) == (org.api_usage, _refused(org))

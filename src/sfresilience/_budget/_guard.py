@@ -100,12 +100,16 @@ class BudgetGuard:
         events: list[Event] = []
         with self._lock:
             now = self._clock()
+            asked = False
+            if now - self._traded_at >= self._tuning.trade_every:
+                # Report first: the trade may void leases others' spending overtook.
+                asked = not self._holds(critical)
+                want = self._want(critical) if asked else 0
+                events += self._trade(now, want=want, critical=critical)
             taken = self._take(critical, now, label)
-            if not taken or now - self._traded_at >= self._tuning.trade_every:
-                events += self._trade(
-                    now, want=0 if taken else self._want(critical), critical=critical
-                )
-                taken = taken or self._take(critical, now, label)
+            if not taken and not asked:
+                events += self._trade(now, want=self._want(critical), critical=critical)
+                taken = self._take(critical, now, label)
             refusal = None if taken else self._refusal(critical)
         self._emit(events)
         if refusal is None:
@@ -207,6 +211,10 @@ class BudgetGuard:
 
     # Inside ------------------------------------------------------------------
 
+    def _holds(self, critical: bool) -> bool:
+        leases = self._leases
+        return bool(leases[False].count or (critical and leases[True].count))
+
     def _take(self, critical: bool, now: float, label: str) -> bool:
         for kind in (False, True) if critical else (False,):
             lease = self._leases[kind]
@@ -272,12 +280,23 @@ class BudgetGuard:
             lease = self._leases[critical]
             lease.count += state.granted
             lease.granted_at = now
-        if state.reading is not None and state.reading.used >= state.reading.limit:
-            # Salesforce says spent (calls outside the fleet, say): leases are void.
+        if state.reading is not None:
+            self._void_overtaken_leases(state.reading)
+        return self._events(state, now)
+
+    def _void_overtaken_leases(self, reading: Reading) -> None:
+        """Give back leases Salesforce's own count has overtaken (calls outside the fleet)."""
+        if reading.used >= reading.limit:
             self._held.returning += self._held.unused()
             for lease in self._leases.values():
                 lease.count = 0
-        return self._events(state, now)
+            return
+        plain = self._leases[False]
+        excess = reading.used + plain.count - self._critical_mark(reading.limit)
+        if excess > 0 and plain.count:
+            dropped = min(excess, plain.count)  # they would spend the critical reserve
+            plain.count -= dropped
+            self._held.returning += dropped
 
     def _others_hold(self, state: LedgerState) -> int:
         """Reservations held by other guards and processes, by the last trade."""
