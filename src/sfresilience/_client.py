@@ -20,6 +20,7 @@ from ._budget import install as install_budget
 from ._core import RetryPolicy
 from ._events import Hook, normalize_hooks
 from ._guard import Guard
+from ._lockqueue import lock_queue_for
 from ._modes import Mode
 from ._redact import redact
 from ._refresh_slot import refresher_for
@@ -139,6 +140,7 @@ class ResilientClient(_Proxy):
             sleep=sleep,
             jitter=jitter,
             timeouts=(settings.connect_timeout, settings.read_timeout),
+            locks=lock_queue_for(sf, settings.redis_url),
         )
         self._self_admission = install_budget(
             sf, settings, hooks=normalize_hooks(on_event), clock=wall_clock, store=store
@@ -295,9 +297,10 @@ class ResilientClient(_Proxy):
         *,
         repeatable: bool,
         deadline: float | None = None,
+        record: str | None = None,
     ) -> Any:
         return self._self_guard.run(
-            call, operation=operation, repeatable=repeatable, deadline=deadline
+            call, operation=operation, repeatable=repeatable, deadline=deadline, record=record
         )
 
     def _read(self, operation: str, call: Callable[[], Any], deadline: float | None = None) -> Any:

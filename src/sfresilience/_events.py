@@ -26,7 +26,8 @@ class EventKind(enum.StrEnum):
     CLASSIFIED = "classified"
     """An attempt failed and the error was classified."""
     RETRY = "retry"
-    """The call will try again after ``delay`` seconds."""
+    """The call will try again after ``delay`` seconds, or, when ``reason`` says
+    "queued behind ...", as soon as the writes holding those records finish."""
     REFRESH = "refresh"
     """The session expired; the call logs in again and retries."""
     GIVE_UP = "give_up"
@@ -102,13 +103,15 @@ def emit(event: Event, hooks: Sequence[Hook]) -> None:
             logger.exception("sfresilience event hook %r failed", hook)
 
 
-def describe(event: Event) -> str:
+def describe(event: Event) -> str:  # noqa: PLR0911  (one line per kind of event)
     """One line a person reads in a log."""
     c = event.classification
     if c is None:
         return f"{event.operation}: {event.reason}"
     what = f"{c.category.value}" + (f" ({c.error_code})" if c.error_code else "")
     head = f"{event.operation} attempt {event.attempt}: {what}"
+    if event.kind is EventKind.RETRY and event.reason:
+        return f"{head}; retrying, {event.reason}"  # queued behind a record lock
     if event.kind is EventKind.RETRY:
         what_again = event.reason or "retrying"
         return f"{head}; {what_again} in {event.delay:.2f} s"

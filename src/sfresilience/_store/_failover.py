@@ -94,6 +94,15 @@ class FailoverStore:
     def newest(self, key: str, count: int) -> list[bytes]:
         return self._run(lambda store: store.newest(key, count))
 
+    def acquire(self, key: str, token: bytes, *, ttl: float) -> bool:
+        return self._run(lambda store: store.acquire(key, token, ttl=ttl))
+
+    def release(self, key: str, token: bytes) -> bool:
+        return self._run(lambda store: store.release(key, token))
+
+    def wait_released(self, key: str, timeout: float) -> bool:
+        return self._run(lambda store: store.wait_released(key, timeout))
+
     def ping(self) -> None:
         self.primary.ping()
 
