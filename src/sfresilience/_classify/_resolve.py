@@ -383,7 +383,7 @@ def _clean(message: str, note: str = "") -> str:
     # still recognised (redact() masks a session id running into the end).
     text = redact(_SPACE.sub(" ", message[:_MESSAGE_WINDOW]).strip())
     # A code comes from the caller's data and may hold any character.
-    suffix = f" ({redact(_SPACE.sub(' ', note[:MAX_MESSAGE // 2]).strip())})" if note else ""
+    suffix = f" ({redact(_SPACE.sub(' ', note[: MAX_MESSAGE // 2]).strip())})" if note else ""
     room = MAX_MESSAGE - len(suffix)
     if len(text) > room:
         text = text[: room - 1].rstrip() + "…"
