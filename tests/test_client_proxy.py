@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import decimal
+import inspect
 import pickle
 from collections.abc import Iterator
 from typing import Any
@@ -45,6 +46,12 @@ class TestIsTheClient:
         assert isinstance(client.Contact, SObject)
         assert client.Contact.salesforce is client
 
+    def test_equal_to_the_client_and_hashed_alike(self, fake: FakeSalesforce) -> None:
+        sf = fake.client()
+        client = wrap(sf)
+        assert client == sf
+        assert "found" == {sf: "found"}[client]
+
     def test_sobject_calls_are_guarded(self, fake: FakeSalesforce) -> None:
         """client.Contact.get rides out a 503 burst and names itself in events."""
         events: list[Event] = []
@@ -59,9 +66,39 @@ class TestIsTheClient:
         events: list[Event] = []
         client = wrap(fake.client(), on_event=events.append)
         with pytest.raises(SalesforceResourceNotFound) as caught:
-            client.oauth2("userinfo")
+            client.oauth2("no-such-endpoint")
         assert ErrorCategory.NOT_FOUND is caught.value.classification.category  # type: ignore[attr-defined]
         assert {"oauth2"} == {event.operation for event in events}
+
+    def test_type_checkers_see_a_salesforce(self, fake: FakeSalesforce) -> None:
+        """A function annotated for Salesforce takes the wrapper (mypy checks this file)."""
+
+        def instance_of(sf: Salesforce) -> str:
+            return sf.sf_instance
+
+        client: ResilientClient = ResilientClient(fake.client(), settings=Settings())
+        assert fake.instance_url == f"https://{instance_of(client)}"
+
+    def test_a_subclass_s_own_methods_are_guarded(self, fake: FakeSalesforce) -> None:
+        """A method a Salesforce subclass adds runs under the guard, as one operation."""
+
+        class Team(Salesforce):
+            def account_count(self) -> int:
+                return int(self.query("SELECT COUNT() FROM Account")["totalSize"])
+
+        events: list[Event] = []
+        sf = Team(
+            username=fake.username,
+            password=fake.password,
+            security_token=fake.security_token,
+            session=fake.session(),
+        )
+        client = wrap(sf, on_event=events.append)
+        fake.faults.server_errors(1, status=503)
+        assert 3 == client.account_count()
+        assert [("account_count", EventKind.RETRY)] == [
+            (e.operation, e.kind) for e in events if e.kind is EventKind.RETRY
+        ]
 
     def test_wrapping_a_wrapper_wraps_its_client(self, fake: FakeSalesforce) -> None:
         sf = fake.client()
@@ -177,6 +214,21 @@ class TestCopies:
         assert 3 == count(restored)
         assert 1 == restored.logins
 
+    def test_a_refresh_token_client_pickles_and_refreshes(self, fake: FakeSalesforce) -> None:
+        """from_refresh_token's login travels with the pickle and logs in again."""
+        client = ResilientClient.from_refresh_token(
+            consumer_key=fake.consumer_key,
+            consumer_secret=fake.consumer_secret,
+            refresh_token=fake.issue_refresh_token(),
+            settings=Settings(),
+            session=fake.session(),
+        )
+        restored = pickle.loads(pickle.dumps(client))  # noqa: S301  (our own bytes)
+        logins = fake.login_count
+        fake.faults.expire_sessions()
+        assert 3 == count(restored)
+        assert (1, 1) == (restored.logins, fake.login_count - logins)
+
     def test_pickle_names_a_hook_it_cannot_keep(self, fake: FakeSalesforce) -> None:
         client = ResilientClient(fake.client(), settings=Settings(), on_event=lambda _: None)
         with pytest.raises((pickle.PicklingError, AttributeError), match="lambda"):
@@ -208,6 +260,17 @@ class TestSObject:
         fake.faults.server_errors(1, status=503)
         assert contact_id == contacts.get(contact_id)["Id"]
         assert contacts.base_url == client.Contact.base_url
+
+    def test_every_sftype_method_that_calls_salesforce_is_guarded(self) -> None:
+        """SObject replaces each public SFType function but the local JSON helper."""
+        public = {
+            name
+            for name, value in vars(SFType).items()
+            if not name.startswith("_") and inspect.isfunction(value)
+        }
+        guarded = {name for name in public if vars(SObject).get(name) is not None}
+        assert public - {"parse_result_to_json"} == guarded
+        assert SFType.update is SObject.update.__wrapped__  # type: ignore[attr-defined]
 
     def test_needs_a_resilient_client(self, fake: FakeSalesforce) -> None:
         with pytest.raises(TypeError, match="ResilientClient"):

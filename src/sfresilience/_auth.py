@@ -6,6 +6,7 @@ so that the classifier files it under AUTH_FAILED like any other refused login.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -30,19 +31,29 @@ def refresh_token_login(
     domain: str = "login",
 ) -> Login:
     """A login that trades an OAuth refresh token for a new access token."""
+    # A partial of a module function, not a closure: a client wrapped with it
+    # can be copied and pickled.
+    return functools.partial(
+        _trade_refresh_token, session, consumer_key, refresh_token, consumer_secret, domain
+    )
 
-    def login() -> tuple[str, str]:
-        data = {
-            "grant_type": "refresh_token",
-            "client_id": consumer_key,
-            "refresh_token": refresh_token,
-        }
-        if consumer_secret:
-            data["client_secret"] = consumer_secret
-        response = session.post(f"https://{domain}.salesforce.com/services/oauth2/token", data=data)
-        return _token_response(response)
 
-    return login
+def _trade_refresh_token(
+    session: requests.Session,
+    consumer_key: str,
+    refresh_token: str,
+    consumer_secret: str | None,
+    domain: str,
+) -> tuple[str, str]:
+    data = {
+        "grant_type": "refresh_token",
+        "client_id": consumer_key,
+        "refresh_token": refresh_token,
+    }
+    if consumer_secret:
+        data["client_secret"] = consumer_secret
+    response = session.post(f"https://{domain}.salesforce.com/services/oauth2/token", data=data)
+    return _token_response(response)
 
 
 def _token_response(response: requests.Response) -> tuple[str, str]:
@@ -78,22 +89,23 @@ def sf_cli_login(target_org: str, *, executable: str = "sf", timeout: float = 60
     must not hold every thread waiting for the refresh.
     """
 
-    def login() -> tuple[str, str]:
-        display = _run_sf(executable, ["org", "display", "--target-org", target_org], timeout)
-        token = str(display.get("accessToken", ""))
-        if not token or token.startswith("[REDACTED]"):
-            # Newer CLIs redact the token in `org display` (2026-05).
-            shown = _run_sf(
-                executable,
-                ["org", "auth", "show-access-token", "--target-org", target_org],
-                timeout,
-            )
-            token = str(shown.get("accessToken", ""))
-        if not token:
-            raise SalesforceAuthenticationFailed("SF_CLI", f"no access token for {target_org}")
-        return token, _host(str(display.get("instanceUrl", "")))
+    return functools.partial(_ask_sf_cli, target_org, executable, timeout)
 
-    return login
+
+def _ask_sf_cli(target_org: str, executable: str, timeout: float) -> tuple[str, str]:
+    display = _run_sf(executable, ["org", "display", "--target-org", target_org], timeout)
+    token = str(display.get("accessToken", ""))
+    if not token or token.startswith("[REDACTED]"):
+        # Newer CLIs redact the token in `org display` (2026-05).
+        shown = _run_sf(
+            executable,
+            ["org", "auth", "show-access-token", "--target-org", target_org],
+            timeout,
+        )
+        token = str(shown.get("accessToken", ""))
+    if not token:
+        raise SalesforceAuthenticationFailed("SF_CLI", f"no access token for {target_org}")
+    return token, _host(str(display.get("instanceUrl", "")))
 
 
 def _run_sf(executable: str, arguments: list[str], timeout: float) -> dict[str, Any]:

@@ -67,15 +67,17 @@ class SObject(SFType):
         )
         self._sfresilience_instance = sf.sf_instance
 
-    def _follow_the_session(self) -> SObject:
-        """Point at the client's instance again if a refresh moved it.
+    @property
+    def session_id(self) -> str:
+        """The client's session id now (read past the proxy: this is on every call)."""
+        return str(self.salesforce.__wrapped__.session_id)
 
-        The session id needs no care: SFType reads it from the client each time.
-        """
-        instance = self.salesforce.sf_instance
-        if instance != self._sfresilience_instance:
-            self.base_url = f"{self.salesforce.base_url}sobjects/{self.name}/"
-            self._sfresilience_instance = instance
+    def _follow_the_session(self) -> SObject:
+        """Point at the client's instance again if a refresh moved it."""
+        sf = self.salesforce.__wrapped__
+        if sf.sf_instance != self._sfresilience_instance:
+            self.base_url = f"{sf.base_url}sobjects/{self.name}/"
+            self._sfresilience_instance = sf.sf_instance
         return self
 
     def __repr__(self) -> str:

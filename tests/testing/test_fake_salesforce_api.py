@@ -257,7 +257,7 @@ def test_advertised_resources_are_served(sf: Any, fake: FakeSalesforce) -> None:
         name: session.get(f"{fake.instance_url}{url}", headers=headers, timeout=5)
         for name, url in resources.items()
     }
-    assert "tooling" not in resources
+    assert "tooling" in resources
     assert [] == [name for name, answer in answers.items() if answer.status_code == 404]
     assert (200, []) == (answers["recent"].status_code, answers["recent"].json())
 

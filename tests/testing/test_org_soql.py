@@ -579,9 +579,74 @@ def test_unknown_object_message_matches_salesforce(org: Org) -> None:
             ["No such column 'Bogus' on entity 'Account'"],
         ),
         (
-            "SELECT SUM(AnnualRevenue) FROM Account",
+            "SELECT SUM(Name) FROM Account",
             "MALFORMED_QUERY",
-            ["unexpected token: ("],
+            ["does not support aggregate operator SUM"],
+        ),
+        (
+            "SELECT Id FROM Account GROUP BY ROLLUP(Industry)",
+            "MALFORMED_QUERY",
+            ["GROUP BY ROLLUP is not supported"],
+        ),
+        (
+            "SELECT TYPEOF What WHEN Account THEN Name END FROM Task",
+            "MALFORMED_QUERY",
+            ["TYPEOF is not supported"],
+        ),
+        (
+            "SELECT FIELDS(ALL) FROM Account",
+            "MALFORMED_QUERY",
+            ["The SOQL FIELDS function must have a LIMIT of at most 200"],
+        ),
+        (
+            "SELECT FIELDS(CUSTOM) FROM Account LIMIT 201",
+            "MALFORMED_QUERY",
+            ["Column:36", "The SOQL FIELDS function must have a LIMIT of at most 200"],
+        ),
+        (
+            "SELECT Id FROM Account ORDER BY Name FOR UPDATE",
+            "MALFORMED_QUERY",
+            ["ORDER BY is not allowed in a query that uses locking"],
+        ),
+        (
+            "SELECT Id, (SELECT Id FROM Nope) FROM Account",
+            "INVALID_FIELD",
+            ["Didn't understand relationship 'Nope' in FROM part of query call"],
+        ),
+        (
+            "SELECT Id FROM Account WHERE Id IN (SELECT Name FROM Contact)",
+            "MALFORMED_QUERY",
+            ["must select exactly one id or reference field"],
+        ),
+        (
+            "SELECT Id FROM Account WHERE Name IN (SELECT AccountId FROM Contact)",
+            "MALFORMED_QUERY",
+            ["left operand of a semi join must be an id or reference field"],
+        ),
+        (
+            "SELECT Industry, COUNT(Id) FROM Account GROUP BY Rating",
+            "MALFORMED_QUERY",
+            ["Field must be grouped or aggregated: Industry"],
+        ),
+        (
+            "SELECT Id FROM Account WHERE COUNT(Id) > 1",
+            "MALFORMED_QUERY",
+            ["Aggregate functions are not allowed in a WHERE clause"],
+        ),
+        (
+            "SELECT CALENDAR_YEAR(Name) FROM Account GROUP BY CALENDAR_YEAR(Name)",
+            "MALFORMED_QUERY",
+            ["CALENDAR_YEAR can only be used on date or dateTime fields"],
+        ),
+        (
+            "SELECT toLabel(Name) FROM Account",
+            "MALFORMED_QUERY",
+            ["toLabel() can only be used on picklist fields"],
+        ),
+        (
+            "SELECT Id FROM Contact WHERE MailingAddress = null",
+            "INVALID_FIELD",
+            ["can not be filtered"],
         ),
     ],
 )
@@ -612,25 +677,20 @@ def test_create_then_get_returns_the_full_record(org: Org) -> None:
     assert record["CreatedDate"] == record["LastModifiedDate"]
     assert DATETIME_RE.fullmatch(str(record["CreatedDate"]))
     assert record["IsDeleted"] is False
-    assert [
-        "attributes",
-        "Id",
-        "FirstName",
-        "LastName",
-        "Name",
-        "Email",
-        "Phone",
-        "Title",
-        "AccountId",
-        "External_Id__c",
-        "OwnerId",
-        "CreatedDate",
-        "CreatedById",
-        "LastModifiedDate",
-        "LastModifiedById",
-        "SystemModstamp",
-        "IsDeleted",
-    ] == list(record)
+    contact = org.schema["Contact"]
+    assert ["attributes", *(item.name for item in contact.fields)] == list(record)
+    assert record["MailingAddress"] == dict.fromkeys(
+        (
+            "city",
+            "country",
+            "geocodeAccuracy",
+            "latitude",
+            "longitude",
+            "postalCode",
+            "state",
+            "street",
+        )
+    )
 
 
 def test_get_selected_fields_and_fifteen_char_id(org: Org) -> None:
@@ -975,7 +1035,23 @@ def test_describe_global_lists_every_sobject(org: Org) -> None:
     sobjects = body["sobjects"]
     assert isinstance(sobjects, list)
     names = [entry["name"] for entry in sobjects]
-    assert ["Account", "Contact", "Opportunity", "Organization", "User"] == names
+    assert {
+        "Account",
+        "Contact",
+        "Lead",
+        "Opportunity",
+        "OpportunityLineItem",
+        "Product2",
+        "Pricebook2",
+        "PricebookEntry",
+        "Campaign",
+        "CampaignMember",
+        "Task",
+        "Event",
+        "Organization",
+        "User",
+        "RecordType",
+    } == set(names)
     assert org.sobject_names() == names
     contact = sobjects[1]
     assert {

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from sfresilience._classify._model import ErrorCategory, Severity
-from sfresilience._classify._table import CodeEntry, _e
+from sfresilience._classify._rules import CodeEntry, _e
 
 
 C = ErrorCategory

@@ -23,7 +23,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from sfresilience._classify import _markup, _text
+from sfresilience._classify import _clients, _markup, _text
 from sfresilience._classify._table import (
     CDN_UNAVAILABLE,
     CODES,
@@ -57,6 +57,7 @@ _MESSAGE_KEYS = (
     "errorMessage",
     "faultstring",
     "problem",
+    "details",
 )
 _STATE_KEYS = ("stateMessage", "errorMessage", "stack", "failureReason")
 _STATUS_KEYS = ("statusCode", "httpStatusCode")
@@ -81,50 +82,6 @@ _SIGNALS = re.compile(
 )
 _CONTENT_MARK = "Response content: "
 
-# simple-salesforce's str() templates name the exception class (and so the
-# status) even when the exception was re-wrapped as a plain Exception.
-_SS = "simple_salesforce.exceptions."
-# Searched in the text's head: loggers and trackers put prefixes before them.
-_TEMPLATES: tuple[tuple[re.Pattern[str], str, int | None], ...] = (
-    (re.compile(r"Malformed request "), _SS + "SalesforceMalformedRequest", 400),
-    (re.compile(r"Expired session for "), _SS + "SalesforceExpiredSession", 401),
-    (re.compile(r"Request refused for "), _SS + "SalesforceRefusedRequest", 403),
-    (
-        re.compile(r"Resource .{0,200}? Not Found\. "),
-        _SS + "SalesforceResourceNotFound",
-        404,
-    ),
-    (
-        re.compile(r"More than one record for "),
-        _SS + "SalesforceMoreThanOneRecord",
-        300,
-    ),
-    (re.compile(r"Error Code (\d{3})\. "), _SS + "SalesforceGeneralError", None),
-    (
-        re.compile(r"Authentication failed \(code: "),
-        _SS + "SalesforceAuthenticationFailed",
-        None,
-    ),
-)
-# The class name a traceback line or a repr() starts with.
-_CLASS_STATUSES = {
-    "SalesforceMoreThanOneRecord": 300,
-    "SalesforceMalformedRequest": 400,
-    "SalesforceExpiredSession": 401,
-    "SalesforceRefusedRequest": 403,
-    "SalesforceResourceNotFound": 404,
-    "SalesforceAuthenticationFailed": None,
-}
-_CLASS_IN_TEXT = re.compile(r"\b(" + "|".join(_CLASS_STATUSES) + r")\b")
-# restforce raises these for statuses without an error code of their own.
-_RESTFORCE_CLASSES = {
-    "Restforce::UnauthorizedError": (_SS + "SalesforceExpiredSession", 401),
-    "Restforce::AuthenticationError": (_SS + "SalesforceAuthenticationFailed", None),
-    "Restforce::NotFoundError": (_SS + "SalesforceResourceNotFound", 404),
-    "Restforce::ServerError": (_SS + "SalesforceGeneralError", 500),
-}
-_RESTFORCE_IN_TEXT = re.compile("|".join(re.escape(name) for name in _RESTFORCE_CLASSES))
-_RETRY_STATUS = re.compile(r"too many (\d{3}) error responses")
 
 known_codes_in = _text.known_codes_in
 
@@ -145,6 +102,7 @@ class Parsed:
     hint: str = ""
     signal: str | None = None  # a page or result shape (maintenance, CDN, deploy failure)
     network: str | None = None  # a transport failure named in text
+    network_line: str = ""  # the line of text that names it
     status: int | None = None
     text_status: int | None = None  # a status written into text: decides, is not reported
     exception: str | None = None
@@ -155,6 +113,8 @@ class Parsed:
     def add(self, code: str, message: str) -> None:
         """Record one error; a repeat of a code only fills in a missing message."""
         message = _strip_code_prefix(code, message)
+        if not any(char.isalpha() for char in message[:80]):
+            message = ""  # only the punctuation around a code: no message at all
         for index, known in enumerate(self.errors):
             if known.code == code:
                 if not known.message and message:
@@ -257,6 +217,12 @@ def _visit_dict(node: dict[object, object], out: Parsed, *, depth: int) -> None:
         "",
     )
     code = _code_of(node)
+    jsforce_status = _jsforce_status(code)
+    if jsforce_status is not None:
+        out.status = out.status or jsforce_status
+        code = None  # no Salesforce code: jsforce names the status of a bare body
+    if code is None and message.lstrip().startswith("<") and depth < _MAX_DEPTH:
+        _parse_any(message, out, html_hint=False, depth=depth + 1)  # a page in a message
     if code is not None:
         out.add(code, message)
     else:
@@ -273,6 +239,15 @@ def _visit_dict(node: dict[object, object], out: Parsed, *, depth: int) -> None:
     body = node.get("body")
     if isinstance(body, str | bytes) and depth < _MAX_DEPTH:
         _parse_any(body, out, html_hint=False, depth=depth + 1)
+
+
+_JSFORCE_STATUS = re.compile(r"ERROR_HTTP_([1-5]\d\d)")
+
+
+def _jsforce_status(code: str | None) -> int | None:
+    """jsforce's ``ERROR_HTTP_503``: the status of an answer that carried no error code."""
+    match = _JSFORCE_STATUS.fullmatch(code) if code else None
+    return int(match.group(1)) if match else None
 
 
 def _code_of(node: dict[object, object]) -> str | None:
@@ -297,7 +272,7 @@ def _code_of(node: dict[object, object]) -> str | None:
 
 
 def _visit_streaming(node: dict[object, object], out: Parsed) -> None:
-    """Bayeux ``error`` and ``ext.sfdc.failureReason`` strings."""
+    """A Bayeux ``error`` string; an ``error`` that is neither that nor a code is text."""
     error = node.get("error")
     if isinstance(error, str):
         found = _text.cometd_error(error)
@@ -322,7 +297,9 @@ def _visit_states(node: dict[object, object], out: Parsed) -> None:
 
 def _parse_text(text: str, out: Parsed, *, html_hint: bool, depth: int) -> None:
     text = text.lstrip("\ufeff")
-    _read_templates(text, out)
+    exception, status = _clients.read_client_text(text)
+    out.exception = out.exception or exception
+    out.status = out.status or http_status(status)
     mark = text.find(_CONTENT_MARK)
     if mark >= 0:
         text = text[mark + len(_CONTENT_MARK) :]
@@ -354,29 +331,6 @@ def _parse_csv(text: str, out: Parsed) -> bool:
     return bool(errors)
 
 
-def _read_templates(text: str, out: Parsed) -> None:
-    head = text[:400]
-    for pattern, exception, status in _TEMPLATES:
-        match = pattern.search(head)
-        if match is not None:
-            out.exception = out.exception or exception
-            found = int(match.group(1)) if match.groups() else status
-            out.status = out.status or http_status(found)
-            break
-    named = _CLASS_IN_TEXT.search(head)
-    if named is not None:
-        out.exception = out.exception or _SS + named.group(1)
-        out.status = out.status or http_status(_CLASS_STATUSES[named.group(1)])
-    ruby = _RESTFORCE_IN_TEXT.search(head)
-    if ruby is not None:
-        exception, status = _RESTFORCE_CLASSES[ruby.group(0)]
-        out.exception = out.exception or exception
-        out.status = out.status or http_status(status)
-    retry = _RETRY_STATUS.search(text, 0, 4096)
-    if retry is not None:
-        out.status = out.status or http_status(int(retry.group(1)))
-
-
 def _parse_literal(text: str, out: Parsed, *, depth: int) -> bool:
     """JSON text, or the Python repr of parsed JSON / bytes; False if neither."""
     if text[:1] in "[{":
@@ -403,8 +357,8 @@ def _parse_xml(text: str, out: Parsed) -> None:
     _read_elements(text, out)
     if "<componentFailures" in text[:MAX_TEXT] and out.signal is None:
         out.signal = DEPLOY_FAILED
-    if not out.errors:
-        _parse_plain(_markup.strip_tags(text[:MAX_SCAN]), out)
+    if not out.errors:  # its elements were just read: the rest is plain text
+        _parse_plain(_markup.strip_tags(text[:MAX_SCAN]), out, elements=False)
 
 
 def _read_elements(text: str, out: Parsed) -> None:
@@ -433,9 +387,13 @@ def _parse_html(text: str, out: Parsed) -> None:
     out.add_hint(title or words[:200])
 
 
-def _parse_plain(text: str, out: Parsed) -> None:
+def _parse_plain(text: str, out: Parsed, *, elements: bool = True) -> None:
+    _read_embedded_json(text, out)
     found = _text.prefixed_error(text)
-    if found is not None:
+    jsforce_status = _jsforce_status(found[0] if found else None)
+    if jsforce_status is not None:
+        out.status = out.status or jsforce_status
+    elif found is not None:
         out.add(*found)
     for code in _text.key_value_codes(text) + _text.restforce_codes(text):
         out.add(code, "")
@@ -444,13 +402,29 @@ def _parse_plain(text: str, out: Parsed) -> None:
     redirect = _text.oauth_redirect_error(text)
     if redirect is not None:
         out.add(*redirect)
-    if "<" in text[:MAX_SCAN]:
+    if elements and "<" in text[:MAX_SCAN]:
         _read_elements(text[:MAX_SCAN], out)
     for code in known_codes_in(text):
-        out.add(code, text)
+        out.add(code, text[text.find(code) :])  # the message starts at its code
     _read_signals(text, out)
     out.text_status = out.text_status or _text.status_in_text(text)
     out.add_hint(text[:MAX_SCAN])
+
+
+_DECODER = json.JSONDecoder()
+
+
+def _read_embedded_json(text: str, out: Parsed) -> None:
+    """The first JSON value in a log line (``DESCRIBE ERROR , {...}``, ``Response: [...]``)."""
+    starts = [at for at in (text.find("{", 0, MAX_SCAN), text.find("[", 0, MAX_SCAN)) if at > 0]
+    if not starts:
+        return
+    try:
+        value, _ = _DECODER.raw_decode(text, min(starts))
+    except (ValueError, RecursionError):
+        return
+    if isinstance(value, dict | list):
+        _walk(value, out, depth=_MAX_DEPTH)
 
 
 def _read_wording(out: Parsed) -> None:
@@ -460,9 +434,9 @@ def _read_wording(out: Parsed) -> None:
         for code in _text.phrase_codes(text):
             out.add(code, text)
     if not out.errors:
-        out.network = next(
-            (signal for text in texts if (signal := _text.network_signal(text))), None
-        )
+        found = next((hit for text in texts if (hit := _text.network_signal(text))), None)
+        if found is not None:
+            out.network, out.network_line = found
 
 
 def _within(texts: list[str], limit: int) -> list[str]:

@@ -39,8 +39,9 @@ below). `retryable` for `SESSION_EXPIRED` means "after refreshing the session".
 INVALID_REQUEST, DATA_REJECTED, NOT_FOUND, PERMISSION_DENIED, AUTH_FAILED,
 API_LIMIT_EXCEEDED and UNKNOWN are never retryable.
 
-This page is generated from `src/sfresilience/_classify/_table.py`; regenerate
-it with `python -m sfresilience._classify > docs/errors.md`.
+This page is generated from the tables in `src/sfresilience/_classify/`
+(`_codes.py`, `_table.py`, `_families.py`, `_wording.py`); regenerate it with
+`python -m sfresilience._classify > docs/errors.md`.
 """
 
 _HEADER = "| {key} | category | retryable | severity | runbook action |\n|---|---|---|---|---|\n"

@@ -202,6 +202,7 @@ def _decide(evidence: _Evidence, parsed: Parsed, errors: list[Found]) -> Classif
         rule = status_rule(status)
     if rule is None and parsed.network is not None and not evidence.code_bug:
         rule = SIGNAL_TABLE[parsed.network][1]
+        message = parsed.network_line or message
     if rule is None and parsed.text_status is not None:
         rule = status_rule(parsed.text_status)
     if rule is None:

@@ -34,6 +34,7 @@ _KEY_VALUE = re.compile(
 _COMETD = re.compile(
     r"(?<![\w:])([1-5]\d\d):([\w\-]{0,40}):((?:[^\n\"{}\[\],']|'(?=[A-Za-z])){1,160})"
 )
+_COMETD_ARGS = re.compile(r"\d\d\d:[\w\-]{1,40}:")  # "403:denied_by_security_policy:..."
 _OAUTH_QUERY = re.compile(
     r"[?#&]error=([A-Za-z][\w.\-]{0,79})(?:&error_description=([^&#\s]{0,400}))?"
 )
@@ -157,7 +158,7 @@ def cometd_error(value: str) -> tuple[str, str] | None:
 def cometd_errors_in(text: str) -> list[tuple[str, str]]:
     """Bayeux error strings anywhere in text (a client's log line, a repr)."""
     window = text[:MAX_SCAN]
-    if "::" not in window and not re.search(r"\d\d\d:[\w\-]+:", window[:4096]):
+    if "::" not in window and not _COMETD_ARGS.search(window, 0, 4096):
         return []
     found: list[tuple[str, str]] = []
     for match in _COMETD.finditer(window):
@@ -221,10 +222,21 @@ def phrase_codes(text: str) -> list[str]:
     return codes
 
 
-def network_signal(text: str) -> str | None:
-    """The transport failure a network error's text names, if any."""
-    window = text[:MAX_SCAN].lower()
-    return next(
-        (signal for signal, phrases in _NETWORK if any(phrase in window for phrase in phrases)),
-        None,
-    )
+def network_signal(text: str) -> tuple[str, str] | None:
+    """The transport failure a network error's text names, and the line naming it."""
+    window = text[:MAX_SCAN]
+    lowered = window.lower()
+    for signal, phrases in _NETWORK:
+        for phrase in phrases:
+            at = lowered.find(phrase)
+            if at >= 0:
+                return signal, _line_at(window, at)
+    return None
+
+
+def _line_at(text: str, index: int) -> str:
+    """The line of ``text`` holding ``index`` (lower() keeps ASCII offsets)."""
+    index = min(index, len(text))
+    start = text.rfind("\n", 0, index) + 1
+    end = text.find("\n", index)
+    return text[start : end if end >= 0 else len(text)].strip()

@@ -12,7 +12,7 @@ Salesforce API, `faults` the switchable failures, `trust` the Trust API.
 from .api.apex import ApexRequest
 from .faults import ArmedFault, Fault, FaultHit, Faults, FaultSettings
 from .options import Identity, Limits, Locking, ServerOptions
-from .org import Org
+from .org import CustomObject, Field, Org, ValidationRule
 from .salesforce import FakeSalesforce, LoggedRequest
 from .trust import FakeTrust
 
@@ -20,16 +20,19 @@ from .trust import FakeTrust
 __all__ = [
     "ApexRequest",
     "ArmedFault",
+    "CustomObject",
     "FakeSalesforce",
     "FakeTrust",
     "Fault",
     "FaultHit",
     "FaultSettings",
     "Faults",
+    "Field",
     "Identity",
     "Limits",
     "Locking",
     "LoggedRequest",
     "Org",
     "ServerOptions",
+    "ValidationRule",
 ]

@@ -21,6 +21,10 @@ from typing import Literal
 __all__ = ["ArmedFault", "Fault", "FaultHit", "FaultSettings", "Faults"]
 
 _SERVER_ERROR_STATUSES = (500, 502, 503)
+# A real whole-job failure text (a CSV with CRLF line endings in an LF job).
+BULK_JOB_FAILURE = (
+    "ClientInputError : LineEnding is invalid on user data. Current LineEnding setting is LF"
+)
 DripPart = Literal["headers", "body", "all"]
 
 
@@ -47,6 +51,12 @@ class Fault(enum.Enum):
     """A write's answer is lost and the write itself lands later."""
     SLOW_DRIP = "slow_drip"
     """The answer is sent one byte every `seconds`."""
+    BULK_JOBS_STUCK = "bulk_jobs_stuck"
+    """A Bulk job (or v1 batch) starting now stays InProgress until `fake.bulk.release()`."""
+    BULK_JOBS_FAIL = "bulk_jobs_fail"
+    """A Bulk job (or v1 batch) starting now fails as a whole with `message`."""
+    ASYNC_API_DISABLED = "async_api_disabled"
+    """A Bulk request answers FeatureNotEnabled: Async API not enabled."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,13 +66,15 @@ class FaultSettings:
     `seconds`: the latency, or the pause between dripped bytes. `status`: the
     server error's status. `part`: what `SLOW_DRIP` trickles ("headers", "body"
     or "all"). `after_requests`: a delayed write lands once this many later
-    requests have been handled (None: only on `release_delayed()`).
+    requests have been handled (None: only on `release_delayed()`). `message`: a
+    failed Bulk job's `errorMessage`.
     """
 
     seconds: float = 0.0
     status: int = 500
     part: DripPart = "body"
     after_requests: int | None = None
+    message: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +170,11 @@ class Faults:
       how many wait.
     * `slow_drip(seconds, part="body")`: answers are sent one byte every `seconds`
       ("headers", "body" or "all" of them), which per-read timeouts never catch.
+    * `stuck_bulk_jobs()`: Bulk jobs and batches that start (are first polled after
+      closing) stay `InProgress` until `fake.bulk.release()`; `count` counts jobs.
+    * `failed_bulk_jobs(message)`: Bulk jobs and batches that start fail as a whole.
+    * `async_api_disabled()`: every Bulk request answers `FeatureNotEnabled: Async API
+      not enabled`, as an org without the Async API does.
     * `clear()`: everything above off, outage restored, hung requests released,
       delayed writes discarded unapplied. `FakeSalesforce.stop()` clears every
       fault as well.
@@ -383,6 +400,40 @@ class Faults:
         self.arm(
             Fault.SLOW_DRIP, count=count, probability=probability, seed=seed, settings=settings
         )
+
+    def stuck_bulk_jobs(
+        self,
+        *,
+        count: int | None = None,
+        probability: float | None = None,
+        seed: int | None = None,
+    ) -> None:
+        """Keep Bulk jobs that start from now on InProgress until `fake.bulk.release()`."""
+        self.arm(Fault.BULK_JOBS_STUCK, count=count, probability=probability, seed=seed)
+
+    def failed_bulk_jobs(
+        self,
+        message: str = BULK_JOB_FAILURE,
+        *,
+        count: int | None = None,
+        probability: float | None = None,
+        seed: int | None = None,
+    ) -> None:
+        """Fail Bulk jobs that start from now on as a whole, with `message`."""
+        settings = FaultSettings(message=message)
+        self.arm(
+            Fault.BULK_JOBS_FAIL, count=count, probability=probability, seed=seed, settings=settings
+        )
+
+    def async_api_disabled(
+        self,
+        *,
+        count: int | None = None,
+        probability: float | None = None,
+        seed: int | None = None,
+    ) -> None:
+        """Answer Bulk requests FeatureNotEnabled: Async API not enabled."""
+        self.arm(Fault.ASYNC_API_DISABLED, count=count, probability=probability, seed=seed)
 
     def clear(self) -> None:
         """Switch every fault off, end an outage, release hung requests.

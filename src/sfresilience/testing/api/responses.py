@@ -14,6 +14,7 @@ __all__ = [
     "JSON",
     "DropError",
     "RespondError",
+    "bearer_token",
     "error",
     "json_body",
     "json_response",
@@ -96,3 +97,14 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
             )
         )
     return data
+
+
+def bearer_token(request: HttpRequest) -> str | None:
+    """The session id of an `Authorization: Bearer|OAuth <token>` header."""
+    authorization = request.header("authorization")
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() not in {"bearer", "oauth"} or not token:
+        return None
+    return token.strip()

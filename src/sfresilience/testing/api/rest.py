@@ -20,6 +20,7 @@ from typing import Any
 from ..org import ApiError, Org
 from ..org.locks import LockedWrites
 from ..wire.http import HttpRequest, HttpResponse
+from .recent import RecentlyViewed
 from .responses import (
     RespondError,
     error,
@@ -29,6 +30,7 @@ from .responses import (
     not_found,
     query_params,
 )
+from .tooling import ToolingApi
 
 
 __all__ = ["RestApi"]
@@ -65,40 +67,67 @@ class RestApi:
         *,
         batch_size: Callable[[], int],
         limits: Callable[[], dict[str, dict[str, int]]],
+        tooling: ToolingApi,
+        recent: RecentlyViewed,
     ) -> None:
         self.org = org
+        self._tooling = tooling
+        self._recent = recent
         self._writes = writes
         self._batch_size = batch_size
         self._limits = limits
         self._cursors: OrderedDict[str, _Cursor] = OrderedDict()
         self._cursor_lock = threading.Lock()
         self._cursor_ids = itertools.count(1)
+        self._mounted: dict[str, Callable[[HttpRequest, str, list[str]], HttpResponse]] = {}
+
+    def mount(
+        self, head: str, handler: Callable[[HttpRequest, str, list[str]], HttpResponse]
+    ) -> None:
+        """Answer `/services/data/vXX.X/<head>/...` with `handler(request, version, rest)`."""
+        self._mounted[head] = handler
 
     def handle(  # noqa: PLR0911 - a router
         self, request: HttpRequest, version: str, parts: list[str]
     ) -> HttpResponse:
-        method = request.method
-        head = parts[0]
+        """Answer `/services/data/vXX.X/<parts>` (parts already URL-decoded)."""
+        head, rest = parts[0], parts[1:]
         params = query_params(request)
-        if head in {"query", "queryAll"} and method == "GET":
-            if len(parts) == 1:
-                return self._query(request, params, version, include_deleted=head == "queryAll")
-            if len(parts) == 2:  # noqa: PLR2004
-                return self._query_more(parts[1], version, head)
-        elif head == "search" and len(parts) == 1 and method == "GET":
-            search = params.get("q")
-            if not search:
-                return error(400, "MALFORMED_SEARCH", "No search term found")
-            return json_response(200, {"searchRecords": self.org.search(search, version)})
-        elif head == "limits" and len(parts) == 1 and method == "GET":
-            return json_response(200, self._limits())
-        elif head == "recent" and len(parts) == 1 and method == "GET":
-            return json_response(200, [])
-        elif head == "sobjects":
-            return self._sobjects(request, params, version, parts[1:])
-        elif head == "" and method == "GET":
-            return json_response(200, _resources(version))
-        return not_found()
+        if head == "sobjects":
+            return self._sobjects(request, params, version, rest)
+        if head == "tooling":
+            return self._tooling.handle(request, version, rest)
+        mounted = self._mounted.get(head)
+        if mounted is not None:
+            return mounted(request, version, rest)
+        if request.method != "GET":
+            return not_found()
+        if head in {"query", "queryAll"} and len(rest) <= 1:
+            if rest:
+                return self._query_more(rest[0], version, head)
+            return self._query(request, params, version, include_deleted=head == "queryAll")
+        reader = self._readers.get(head) if not rest else None
+        if reader is None:
+            return not_found()
+        return reader(params, version)
+
+    @property
+    def _readers(self) -> dict[str, Callable[[dict[str, str], str], HttpResponse]]:
+        """The plain GET resources: `/<name>` answered from the parameters alone."""
+        return {
+            "": lambda _params, version: json_response(200, _resources(version)),
+            "search": self._search,
+            "limits": lambda _params, _version: json_response(200, self._limits()),
+            "recent": lambda params, version: json_response(
+                200, self._recent.items(params, version)
+            ),
+        }
+
+    def _search(self, params: dict[str, str], version: str) -> HttpResponse:
+        search = params.get("q")
+        if not search:
+            return error(400, "MALFORMED_SEARCH", "No search term found")
+        return json_response(200, {"searchRecords": self.org.search(search, version)})
 
     def _query(
         self,
@@ -112,6 +141,10 @@ class RestApi:
         if not soql:
             return error(400, "MALFORMED_QUERY", "A query string has to be specified")
         result = self.org.query(soql, include_deleted=include_deleted, version=version)
+        if result.locked:
+            # FOR UPDATE: the call is the transaction, so it takes (and holds for
+            # `lock_hold`) the returned records' locks, as a write would.
+            self._writes.run(list(result.locked), lambda: None)
         batch_size = self._batch_size()
         options = request.header("sforce-query-options")
         if options:
@@ -143,7 +176,7 @@ class RestApi:
         prefix = f"/services/data/v{version}/{endpoint}"
         return json_response(200, _page(cursor, match.group(1), int(match.group(2)), prefix))
 
-    def _sobjects(  # noqa: PLR0911 - a router
+    def _sobjects(  # noqa: C901, PLR0911 - a router
         self,
         request: HttpRequest,
         params: dict[str, str],
@@ -167,6 +200,11 @@ class RestApi:
             if method == "GET":
                 return json_response(200, org.describe(sobject, version))
             return method_not_allowed(method, "GET,HEAD")
+        if len(parts) in {3, 4} and parts[1:3] == ["describe", "layouts"]:
+            if method == "GET":
+                record_type = parts[3] if len(parts) == 4 and parts[3] else None  # noqa: PLR2004
+                return json_response(200, org.describe_layouts(sobject, version, record_type))
+            return method_not_allowed(method, "GET,HEAD")
         if len(parts) == 2:  # noqa: PLR2004
             return self._record(request, params, version, sobject, parts[1])
         if len(parts) == 3:  # noqa: PLR2004
@@ -183,8 +221,7 @@ class RestApi:
     def _sobject(self, request: HttpRequest, version: str, sobject: str) -> HttpResponse:
         method = request.method
         if method == "GET":
-            describe = self.org.describe(sobject, version)
-            basic = {k: v for k, v in describe.items() if k not in _DESCRIBE_ONLY}
+            basic = self.org.describe_basic(sobject, version)
             return json_response(200, {"objectDescribe": basic, "recentItems": []})
         if method == "POST":
             record_id = self.org.create(sobject, json_body(request))
@@ -273,17 +310,6 @@ class RestApi:
         return method_not_allowed(method, "GET,HEAD,PATCH")
 
 
-_DESCRIBE_ONLY = frozenset(
-    {
-        "fields",
-        "childRelationships",
-        "recordTypeInfos",
-        "supportedScopes",
-        "namedLayoutInfos",
-    }
-)
-
-
 def _replication_date(params: dict[str, str], name: str) -> dt.datetime:
     try:
         return dt.datetime.fromisoformat(params[name])
@@ -318,5 +344,5 @@ def _page(cursor: _Cursor, locator: str, offset: int, prefix: str) -> dict[str, 
 
 def _resources(version: str) -> dict[str, str]:
     base = f"/services/data/v{version}"
-    names = ("sobjects", "query", "queryAll", "search", "limits", "recent")
+    names = ("sobjects", "query", "queryAll", "search", "limits", "recent", "tooling")
     return {name: f"{base}/{name}" for name in names}

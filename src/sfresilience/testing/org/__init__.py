@@ -1,7 +1,10 @@
 """The org itself: schema, record store, SOQL and SOSL, record locks. No I/O."""
 
+from .custom import CustomObject
 from .errors import ApiError
-from .store import Org, QueryResult
+from .query import QueryResult
+from .schema import Field, SObject, ValidationRule
+from .store import Org
 
 
-__all__ = ["ApiError", "Org", "QueryResult"]
+__all__ = ["ApiError", "CustomObject", "Field", "Org", "QueryResult", "SObject", "ValidationRule"]

@@ -9,21 +9,25 @@ from typing import Final
 BASE62: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _ID_SUFFIX: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 ID_RE: Final = re.compile(r"[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?")
+# Two base-62 digits at a time: seeding makes an id per record.
+_PAIRS: Final = [high + low for high in BASE62 for low in BASE62]
+_PAIR_BASE: Final = 62 * 62
+_UPPER_FLAGS: Final = str.maketrans({char: "1" if char.isupper() else "0" for char in BASE62})
 
 
 def base62(number: int, width: int) -> str:
     digits: list[str] = []
     while number:
-        number, digit = divmod(number, 62)
-        digits.append(BASE62[digit])
-    return "".join(reversed(digits)).rjust(width, "0")
+        number, pair = divmod(number, _PAIR_BASE)
+        digits.append(_PAIRS[pair])
+    text = "".join(reversed(digits))
+    if len(text) > width:
+        text = text.lstrip("0")
+    return text.rjust(width, "0")
 
 
 def id_checksum(id15: str) -> str:
     """The 3-character suffix that makes an id case-insensitively unique."""
-    suffix = []
-    for start in range(0, 15, 5):
-        chunk = id15[start : start + 5]
-        bits = sum(1 << index for index, char in enumerate(chunk) if char.isupper())
-        suffix.append(_ID_SUFFIX[bits])
-    return "".join(suffix)
+    # Each 5-character chunk gives one suffix character: bit i set when char i is upper.
+    flags = id15.translate(_UPPER_FLAGS)
+    return "".join(_ID_SUFFIX[int(flags[start : start + 5][::-1], 2)] for start in range(0, 15, 5))

@@ -1,146 +1,205 @@
-"""The standard objects the org serves."""
+"""The standard objects the org serves: the ones integrations touch most."""
 
 from __future__ import annotations
 
 from typing import Final
 
-from .schema import Field, SObject
+from .fields import address, audit_fields, external_id, id_field, lookup, picklist, read_only
+from .objects_sales import SALES_OBJECTS
+from .schema import Field, Record, SObject
 
 
-def _id_field() -> Field:
-    return Field("Id", "Record ID", "id", 18, createable=False, updateable=False)
+_INDUSTRIES: Final = (
+    "Agriculture",
+    "Banking",
+    "Education",
+    "Energy",
+    "Finance",
+    "Healthcare",
+    "Manufacturing",
+    "Retail",
+    "Technology",
+)
+_RATINGS: Final = ("Hot", "Warm", "Cold")
+LEAD_SOURCES: Final = ("Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other")
+_SALUTATIONS: Final = ("Mr.", "Ms.", "Mrs.", "Dr.", "Prof.")
 
 
-def _user_lookup(name: str, label: str, relationship: str, *, writable: bool = False) -> Field:
-    return Field(
-        name,
-        label,
-        "reference",
-        18,
-        createable=writable,
-        updateable=writable,
-        reference_to="User",
-        relationship_name=relationship,
-    )
+def _full_name(record: Record) -> None:
+    parts = [record.get("FirstName"), record.get("LastName")]
+    record["Name"] = " ".join(str(part) for part in parts if part)
 
 
-def _audit_fields() -> tuple[Field, ...]:
-    return (
-        _user_lookup("OwnerId", "Owner ID", "Owner", writable=True),
-        _read_only("CreatedDate", "Created Date", "datetime"),
-        _user_lookup("CreatedById", "Created By ID", "CreatedBy"),
-        _read_only("LastModifiedDate", "Last Modified Date", "datetime"),
-        _user_lookup("LastModifiedById", "Last Modified By ID", "LastModifiedBy"),
-        _read_only("SystemModstamp", "System Modstamp", "datetime"),
-        _read_only("IsDeleted", "Deleted", "boolean"),
-    )
+def _name_field(label: str, length: int = 255, *, required: bool = True) -> Field:
+    return Field("Name", label=label, length=length, required=required, name_field=True)
 
 
-def _account_lookup() -> Field:
-    return Field(
-        "AccountId",
-        "Account ID",
-        "reference",
-        18,
-        reference_to="Account",
-        relationship_name="Account",
-    )
-
-
-def _external_id() -> Field:
-    return Field("External_Id__c", "External Id", "string", 255, external_id=True)
-
-
-def _read_only(name: str, label: str, kind: str, length: int = 0) -> Field:
-    return Field(name, label, kind, length, createable=False, updateable=False)
-
-
-SCHEMA: Final[tuple[SObject, ...]] = (
-    SObject(
-        "Account",
-        "Account",
-        "Accounts",
-        "001",
-        (
-            _id_field(),
-            Field("Name", "Account Name", "string", 255, required=True),
-            Field("Industry", "Industry", "picklist", 255),
-            Field("AnnualRevenue", "Annual Revenue", "currency"),
-            Field("NumberOfEmployees", "Employees", "int"),
-            Field("BillingCity", "Billing City", "string", 40),
-            Field("BillingCountry", "Billing Country", "string", 80),
-            Field("Rating", "Account Rating", "picklist", 255),
-            _external_id(),
-            *_audit_fields(),
+ACCOUNT: Final = SObject(
+    "Account",
+    "Account",
+    "Accounts",
+    "001",
+    (
+        id_field(),
+        _name_field("Account Name"),
+        picklist(
+            "Type", ("Prospect", "Customer - Direct", "Customer - Channel", "Partner", "Other")
         ),
-        children=(
-            ("Contact", "AccountId", "Contacts"),
-            ("Opportunity", "AccountId", "Opportunities"),
-        ),
-    ),
-    SObject(
-        "Contact",
-        "Contact",
-        "Contacts",
-        "003",
-        (
-            _id_field(),
-            Field("FirstName", "First Name", "string", 40),
-            Field("LastName", "Last Name", "string", 80, required=True),
-            _read_only("Name", "Full Name", "string", 121),
-            Field("Email", "Email", "email", 80),
-            Field("Phone", "Business Phone", "phone", 40),
-            Field("Title", "Title", "string", 128),
-            _account_lookup(),
-            _external_id(),
-            *_audit_fields(),
-        ),
-    ),
-    SObject(
-        "Opportunity",
-        "Opportunity",
-        "Opportunities",
-        "006",
-        (
-            _id_field(),
-            Field("Name", "Name", "string", 120, required=True),
-            Field("StageName", "Stage", "picklist", 255, required=True),
-            Field("Amount", "Amount", "currency"),
-            Field("CloseDate", "Close Date", "date", required=True),
-            Field("Probability", "Probability (%)", "percent"),
-            _account_lookup(),
-            *_audit_fields(),
-        ),
-    ),
-    SObject(
-        "Organization",
-        "Organization",
-        "Organizations",
-        "00D",
-        (
-            _id_field(),
-            _read_only("Name", "Name", "string", 80),
-            _read_only("InstanceName", "Instance Name", "string", 5),
-            _read_only("IsSandbox", "Is Sandbox", "boolean"),
-            _read_only("OrganizationType", "Edition", "picklist", 40),
-            _read_only("NamespacePrefix", "Namespace Prefix", "string", 15),
-        ),
-        writable=False,
-    ),
-    SObject(
-        "User",
-        "User",
-        "Users",
-        "005",
-        (
-            _id_field(),
-            _read_only("Username", "Username", "string", 80),
-            _read_only("Name", "Full Name", "string", 121),
-            _read_only("Email", "Email", "email", 128),
-            _read_only("IsActive", "Active", "boolean"),
-        ),
-        writable=False,
+        lookup("ParentId", "Account", "ChildAccounts", label="Parent Account ID"),
+        picklist("Industry", _INDUSTRIES),
+        Field("AnnualRevenue", "currency", precision=18),
+        Field("NumberOfEmployees", "int", label="Employees", precision=8),
+        Field("Phone", "phone", label="Account Phone"),
+        Field("Website", "url"),
+        Field("AccountNumber", length=40),
+        picklist("AccountSource", LEAD_SOURCES),
+        Field("Description", "textarea", label="Account Description"),
+        *address("Billing", "Billing"),
+        *address("Shipping", "Shipping"),
+        picklist("Rating", _RATINGS, label="Account Rating"),
+        external_id(),
+        *audit_fields(),
     ),
 )
-OBJECTS: Final[dict[str, SObject]] = {obj.name.lower(): obj for obj in SCHEMA}
-SEARCHABLE: Final = ("Account", "Contact", "Opportunity")
+CONTACT: Final = SObject(
+    "Contact",
+    "Contact",
+    "Contacts",
+    "003",
+    (
+        id_field(),
+        lookup("AccountId", "Account", "Contacts", label="Account ID", cascade=True),
+        picklist("Salutation", _SALUTATIONS),
+        Field("FirstName", length=40),
+        Field("LastName", length=80, required=True),
+        read_only("Name", label="Full Name", length=121, name_field=True),
+        Field("Email", "email"),
+        Field("Phone", "phone", label="Business Phone"),
+        Field("MobilePhone", "phone", label="Mobile Phone"),
+        Field("Title", length=128),
+        Field("Department", length=80),
+        picklist("LeadSource", LEAD_SOURCES),
+        Field("Birthdate", "date"),
+        Field("Description", "textarea", label="Contact Description"),
+        lookup("ReportsToId", "Contact", None, label="Reports To ID"),
+        Field("HasOptedOutOfEmail", "boolean", label="Email Opt Out", default=False),
+        *address("Mailing", "Mailing"),
+        *address("Other", "Other"),
+        external_id(),
+        *audit_fields(),
+    ),
+    derive=_full_name,
+)
+LEAD: Final = SObject(
+    "Lead",
+    "Lead",
+    "Leads",
+    "00Q",
+    (
+        id_field(),
+        picklist("Salutation", _SALUTATIONS),
+        Field("FirstName", length=40),
+        Field("LastName", length=80, required=True),
+        read_only("Name", label="Full Name", length=121, name_field=True),
+        Field("Company", required=True),
+        Field("Title", length=128),
+        Field("Email", "email"),
+        Field("Phone", "phone"),
+        Field("Website", "url"),
+        picklist(
+            "Status",
+            (
+                "Open - Not Contacted",
+                "Working - Contacted",
+                "Closed - Converted",
+                "Closed - Not Converted",
+            ),
+            label="Lead Status",
+            required=True,
+            default="Open - Not Contacted",
+        ),
+        picklist("LeadSource", LEAD_SOURCES),
+        picklist("Industry", _INDUSTRIES),
+        picklist("Rating", _RATINGS),
+        Field("AnnualRevenue", "currency", precision=18),
+        Field("NumberOfEmployees", "int", label="Employees", precision=8),
+        Field("Description", "textarea"),
+        *address("", ""),
+        read_only("IsConverted", "boolean", "Converted", default=False),
+        read_only("ConvertedDate", "date", "Converted Date"),
+        lookup("ConvertedAccountId", "Account", None, label="Converted Account ID", writable=False),
+        lookup("ConvertedContactId", "Contact", None, label="Converted Contact ID", writable=False),
+        lookup(
+            "ConvertedOpportunityId",
+            "Opportunity",
+            None,
+            label="Converted Opportunity ID",
+            writable=False,
+        ),
+        Field("HasOptedOutOfEmail", "boolean", label="Email Opt Out", default=False),
+        external_id(),
+        *audit_fields(),
+    ),
+    derive=_full_name,
+)
+ORGANIZATION: Final = SObject(
+    "Organization",
+    "Organization",
+    "Organizations",
+    "00D",
+    (
+        id_field(),
+        read_only("Name", length=80, name_field=True),
+        read_only("InstanceName", label="Instance Name", length=5),
+        read_only("IsSandbox", "boolean", "Is Sandbox"),
+        read_only("OrganizationType", "picklist", "Edition", length=40),
+        read_only("NamespacePrefix", label="Namespace Prefix", length=15),
+    ),
+    writable=False,
+    searchable=False,
+)
+USER: Final = SObject(
+    "User",
+    "User",
+    "Users",
+    "005",
+    (
+        id_field(),
+        read_only("Username", length=80, unique=True),
+        read_only("FirstName", label="First Name", length=40),
+        read_only("LastName", label="Last Name", length=80),
+        read_only("Name", label="Full Name", length=121, name_field=True),
+        read_only("Alias", length=8),
+        read_only("Email", "email", length=128),
+        read_only("IsActive", "boolean", "Active"),
+        read_only("TimeZoneSidKey", "picklist", "Time Zone", length=40),
+    ),
+    writable=False,
+)
+RECORD_TYPE: Final = SObject(
+    "RecordType",
+    "Record Type",
+    "Record Types",
+    "012",
+    (
+        id_field(),
+        read_only("Name", label="Record Type Name", length=80, name_field=True),
+        read_only("DeveloperName", label="Record Type Name", length=80),
+        read_only("NamespacePrefix", label="Namespace Prefix", length=15),
+        read_only("Description", length=255),
+        read_only("SobjectType", "picklist", "SObject Type Name", length=40),
+        read_only("IsActive", "boolean", "Active"),
+    ),
+    writable=False,
+    searchable=False,
+)
+
+STANDARD: Final[tuple[SObject, ...]] = (
+    ACCOUNT,
+    CONTACT,
+    LEAD,
+    *SALES_OBJECTS,
+    ORGANIZATION,
+    USER,
+    RECORD_TYPE,
+)

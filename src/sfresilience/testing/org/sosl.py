@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from .catalog import compile_soql
 from .errors import ApiError
-from .objects import SEARCHABLE
 from .schema import TEXT_TYPES, SObject
 from .soql import Query
+
+
+if TYPE_CHECKING:
+    from .catalog import Schema
+
+# The objects a FIND without RETURNING searches.
+SEARCHABLE: Final = ("Account", "Contact", "Opportunity")
 
 
 SOSL_RE: Final = re.compile(
@@ -55,12 +60,12 @@ def search_target(item: str) -> str:
     return f"SELECT {fields} FROM {match['object']}{rest}"  # noqa: S608  (SOQL, no SQL)
 
 
-def default_targets() -> list[Query]:
-    return [compile_soql(f"SELECT Id FROM {name}") for name in SEARCHABLE]  # noqa: S608
+def default_targets(schema: Schema) -> list[Query]:
+    return [schema.compile(f"SELECT Id FROM {name}") for name in SEARCHABLE]  # noqa: S608
 
 
 def search_fields(obj: SObject, scope: str) -> list[str]:
-    texts = [item.name for item in obj.fields if item.type in TEXT_TYPES]
+    texts = [item.name for item in obj.fields if item.type in TEXT_TYPES and item.type != "url"]
     if scope == "NAME":
         return [name for name in texts if name in NAME_FIELDS]
     if scope == "EMAIL":

@@ -1,4 +1,4 @@
-"""An in-memory Salesforce org: seeded records, CRUD, SOQL and a little SOSL.
+"""An in-memory Salesforce org: seeded records, CRUD, describe, SOQL and a little SOSL.
 
 Pure Python with no I/O. One re-entrant lock guards all data so the fake HTTP
 server can call an `Org` from many threads at once.
@@ -8,34 +8,38 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from .catalog import compile_soql, global_entry, known, writable
-from .errors import ApiError, entity_is_deleted, no_such_column, not_found, required_missing
+from . import checks
+from .catalog import Schema
+from .describe import MASTER_RECORD_TYPE, describe, global_entry, record_type_info
+from .errors import ApiError, entity_is_deleted, no_such_column, not_found
 from .ids import BASE62, ID_RE, base62, id_checksum
-from .objects import OBJECTS, SCHEMA
-from .schema import Field, Record, SObject, attributes, derive, external_key
+from .layouts import layout, record_type_mapping
+from .query import QueryResult, QueryRunner
+from .schema import Field, Record, SObject, attributes, external_key
 from .seed import account_rows, contact_rows, opportunity_rows
-from .soql import Path, Query, comparable, compile_where, order, parse_datetime, utc_today
-from .sosl import SOSL_RE, default_targets, search_fields, search_target, split_top
-from .values import coerce, render_datetime
+from .soql import parse_datetime, utc_today
+from .values import render_datetime
 
+
+__all__ = ["Org", "QueryResult"]
 
 _SEEDED_AT: Final = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)
 # Writes happen "after" every seeded record so LastModifiedDate only grows.
 _FIRST_WRITE_AT: Final = dt.datetime(2024, 6, 1, tzinfo=dt.UTC)
+_SECONDS_PER_YEAR: Final = 365 * 24 * 3600
 
 
 @dataclass(frozen=True)
-class QueryResult:
-    """Records shaped as REST returns them; for COUNT() only the count."""
+class Snapshot:
+    """Copies of every record at one moment (see `Org.snapshot`)."""
 
-    records: list[dict[str, object]]
-    total_size: int
+    tables: dict[str, dict[str, Record]]
+    deleted_at: dict[str, str]
 
 
 def _replication_window(start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
@@ -69,8 +73,14 @@ class Org:
         org_name: str = "Fake Org",
         is_sandbox: bool = False,
         today: Callable[[], dt.date] | None = None,
+        objects: Iterable[SObject] = (),
+        fields: Mapping[str, Iterable[Field]] | None = None,
     ) -> None:
         """Seed a deterministic org.
+
+        `objects` are a test's own sObjects (see `CustomObject`) and `fields` its
+        custom fields on standard objects (`{"Contact": [Field("Region__c")]}`);
+        they are queried, described and written like the standard ones.
 
         `today` is the clock SOQL date literals (TODAY, LAST_N_DAYS:n, ...) resolve
         against; it defaults to the current UTC date. Writes are stamped by a separate
@@ -78,23 +88,31 @@ class Org:
         per write: pass `today=lambda: datetime.date(2024, 6, 1)` for records written
         in a test to match `CreatedDate = TODAY`.
         """
+        self.schema = Schema(objects, fields)
         self._lock = threading.RLock()
         self._today = today or utc_today
         self._deleted_at: dict[str, str] = {}
         self._rng = random.Random(seed)
         self._pod = BASE62[self._rng.randrange(1, 10)] + BASE62[self._rng.randrange(36, 62)]
-        self._counters = {obj.name: self._rng.randrange(62**4, 62**5) for obj in SCHEMA}
-        self._tables: dict[str, dict[str, Record]] = {obj.name: {} for obj in SCHEMA}
+        self._counters = {
+            obj.name: random.Random(f"{seed}:{obj.name}").randrange(62**4, 62**5)
+            for obj in self.schema
+        }
+        self._tables: dict[str, dict[str, Record]] = {obj.name: {} for obj in self.schema}
+        self._unique: dict[tuple[str, str], dict[object, str]] = {}
         self._writes = 0
         self.instance_name = instance_name
         self.org_name = org_name
         self.is_sandbox = is_sandbox
-        self.org_id = self._new_id(OBJECTS["organization"])
-        self.user_id = self._new_id(OBJECTS["user"])
+        self.org_id = self._new_id(self.schema["Organization"])
+        self.user_id = self._new_id(self.schema["User"])
         self._seed_singletons()
+        self._record_types = self._seed_record_types()
+        self._seed_standard_price_book()
         account_ids = self._seed("Account", account_rows(self._rng, accounts))
         self._seed("Contact", contact_rows(self._rng, contacts, account_ids))
         self._seed("Opportunity", opportunity_rows(self._rng, opportunities, account_ids))
+        self._queries = QueryRunner(self.schema, self._tables, self._today)
 
     # -- seeding ---------------------------------------------------------------
 
@@ -104,13 +122,12 @@ class Org:
         return id15 + id_checksum(id15)
 
     def _seeded_time(self) -> str:
-        seconds = self._rng.randrange(365 * 24 * 3600)
+        seconds = self._rng.randrange(_SECONDS_PER_YEAR)
         return render_datetime(_SEEDED_AT + dt.timedelta(seconds=seconds))
 
-    def _insert(self, sobject: str, values: Record, created: str) -> str:
-        obj = OBJECTS[sobject.lower()]
+    def _insert(self, obj: SObject, values: Record, created: str) -> str:
         record_id = self._new_id(obj)
-        record: Record = dict.fromkeys(item.name for item in obj.fields)
+        record = obj.template.copy()
         record.update(values)
         record["Id"] = record_id
         if obj.soft_deletes:
@@ -123,7 +140,8 @@ class Org:
                 SystemModstamp=created,
                 IsDeleted=False,
             )
-        derive(obj, record)
+        if obj.derive is not None:
+            obj.derive(record)
         self._tables[obj.name][record_id] = record
         return record_id
 
@@ -139,46 +157,96 @@ class Org:
         user: Record = {
             "Id": self.user_id,
             "Username": "integration@fake-org.example.com",
+            "FirstName": "Integration",
+            "LastName": "User",
             "Name": "Integration User",
+            "Alias": "integ",
             "Email": "integration@fake-org.example.com",
             "IsActive": True,
+            "TimeZoneSidKey": "America/Los_Angeles",
         }
         self._tables["Organization"][self.org_id] = organization
         self._tables["User"][self.user_id] = user
 
+    def _seed_record_types(self) -> dict[str, list[tuple[str, str]]]:
+        """RecordType rows for every declared record type: {object: [(name, id)]}."""
+        kinds = self.schema["RecordType"]
+        found: dict[str, list[tuple[str, str]]] = {}
+        for obj in self.schema:
+            for name in obj.record_types:
+                developer = "".join(char if char.isalnum() else "_" for char in name)
+                row: Record = {
+                    "Name": name,
+                    "DeveloperName": developer,
+                    "NamespacePrefix": None,
+                    "Description": None,
+                    "SobjectType": obj.name,
+                    "IsActive": True,
+                }
+                record_id = self._insert(kinds, row, render_datetime(_SEEDED_AT))
+                found.setdefault(obj.name, []).append((name, record_id))
+        return found
+
+    def _seed_standard_price_book(self) -> None:
+        """Every org has the standard price book that price book entries start from."""
+        book: Record = {"Name": "Standard Price Book", "IsActive": True, "IsStandard": True}
+        self._insert(self.schema["Pricebook2"], book, render_datetime(_SEEDED_AT))
+
     def _seed(self, sobject: str, rows: Iterable[Record]) -> list[str]:
-        return [self._insert(sobject, values, self._seeded_time()) for values in rows]
+        obj = self.schema[sobject]
+        return [self._insert(obj, values, self._seeded_time()) for values in rows]
 
     # -- schema ----------------------------------------------------------------
 
     def sobject_names(self) -> list[str]:
         """Canonical names of every sObject this org knows."""
-        return [obj.name for obj in SCHEMA]
+        return [obj.name for obj in self.schema]
 
     def describe_global(self, version: str) -> dict[str, object]:
         """The body of GET /sobjects."""
         return {
             "encoding": "UTF-8",
             "maxBatchSize": 200,
-            "sobjects": [global_entry(obj, version) for obj in SCHEMA],
+            "sobjects": [global_entry(obj, version) for obj in self.schema],
         }
+
+    def describe_basic(self, sobject: str, version: str) -> dict[str, object]:
+        """The `objectDescribe` of GET /sobjects/X: the describeGlobal entry."""
+        return global_entry(self.schema.known(sobject), version)
 
     def describe(self, sobject: str, version: str) -> dict[str, object]:
         """The body of GET /sobjects/X/describe; unknown objects are NOT_FOUND."""
-        obj = known(sobject)
-        description = global_entry(obj, version)
-        description["fields"] = [item.describe() for item in obj.fields]
-        description["childRelationships"] = [
-            {
-                "childSObject": child,
-                "field": lookup,
-                "relationshipName": name,
-                "cascadeDelete": True,
-            }
-            for child, lookup, name in obj.children
+        obj = self.schema.known(sobject)
+        return describe(self.schema, obj, version, self._record_type_infos(obj, version))
+
+    def describe_layouts(
+        self, sobject: str, version: str, record_type_id: str | None = None
+    ) -> dict[str, object]:
+        """The body of GET /sobjects/X/describe/layouts/[recordTypeId].
+
+        With several record types the list form carries `"layouts": null`, as
+        Salesforce's does; ask for one record type's layout by its id.
+        """
+        obj = self.schema.known(sobject)
+        infos = self._record_type_infos(obj, version)
+        if record_type_id is not None:
+            wanted = record_type_id[:15]
+            if not any(str(info["recordTypeId"])[:15] == wanted for info in infos):
+                raise not_found()
+            return layout(self.schema, obj)
+        return {
+            "layouts": None if obj.record_types else [layout(self.schema, obj)],
+            "recordTypeMappings": [record_type_mapping(obj, info, version) for info in infos],
+            "recordTypeSelectorRequired": [bool(obj.record_types)],
+        }
+
+    def _record_type_infos(self, obj: SObject, version: str) -> list[dict[str, object]]:
+        declared = [
+            record_type_info(obj, version, name, name.replace(" ", "_"), record_id)
+            for name, record_id in self._record_types.get(obj.name, [])
         ]
-        description["recordTypeInfos"] = []
-        return description
+        master = record_type_info(obj, version, "Master", "Master", MASTER_RECORD_TYPE)
+        return [*declared, master]
 
     # -- reads -----------------------------------------------------------------
 
@@ -186,7 +254,7 @@ class Org:
         self, sobject: str, record_id: str, fields: list[str] | None, version: str
     ) -> dict[str, object]:
         """One live record by id, optionally only some fields."""
-        obj = known(sobject)
+        obj = self.schema.known(sobject)
         selected = _select(obj, fields)
         with self._lock:
             record = self._live(obj, record_id)
@@ -201,7 +269,7 @@ class Org:
         version: str,
     ) -> dict[str, object]:
         """One live record by an external id field (or Id)."""
-        obj = known(sobject)
+        obj = self.schema.known(sobject)
         key = external_key(obj, field)
         selected = _select(obj, fields)
         with self._lock:
@@ -212,13 +280,13 @@ class Org:
 
     def records(self, sobject: str) -> list[dict[str, object]]:
         """Copies of every stored record, deleted ones included, for assertions."""
-        obj = known(sobject)
+        obj = self.schema.known(sobject)
         with self._lock:
             return [dict(record) for record in self._tables[obj.name].values()]
 
     def lock_keys(self, sobject: str, record_id: str) -> list[str]:
         """Ids a write to this record must lock: the record and its parent account."""
-        obj = OBJECTS.get(sobject.lower())
+        obj = self.schema.get(sobject)
         with self._lock:
             record = self._find(obj, record_id) if obj else None
             if record is None:
@@ -233,21 +301,28 @@ class Org:
 
     def create(self, sobject: str, data: dict[str, object]) -> str:
         """Insert a record and return its new 18-character id."""
-        obj = writable(sobject, "insert")
+        obj = self.schema.writable(sobject, "insert")
         with self._lock:
             values = self._validated(obj, data, creating=True)
-            missing = [
-                item.name
-                for item in obj.fields
-                if item.required and values.get(item.name) in {None, ""}
-            ]
-            if missing:
-                raise required_missing(missing)
-            return self._insert(obj.name, values, self._tick())
+            for item in obj.fields:
+                if item.default is not None and item.name not in values:
+                    values[item.name] = item.default
+            if obj.record_types and values.get("RecordTypeId") is None:
+                values["RecordTypeId"] = self._record_types[obj.name][0][1]
+            candidate = obj.template.copy()
+            candidate.update(values)
+            if obj.derive is not None:
+                obj.derive(candidate)
+            checks.check_required(obj, candidate)
+            checks.check_rules(obj, candidate)
+            self._check_unique(obj, candidate, None)
+            record_id = self._insert(obj, values, self._tick())
+            self._index_unique(obj, self._tables[obj.name][record_id])
+            return record_id
 
     def update(self, sobject: str, record_id: str, data: dict[str, object]) -> None:
         """Change fields of a live record."""
-        obj = writable(sobject, "update")
+        obj = self.schema.writable(sobject, "update")
         with self._lock:
             record = self._live(obj, record_id, deleted=entity_is_deleted)
             self._apply(obj, record, data)
@@ -256,7 +331,7 @@ class Org:
         self, sobject: str, field: str, value: str, data: dict[str, object]
     ) -> tuple[str, bool]:
         """Update the record whose external id is `value`, or create it."""
-        obj = writable(sobject, "upsert")
+        obj = self.schema.writable(sobject, "upsert")
         key = external_key(obj, field)
         with self._lock:
             matches = self._matching(obj, key, value)
@@ -268,18 +343,31 @@ class Org:
             return self.create(obj.name, {**data, key.name: value}), True
 
     def delete(self, sobject: str, record_id: str) -> None:
-        """Soft-delete a record; deleting an account also deletes its children."""
-        obj = writable(sobject, "delete")
+        """Soft-delete a record and, along cascading lookups, its children."""
+        obj = self.schema.writable(sobject, "delete")
+        with self._lock:
+            record = self._live(obj, record_id, deleted=entity_is_deleted)
+            self._soft_delete(obj, record, self._tick())
+
+    def hard_delete(self, sobject: str, record_id: str) -> None:
+        """Delete a record and its cascading children past the recycle bin (Bulk hardDelete).
+
+        They are gone for good: not in queryAll, not in getDeleted.
+        """
+        obj = self.schema.writable(sobject, "hardDelete")
         with self._lock:
             record = self._live(obj, record_id, deleted=entity_is_deleted)
             stamp = self._tick()
-            self._soft_delete(record, stamp)
-            for child, lookup, _name in obj.children:
-                for row in self._tables[child].values():
-                    if row[lookup] == record["Id"] and not row["IsDeleted"]:
-                        self._soft_delete(row, stamp)
+            self._soft_delete(obj, record, stamp)
+            gone = {key for key, at in self._deleted_at.items() if at == stamp}
+            for table in self._tables.values():
+                for key in gone & table.keys():
+                    del table[key]
+            for key in gone:
+                del self._deleted_at[key]
+            self._unique.clear()
 
-    def _soft_delete(self, record: Record, stamp: str) -> None:
+    def _soft_delete(self, obj: SObject, record: Record, stamp: str) -> None:
         record.update(
             IsDeleted=True,
             LastModifiedDate=stamp,
@@ -287,6 +375,120 @@ class Org:
             SystemModstamp=stamp,
         )
         self._deleted_at[str(record["Id"])] = stamp
+        for child in self.schema.children(obj.name):
+            if not child.cascade_delete:
+                continue
+            child_obj = self.schema[child.child]
+            for row in self._tables[child_obj.name].values():
+                if row[child.field] == record["Id"] and not row["IsDeleted"]:
+                    self._soft_delete(child_obj, row, stamp)
+
+    def _apply(self, obj: SObject, record: Record, data: Mapping[str, object]) -> None:
+        values = self._validated(obj, data, creating=False)
+        candidate = dict(record)
+        candidate.update(values)
+        if obj.derive is not None:
+            obj.derive(candidate)
+        checks.check_required(obj, candidate, list(values))
+        checks.check_rules(obj, candidate)
+        self._check_unique(obj, candidate, str(record["Id"]))
+        record.update(values)
+        stamp = self._tick()
+        record.update(LastModifiedDate=stamp, LastModifiedById=self.user_id, SystemModstamp=stamp)
+        if obj.derive is not None:
+            obj.derive(record)
+        self._index_unique(obj, record)
+
+    def _validated(self, obj: SObject, data: Mapping[str, object], *, creating: bool) -> Record:
+        resolved = checks.resolve(obj, data, creating=creating)
+        return {
+            item.name: checks.coerced(item, value, self._find_target) for item, value in resolved
+        }
+
+    def _find_target(self, item: Field, record_id: str) -> Record | None:
+        """The record a lookup value points at, among the lookup's target objects."""
+        target = self.schema.by_prefix(record_id)
+        if target is None or target.name not in item.targets:
+            return None
+        return self._find(target, record_id)
+
+    # -- unique values ----------------------------------------------------------
+
+    def _unique_index(self, obj: SObject, item: Field) -> dict[object, str]:
+        """value -> holder id, built on first use; stale entries are re-checked on read."""
+        key = (obj.name, item.name)
+        index = self._unique.get(key)
+        if index is None:
+            index = {
+                checks.unique_key(item, row[item.name]): str(row["Id"])
+                for row in self._tables[obj.name].values()
+                if row[item.name] is not None and not row.get("IsDeleted")
+            }
+            self._unique[key] = index
+        return index
+
+    def _check_unique(self, obj: SObject, candidate: Record, own_id: str | None) -> None:
+        for item in obj.fields:
+            value = candidate.get(item.name)
+            if not item.unique or value is None or item.type == "id":
+                continue
+            wanted = checks.unique_key(item, value)
+            holder_id = self._holder(obj, item, wanted)
+            if holder_id is not None and holder_id != own_id:
+                raise checks.duplicate(item, holder_id)
+
+    def _holder(self, obj: SObject, item: Field, wanted: object) -> str | None:
+        """The live record holding `wanted` in a unique field, if any."""
+        for attempt in range(2):
+            holder_id = self._unique_index(obj, item).get(wanted)
+            if holder_id is None:
+                return None
+            holder = self._tables[obj.name].get(holder_id)
+            if (
+                holder is not None
+                and not holder.get("IsDeleted")
+                and checks.unique_key(item, holder[item.name]) == wanted
+            ):
+                return holder_id
+            if attempt == 0:
+                # A stale entry (changed, deleted or rolled-back record): rebuild once.
+                del self._unique[(obj.name, item.name)]
+        return None
+
+    def _index_unique(self, obj: SObject, record: Record) -> None:
+        for item in obj.fields:
+            if item.unique and item.type != "id" and record[item.name] is not None:
+                index = self._unique_index(obj, item)
+                index[checks.unique_key(item, record[item.name])] = str(record["Id"])
+
+    # -- transactions (allOrNone composite requests, sObject trees) -----------
+
+    def snapshot(self) -> Snapshot:
+        """Every record as it is now, for `restore` when an all-or-none request fails."""
+        with self._lock:
+            tables = {
+                name: {record_id: dict(record) for record_id, record in table.items()}
+                for name, table in self._tables.items()
+            }
+            return Snapshot(tables, dict(self._deleted_at))
+
+    def restore(self, snapshot: Snapshot) -> None:
+        """Undo every write since `snapshot`: new records vanish, changed ones revert."""
+        with self._lock:
+            for name, table in self._tables.items():
+                before = snapshot.tables.get(name, {})
+                for record_id in [key for key in table if key not in before]:
+                    del table[record_id]
+                for record_id, old in before.items():
+                    current = table.get(record_id)
+                    if current is None:
+                        table[record_id] = dict(old)
+                    elif current != old:
+                        current.clear()
+                        current.update(old)
+            self._deleted_at.clear()
+            self._deleted_at.update(snapshot.deleted_at)
+            self._unique.clear()  # rebuilt from the restored records on next use
 
     # -- replication (SFType.deleted / SFType.updated) -------------------------
 
@@ -299,7 +501,7 @@ class Org:
         seconds of `start` and `end` are ignored, naive datetimes are UTC, and `start`
         must precede `end` (else 400 INVALID_REPLICATION_DATE).
         """
-        obj = known(sobject)
+        obj = self.schema.known(sobject)
         low, high = _replication_window(start, end)
         with self._lock:
             found = [
@@ -317,7 +519,7 @@ class Org:
         The ids of GET /sobjects/X/updated/?start=&end=, oldest change first; the
         window follows the same rules as `deleted_between`.
         """
-        obj = known(sobject)
+        obj = self.schema.known(sobject)
         low, high = _replication_window(start, end)
         if obj.field("SystemModstamp") is None:
             return []
@@ -332,85 +534,6 @@ class Org:
     def _tick(self) -> str:
         self._writes += 1
         return render_datetime(_FIRST_WRITE_AT + dt.timedelta(seconds=self._writes))
-
-    def _apply(self, obj: SObject, record: Record, data: Mapping[str, object]) -> None:
-        values = self._validated(obj, data, creating=False)
-        missing = [
-            name
-            for name, value in values.items()
-            if obj.by_name[name.lower()].required and value in {None, ""}
-        ]
-        if missing:
-            raise required_missing(missing)
-        record.update(values)
-        stamp = self._tick()
-        record.update(LastModifiedDate=stamp, LastModifiedById=self.user_id, SystemModstamp=stamp)
-        derive(obj, record)
-
-    def _validated(self, obj: SObject, data: Mapping[str, object], *, creating: bool) -> Record:
-        resolved: list[tuple[Field, object]] = []
-        for name, value in data.items():
-            if name == "attributes":
-                continue
-            found = obj.field(name)
-            if found is None:
-                raise ApiError(
-                    400,
-                    "INVALID_FIELD",
-                    f"No such column '{name}' on sobject of type {obj.name}",
-                    [name],
-                )
-            resolved.append((found, value))
-        forbidden = [
-            item.name
-            for item, _value in resolved
-            if not (item.createable if creating else item.updateable)
-        ]
-        if forbidden:
-            raise ApiError(
-                400,
-                "INVALID_FIELD_FOR_INSERT_UPDATE",
-                f"Unable to create/update fields: {', '.join(forbidden)}. Please check "
-                "the security settings of this field and verify that it is "
-                "read/write for your profile or permission set.",
-                forbidden,
-            )
-        return {item.name: self._coerced(item, value) for item, value in resolved}
-
-    def _coerced(self, item: Field, value: object) -> object:
-        if value is None:
-            return None
-        if item.type == "reference":
-            return self._reference(item, value)
-        coerced = coerce(item, value)
-        if isinstance(coerced, str) and item.length and len(coerced) > item.length:
-            raise ApiError(
-                400,
-                "STRING_TOO_LONG",
-                f"{item.label}: data value too large: {coerced} (max length={item.length})",
-                [item.name],
-            )
-        return coerced
-
-    def _reference(self, item: Field, value: object) -> str:
-        parent = OBJECTS[(item.reference_to or "").lower()]
-        text = value if isinstance(value, str) else str(value)
-        if not ID_RE.fullmatch(text):
-            raise ApiError(
-                400,
-                "MALFORMED_ID",
-                f"{parent.label} ID: id value of incorrect type: {text}",
-                [item.name],
-            )
-        found = self._find(parent, text)
-        if found is None or found.get("IsDeleted"):
-            raise ApiError(
-                400,
-                "INVALID_CROSS_REFERENCE_KEY",
-                "invalid cross reference id",
-                [item.name],
-            )
-        return str(found["Id"])
 
     # -- lookups ---------------------------------------------------------------
 
@@ -457,142 +580,18 @@ class Org:
             and str(record[key.name]).casefold() == wanted
         ]
 
-    def _read(self, obj: SObject, record: Record | None, path: Path) -> object:
-        """The value at a field path, following lookups to parent records."""
-        for part in path[:-1]:
-            if record is None:
-                return None
-            lookup = obj.by_relationship[part.lower()]
-            obj = OBJECTS[(lookup.reference_to or "").lower()]
-            parent_id = record[lookup.name]
-            record = self._tables[obj.name].get(str(parent_id)) if parent_id else None
-        return None if record is None else record[path[-1]]
-
     # -- SOQL and SOSL ---------------------------------------------------------
 
     def query(self, soql: str, *, include_deleted: bool, version: str) -> QueryResult:
         """Run a SELECT; deleted records only appear with include_deleted (queryAll)."""
-        bound = compile_soql(soql)
+        bound = self.schema.compile(soql)
         with self._lock:
-            return self._run(bound, version, None, include_deleted=include_deleted)
-
-    def _run(
-        self,
-        bound: Query,
-        version: str,
-        extra: Callable[[Record], bool] | None,
-        *,
-        include_deleted: bool,
-    ) -> QueryResult:
-        obj = OBJECTS[bound.sobject.lower()]
-        where = compile_where(bound.where, self._today()) if bound.where else None
-        rows: list[Record] = []
-        for record in self._tables[obj.name].values():
-            if record.get("IsDeleted") and not include_deleted:
-                continue
-            if extra is not None and not extra(record):
-                continue
-            if where is None or where(self._getter(obj, record)):
-                rows.append(record)
-
-        def read(record: Record, path: Path) -> object:
-            return self._read(obj, record, path)
-
-        if bound.aggregates:
-            rows = [self._aggregate(obj, bound, rows)]
-        rows = order(rows, bound.order_by, read)
-        start = bound.offset or 0
-        stop = None if bound.limit is None else start + bound.limit
-        rows = rows[start:stop]
-        if bound.aggregates:
-            return QueryResult(rows, len(rows))
-        if bound.count:
-            return QueryResult([], len(rows))
-        paths = [ref.parts for ref in bound.fields]
-        records = [self._shape(obj, row, paths, version) for row in rows]
-        return QueryResult(records, len(records))
-
-    def _aggregate(self, obj: SObject, bound: Query, rows: list[Record]) -> Record:
-        """The single AggregateResult row of COUNT(field) / COUNT_DISTINCT(field)."""
-        result: Record = {"attributes": {"type": "AggregateResult"}}
-        unnamed = 0
-        for item in bound.aggregates:
-            kind = item.field.kind or "string"
-            values = [self._read(obj, row, item.field.parts) for row in rows]
-            present = [value for value in values if value is not None]
-            if item.function == "COUNT_DISTINCT":
-                present = list({comparable(kind, value) for value in present})
-            if item.alias is None:
-                result[f"expr{unnamed}"] = len(present)
-                unnamed += 1
-            else:
-                result[item.alias] = len(present)
-        return result
-
-    def _getter(self, obj: SObject, record: Record) -> Callable[[Path], object]:
-        def get(path: Path) -> object:
-            return self._read(obj, record, path)
-
-        return get
-
-    def _shape(self, obj: SObject, record: Record, paths: Iterable[Path], version: str) -> Record:
-        shaped: Record = {"attributes": attributes(obj.name, record["Id"], version)}
-        for path in paths:
-            self._place(shaped, obj, record, path, version)
-        return shaped
-
-    def _place(
-        self, target: Record, obj: SObject, record: Record, path: Path, version: str
-    ) -> None:
-        """Copy one field path into `target`, nesting parents as REST does."""
-        head = path[0]
-        if len(path) == 1:
-            target[head] = record[head]
-            return
-        lookup = obj.by_relationship[head.lower()]
-        parent_obj = OBJECTS[(lookup.reference_to or "").lower()]
-        parent_id = record[lookup.name]
-        parent = self._tables[parent_obj.name].get(str(parent_id))
-        if parent is None:
-            target[head] = None
-            return
-        existing = target.get(head)
-        nested: Record = (
-            existing
-            if isinstance(existing, dict)
-            else {"attributes": attributes(parent_obj.name, parent_id, version)}
-        )
-        target[head] = nested
-        self._place(nested, parent_obj, parent, path[1:], version)
+            return self._queries.run(bound, version, include_deleted=include_deleted)
 
     def search(self, sosl: str, version: str) -> list[dict[str, object]]:
         """Minimal SOSL: FIND {text} [IN x FIELDS] [RETURNING Obj(fields ...), ...]."""
-        match = SOSL_RE.fullmatch(sosl)
-        if match is None:
-            raise ApiError(
-                400,
-                "MALFORMED_SEARCH",
-                "No search term found. The search term must be enclosed in braces.",
-            )
-        term = re.sub(r"\\(.)", r"\1", match["term"]).strip(' "*').casefold()
-        scope = (match["scope"] or "ALL").upper()
-        targets = [search_target(item) for item in split_top(match["returning"])]
-        queries = [compile_soql(soql) for soql in targets] if targets else default_targets()
-        results: list[dict[str, object]] = []
         with self._lock:
-            for bound in queries:
-                obj = OBJECTS[bound.sobject.lower()]
-                fields = search_fields(obj, scope)
-
-                def hit(record: Record, fields: list[str] = fields) -> bool:
-                    return any(
-                        term in str(record[name]).casefold()
-                        for name in fields
-                        if record[name] is not None
-                    )
-
-                results.extend(self._run(bound, version, hit, include_deleted=False).records)
-        return results
+            return self._queries.search(sosl, version)
 
 
 def _select(obj: SObject, fields: list[str] | None) -> list[str]:
@@ -609,5 +608,5 @@ def _select(obj: SObject, fields: list[str] | None) -> list[str]:
 
 def _shape_flat(obj: SObject, record: Record, fields: list[str], version: str) -> dict[str, object]:
     shaped: Record = {"attributes": attributes(obj.name, record["Id"], version)}
-    shaped.update((name, record[name]) for name in fields)
+    shaped.update((name, obj.read(record, name)) for name in fields)
     return shaped

@@ -12,8 +12,8 @@ from .soql import Kind, parse_datetime
 
 
 def render_datetime(moment: dt.datetime) -> str:
-    utc = moment.astimezone(dt.UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}+0000"
+    utc = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return utc.isoformat(timespec="milliseconds") + "+0000"
 
 
 def _json_error(item: Field, value: object) -> ApiError:
