@@ -46,12 +46,6 @@ class TestIsTheClient:
         assert isinstance(client.Contact, SObject)
         assert client.Contact.salesforce is client
 
-    def test_equal_to_the_client_and_hashed_alike(self, fake: FakeSalesforce) -> None:
-        sf = fake.client()
-        client = wrap(sf)
-        assert client == sf
-        assert "found" == {sf: "found"}[client]
-
     def test_sobject_calls_are_guarded(self, fake: FakeSalesforce) -> None:
         """client.Contact.get rides out a 503 burst and names itself in events."""
         events: list[Event] = []
@@ -66,7 +60,7 @@ class TestIsTheClient:
         events: list[Event] = []
         client = wrap(fake.client(), on_event=events.append)
         with pytest.raises(SalesforceResourceNotFound) as caught:
-            client.oauth2("no-such-endpoint")
+            client.oauth2("no-such-resource")
         assert ErrorCategory.NOT_FOUND is caught.value.classification.category  # type: ignore[attr-defined]
         assert {"oauth2"} == {event.operation for event in events}
 

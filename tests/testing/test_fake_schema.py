@@ -320,3 +320,63 @@ def test_standard_sales_and_activity_objects(sf: Any) -> None:
     assert [30.0] == [item["TotalPrice"] for item in rows[0]["OpportunityLineItems"]["records"]]
     sf.Opportunity.delete(deal)  # line items go with their opportunity
     assert 0 == sf.query("SELECT COUNT() FROM OpportunityLineItem")["totalSize"]
+
+
+def test_lookups_between_custom_objects() -> None:
+    """A custom child of a custom parent: parent paths, subqueries and cascade delete."""
+    parent = CustomObject("Project__c", [Field("Code__c", unique=True)])
+    child = CustomObject(
+        "Milestone__c",
+        [
+            Field(
+                "Project__c",
+                "reference",
+                reference_to="Project__c",
+                child_relationship="Milestones__r",
+                required=True,
+                cascade_delete=True,
+            ),
+            Field("Due__c", "date"),
+        ],
+    )
+    org = Org(accounts=0, contacts=0, opportunities=0, objects=[parent, child])
+    with FakeSalesforce(org=org) as fake:
+        sf: Any = fake.client()
+        project = sf.Project__c.create({"Name": "Apollo", "Code__c": "AP"})["id"]
+        sf.Milestone__c.create({"Name": "Launch", "Project__c": project, "Due__c": "1969-07-16"})
+        rows = sf.query("SELECT Name, Project__r.Code__c FROM Milestone__c")["records"]
+        assert "AP" == rows[0]["Project__r"]["Code__c"]
+        nested = sf.query("SELECT (SELECT Name, Due__c FROM Milestones__r) FROM Project__c")
+        milestones = nested["records"][0]["Milestones__r"]["records"]
+        assert [("Launch", "1969-07-16")] == [(row["Name"], row["Due__c"]) for row in milestones]
+        wrong = _error(
+            lambda: sf.Milestone__c.create({"Name": "x", "Project__c": fake.org.user_id})
+        )
+        assert "INVALID_CROSS_REFERENCE_KEY" == wrong["errorCode"]
+        sf.Project__c.delete(project)
+        assert 0 == sf.query("SELECT COUNT() FROM Milestone__c")["totalSize"]
+        assert "a01" == sf.Milestone__c.metadata()["objectDescribe"]["keyPrefix"]
+
+
+def test_fake_salesforce_takes_objects_and_fields_as_keywords() -> None:
+    """FakeSalesforce(objects=..., fields=...) builds its org with them."""
+    region = Field("Region__c", "picklist", values=["EMEA"])
+    with FakeSalesforce(objects=[THING], fields={"Account": [region]}, contacts=0) as fake:
+        sf: Any = fake.client()
+        sf.Thing__c.create({"Name": "kw", "Code__c": "K"})
+        assert sf.query("SELECT COUNT() FROM Thing__c")["totalSize"] == 1
+        assert any(field["name"] == "Region__c" for field in sf.Account.describe()["fields"])
+
+
+def test_simple_salesforce_describe_layout(sf: Any) -> None:
+    """SFType.describe_layout(recordTypeId) reads one record type's layout."""
+    retail = sf.Thing__c.describe()["recordTypeInfos"][0]["recordTypeId"]
+    layout = sf.Thing__c.describe_layout(retail)
+    fields = [
+        component["value"]
+        for section in layout["editLayoutSections"]
+        for row in section["layoutRows"]
+        for item in row["layoutItems"]
+        for component in item["layoutComponents"]
+    ]
+    assert {"Name", "Code__c", "Status__c"} <= set(fields)

@@ -378,3 +378,25 @@ def test_random_soql_over_http_never_answers_500(
     if response.status_code == 400:
         body = response.json()
         assert {"message", "errorCode"} <= body[0].keys()
+
+
+def test_includes_and_excludes_on_a_multi_select_picklist() -> None:
+    """INCLUDES matches any listed value; 'a;b' needs both; EXCLUDES is the complement."""
+    colors = Field("Colors__c", "multipicklist", values=["Red", "Green", "Blue"])
+    org = Org(accounts=0, contacts=0, opportunities=0, fields={"Account": [colors]})
+    for name, chosen in [("rg", "Red;Green"), ("b", "Blue"), ("none", None)]:
+        org.create("Account", {"Name": name, "Colors__c": chosen})
+
+    def names(condition: str) -> set[str]:
+        rows = _query(org, f"SELECT Name FROM Account WHERE Colors__c {condition}")  # noqa: S608
+        return {row["Name"] for row in rows}
+
+    assert {"rg", "b"} == names("INCLUDES ('red', 'Blue')")
+    assert {"rg"} == names("INCLUDES ('Green;Red')")
+    assert set() == names("INCLUDES ('Red;Blue')")
+    assert {"b", "none"} == names("EXCLUDES ('Red')")
+    error = _error(org, "SELECT Id FROM Account WHERE Name INCLUDES ('x')")
+    assert "INVALID_QUERY_FILTER_OPERATOR" == error.error_code
+    with pytest.raises(ApiError) as refused:
+        org.create("Account", {"Name": "x", "Colors__c": "Red;Pink"})
+    assert "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST" == refused.value.error_code

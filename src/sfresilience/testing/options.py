@@ -15,11 +15,12 @@ values when made. `FakeSalesforce`'s flat keywords (`contacts=`, `api_limit=`,
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any, TypedDict
 
 from .api.versions import max_version
-from .org import Org
+from .org import Field, Org, SObject
 
 
 __all__ = ["Identity", "Keywords", "Limits", "Locking", "Options", "ServerOptions", "resolve"]
@@ -109,6 +110,8 @@ class Keywords(TypedDict, total=False):
     instance_name: str
     org_name: str
     is_sandbox: bool
+    objects: Iterable[SObject]
+    fields: Mapping[str, Iterable[Field]]
     my_domain: str
     username: str
     password: str
@@ -141,7 +144,17 @@ class Options:
 
 
 _ORG_KEYWORDS = frozenset(
-    {"accounts", "contacts", "opportunities", "seed", "instance_name", "org_name", "is_sandbox"}
+    {
+        "accounts",
+        "contacts",
+        "opportunities",
+        "seed",
+        "instance_name",
+        "org_name",
+        "is_sandbox",
+        "objects",
+        "fields",
+    }
 )
 _LOCK_KEYWORDS = {"lock_hold": "hold", "lock_wait": "wait", "lock_error_status": "error_status"}
 

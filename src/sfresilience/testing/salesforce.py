@@ -141,6 +141,7 @@ class FakeSalesforce:
             on_outage=self._set_outage,
             on_expire_sessions=self._sessions.invalidate_all,
             on_revoke_refresh_tokens=self._sessions.revoke_refresh_tokens,
+            clock=clock,
         )
         self._router = self._build_router(options, clock)
         self._server = HttpServer(

@@ -148,9 +148,7 @@ class Router:
         faults = self._faults
         delayed = faults.fire(Fault.DELAY_WRITES)
         if delayed is not None:
-            faults.defer(
-                lambda: self._land(request), after_requests=delayed.settings.after_requests
-            )
+            faults.defer(lambda: self._land(request), delayed.settings)
             raise DropError
         lost = faults.fire(Fault.LOSE_RESPONSES)
         response = self._dispatch_counted(request)

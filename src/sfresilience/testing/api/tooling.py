@@ -17,7 +17,18 @@ from typing import Any
 
 from ..org import ApiError
 from ..org.ids import base62, id_checksum
-from ..org.soql import Kind, Operand, Path, Query, SoqlError, bind, compile_where, order, parse
+from ..org.soql import (
+    FieldRef,
+    Kind,
+    Operand,
+    Path,
+    Query,
+    SoqlError,
+    bind,
+    compile_where,
+    order,
+    parse,
+)
 from ..wire.http import HttpRequest, HttpResponse
 from .responses import error, json_response, method_not_allowed, not_found, query_params
 
@@ -91,10 +102,13 @@ class _Catalog:
     def resolve_child(self, sobject: str, name: str) -> tuple[str, str, str] | None:  # noqa: ARG002
         return None
 
-    def field_names(self, sobject: str, which: str) -> list[str]:  # noqa: ARG002
-        return list(_OBJECTS[sobject.lower()].fields)
+    def field_names(self, sobject: str, which: str) -> list[str]:
+        return [] if which == "CUSTOM" else list(_OBJECTS[sobject.lower()].fields)
 
     def is_picklist(self, sobject: str, path: Path) -> bool:  # noqa: ARG002
+        return False
+
+    def is_multipicklist(self, sobject: str, path: Path) -> bool:  # noqa: ARG002
         return False
 
 
@@ -143,7 +157,8 @@ class ToolingApi:
         return json_response(200, self._run(bound, version))
 
     def _run(self, bound: Query, version: str) -> dict[str, Any]:
-        if bound.aggregates or any(len(ref.parts) > 1 for ref in bound.fields):
+        plain = all(isinstance(item, FieldRef) for item in bound.select)
+        if bound.grouped or not plain or any(len(ref.parts) > 1 for ref in bound.fields):
             raise ApiError(
                 400, "MALFORMED_QUERY", "the fake's Tooling API takes plain field lists only"
             )
@@ -151,9 +166,12 @@ class ToolingApi:
         with self._lock:
             rows = [dict(row) for row in self._rows[bound.sobject]]
 
-        def read(row: Row, operand: Operand | Path) -> object:
-            path = operand if isinstance(operand, tuple) else getattr(operand, "parts", ())
-            return row[path[-1]]
+        def read(row: Row, operand: Operand) -> object:
+            if not isinstance(operand, FieldRef):
+                raise ApiError(
+                    400, "MALFORMED_QUERY", "the fake's Tooling API compares fields only"
+                )
+            return row[operand.parts[-1]]
 
         if where is not None:
             rows = [row for row in rows if where(functools.partial(read, row))]

@@ -121,13 +121,21 @@ class Schema:
             return None
         return found.name, found.child, found.field
 
-    def is_picklist(self, sobject: str, path: tuple[str, ...]) -> bool:
+    def field_at(self, sobject: str, path: tuple[str, ...]) -> Field | None:
+        """The field a (canonical) path ends at."""
         obj = self[sobject]
         for part in path[:-1]:
             lookup = obj.by_relationship[part.lower()]
             obj = self[lookup.reference or ""]
-        found = obj.field(path[-1])
+        return obj.field(path[-1])
+
+    def is_picklist(self, sobject: str, path: tuple[str, ...]) -> bool:
+        found = self.field_at(sobject, path)
         return found is not None and found.type in PICKLIST_TYPES
+
+    def is_multipicklist(self, sobject: str, path: tuple[str, ...]) -> bool:
+        found = self.field_at(sobject, path)
+        return found is not None and found.type == "multipicklist"
 
     def field_names(self, sobject: str, which: str) -> list[str]:
         """The fields FIELDS(ALL|STANDARD|CUSTOM) selects, in describe order."""

@@ -24,6 +24,7 @@ from .soql_ast import (
     DateLiteral,
     Expr,
     FieldRef,
+    Includes,
     InList,
     Kind,
     Like,
@@ -93,6 +94,8 @@ _KEYWORDS = frozenset(
         "FIRST",
         "FOR",
         "FROM",
+        "EXCLUDES",
+        "INCLUDES",
         "GROUP",
         "HAVING",
         "IN",
@@ -463,6 +466,14 @@ class _Parser:
         if token.kind == "op":
             self.advance()
             return Compare(field, token.text, self.value())
+        chooser = self.accept("INCLUDES", "EXCLUDES")
+        if chooser is not None:
+            self.expect_punct("(")
+            choices = [self.value()]
+            while self.accept_punct(","):
+                choices.append(self.value())
+            self.expect_punct(")")
+            return Includes(field, tuple(choices), chooser.text.upper() == "EXCLUDES")
         if self.accept("LIKE"):
             pattern = self.value()
             if pattern.kind != "string":

@@ -204,6 +204,15 @@ class SemiJoin:
 
 
 @dataclass(frozen=True)
+class Includes:
+    """`multipicklist INCLUDES ('a;b', 'c')` (any value whose parts are all chosen), or EXCLUDES."""
+
+    field: Operand
+    values: tuple[Value, ...]
+    negated: bool
+
+
+@dataclass(frozen=True)
 class Like:
     """`field LIKE 'pattern'`."""
 
@@ -226,7 +235,7 @@ class Not:
     item: Expr
 
 
-Expr = Compare | InList | SemiJoin | Like | BoolOp | Not
+Expr = Compare | InList | SemiJoin | Includes | Like | BoolOp | Not
 
 
 @dataclass(frozen=True)
@@ -307,6 +316,10 @@ class Catalog(Protocol):
 
     def is_picklist(self, sobject: str, path: Path) -> bool:
         """Whether the field at `path` (canonical names) is a picklist, for toLabel()."""
+        ...
+
+    def is_multipicklist(self, sobject: str, path: Path) -> bool:
+        """Whether the field at `path` is a multi-select picklist, for INCLUDES/EXCLUDES."""
         ...
 
 

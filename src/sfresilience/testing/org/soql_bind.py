@@ -14,6 +14,7 @@ from .soql_ast import (
     DateFunction,
     Expr,
     FieldRef,
+    Includes,
     InList,
     Kind,
     Like,
@@ -140,7 +141,7 @@ class _Binder:
         )
         raise SoqlError("INVALID_FIELD", error_message(self.soql, value.offset, detail))
 
-    def expr(self, expr: Expr, *, having: bool = False) -> Expr:
+    def expr(self, expr: Expr, *, having: bool = False) -> Expr:  # noqa: PLR0911 - one per kind
         match expr:
             case Compare(field, op, value):
                 bound = self.condition_operand(field, having=having)
@@ -151,6 +152,16 @@ class _Binder:
                 return InList(bound, checked, negated)
             case SemiJoin(field, inner, negated):
                 return self.semi_join(field, inner, negated)
+            case Includes(field, values, negated):
+                bound = self.condition_operand(field, having=having)
+                is_multi = isinstance(bound, FieldRef) and self.catalog.is_multipicklist(
+                    self.sobject, bound.parts
+                )
+                if not is_multi:
+                    detail = "includes or excludes operator only valid on multipicklist field"
+                    message = error_message(self.soql, bound.offset, detail)
+                    raise SoqlError("INVALID_QUERY_FILTER_OPERATOR", message)
+                return Includes(bound, tuple(self.value(bound, item) for item in values), negated)
             case Like(field, pattern):
                 bound = self.condition_operand(field, having=having)
                 if bound.kind != "string":

@@ -15,6 +15,7 @@ from .soql_ast import (
     DateFunction,
     DateLiteral,
     Expr,
+    Includes,
     InList,
     Kind,
     Like,
@@ -188,6 +189,8 @@ def compile_where(  # noqa: PLR0911 - one return per kind of condition
             return _like(field, pattern)
         case SemiJoin(field, query, negated):
             return _in_set(field, semi(query), negated)
+        case Includes(field, values, negated):
+            return _includes(field, values, negated)
         case BoolOp("AND", items):
             parts = [compile_where(item, day, semi) for item in items]
             return lambda get: all(part(get) for part in parts)
@@ -216,6 +219,23 @@ def order(
         )
         result = nulls + present if item.nulls_first else present + nulls
     return result
+
+
+def _includes(field: Operand, values: tuple[Value, ...], negated: bool) -> Predicate:
+    """Any listed value whose `;`-separated parts are all among the field's choices."""
+    wanted = [
+        {part.strip().casefold() for part in str(item.value).split(";")}
+        for item in values
+        if item.value is not None
+    ]
+
+    def predicate(get: Getter) -> bool:
+        actual = get(field)
+        chosen = {part.strip().casefold() for part in str(actual).split(";")} if actual else set()
+        found = any(parts <= chosen for parts in wanted)
+        return found != negated
+
+    return predicate
 
 
 def _in_set(field: Operand, ids: frozenset[object], negated: bool) -> Predicate:
