@@ -14,7 +14,7 @@ import requests
 import wrapt
 from simple_salesforce.api import Salesforce
 
-from ._auth import login_from_env, refresh_token_login, sf_cli_login
+from ._auth import checked_login, login_from_env, refresh_token_login, sf_cli_login
 from ._budget import Admission, Budget
 from ._budget import install as install_budget
 from ._core import RetryPolicy
@@ -164,7 +164,7 @@ class ResilientClient(_Proxy):
         session = salesforce_kwargs.pop("session", None) or requests.Session()
         guard = _login_guard(settings, session, on_event)
         sf = guard.run(
-            lambda: Salesforce(session=session, **salesforce_kwargs),
+            checked_login(lambda: Salesforce(session=session, **salesforce_kwargs)),
             operation="login",
             repeatable=True,
         )
