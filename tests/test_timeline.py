@@ -10,8 +10,8 @@ import redis
 
 from sfresilience import classify
 from sfresilience._events import Event, EventKind
-from sfresilience._store import MemoryStore, RedisStore, Store
-from sfresilience._timeline import Entry, Timeline
+from sfresilience._store import MemoryStore, RedisStore, Store, shared_store
+from sfresilience._timeline import Entry, Timeline, TimelineHook, timeline_for
 
 
 class Clock:
@@ -190,3 +190,29 @@ def test_entry_round_trips() -> None:
 def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="positive"):
         Timeline(MemoryStore(), window=0)
+
+
+def test_a_client_counts_into_the_fleet_timeline(redis_url: str, redis_client: redis.Redis) -> None:
+    from sfresilience import ResilientClient, Settings  # noqa: PLC0415
+    from sfresilience.testing import FakeSalesforce  # noqa: PLC0415
+
+    with FakeSalesforce(contacts=3) as org:
+        client = ResilientClient(
+            org.client(), settings=Settings(redis_url=redis_url), sleep=lambda _: None
+        )
+        org.faults.server_errors(2, status=500)
+        client.query("SELECT Id FROM Contact")
+    timeline_for(shared_store(redis_url)).flush()  # the process's one timeline for that Redis
+    on_call = Timeline(RedisStore.from_url(redis_url))
+    kinds = {(e.kind, e.category): e.count for e in on_call.entries()}
+    assert kinds[("errors", "SERVER_ERROR")] == 2
+    assert kinds[("retry", "SERVER_ERROR")] == 2
+    assert kinds[("recovered", "SERVER_ERROR")] == 1
+
+
+def test_a_copied_hook_counts_into_the_same_timeline(redis_url: str) -> None:
+    import copy as copying  # noqa: PLC0415
+
+    hook = TimelineHook(None, redis_url)
+    copy = copying.deepcopy(hook)  # as a copied or unpickled client's hook would be
+    assert copy.timeline is hook.timeline

@@ -27,10 +27,10 @@ from typing import Any, Final
 from ._classify import Classification
 from ._events import Event, EventKind
 from ._redact import redact
-from ._store import Store, StoreUnavailable
+from ._store import Store, StoreUnavailable, shared_store
 
 
-__all__ = ["Entry", "Timeline", "timeline_for"]
+__all__ = ["Entry", "Timeline", "TimelineHook", "timeline_for"]
 
 _KEY: Final = "timeline"
 _BATCH_ENTRIES: Final = 64
@@ -260,3 +260,21 @@ def _flush_quietly(ref: weakref.ref[Timeline]) -> None:
             timeline.flush()
         except Exception:  # noqa: BLE001  (exiting: nothing left to tell)
             return
+
+
+class TimelineHook:
+    """The hook a client installs: counts into the process's timeline for its store.
+
+    A pickled or copied client writes into the timeline of the process it lands
+    in, for the same Redis (a live timeline holds locks and cannot travel).
+    """
+
+    def __init__(self, store: Store | None, redis_url: str | None) -> None:
+        self._redis_url = redis_url
+        self.timeline = timeline_for(store if store is not None else shared_store(redis_url))
+
+    def __call__(self, event: Event) -> None:
+        self.timeline.hook(event)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (TimelineHook, (None, self._redis_url))

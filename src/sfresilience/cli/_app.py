@@ -124,6 +124,28 @@ def fake_org(
     raise typer.Exit(code)
 
 
+@app.command()
+def triage(
+    *,
+    target_org: Annotated[
+        str | None,
+        typer.Option(help="An org alias of an installed sf CLI (default: the SF_* variables)."),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option(min=0.1, max=60.0, help="Seconds each check may take.")
+    ] = 5.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """The runbook's quick triage: Trust, instance status, limits, auth, recent errors.
+
+    Walks the decision tree to a verdict and prints the next commands. Exit 0 only
+    when the verdict is healthy.
+    """
+    from ._triage import run  # noqa: PLC0415  (keeps --version instant)
+
+    raise typer.Exit(run(target_org=target_org, as_json=as_json, timeout=timeout))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: a bad option or value is one line on stderr, exit 2.
 
