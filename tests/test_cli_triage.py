@@ -98,6 +98,10 @@ def _maintenance(org: FakeSalesforce, env: dict[str, str]) -> None:
     )
 
 
+def _maintenance_page(org: FakeSalesforce, env: dict[str, str]) -> None:
+    org.faults.maintenance()
+
+
 def _limits_at_zero(org: FakeSalesforce, env: dict[str, str]) -> None:
     org.set_api_usage(15_000)
 
@@ -146,6 +150,7 @@ CASES: list[tuple[str, Setup, str, dict[str, str]]] = [
     ("core incident", _core_incident, "salesforce_incident", {"trust_incidents": "fail"}),
     ("incident elsewhere", _incident_elsewhere, "healthy", {"trust_incidents": "ok"}),
     ("maintenance", _maintenance, "maintenance", {"instance_status": "fail"}),
+    ("maintenance page", _maintenance_page, "maintenance", {"auth": "unknown"}),
     ("limits at zero", _limits_at_zero, "api_limit_exceeded", {"api_limits": "fail"}),
     ("expired session", _expired_session, "session_expired", {"auth": "warn"}),
     ("expired, no refresh", _expired_without_refresh, "session_expired", {"auth": "fail"}),
@@ -237,3 +242,20 @@ def test_no_credentials_is_one_line(tmp_path: object) -> None:
     assert done.stdout == ""
     assert done.stderr.count("\n") == 1
     assert "no Salesforce credentials" in done.stderr
+
+
+def test_target_org_without_the_sf_cli_is_one_line(org: FakeSalesforce) -> None:
+    env = {**org.env(), "PATH": "/nonexistent"}
+    done = subprocess.run(
+        [sys.executable, "-m", "sfresilience.cli", "triage", "--target-org", "prod"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        "sfresilience: --target-org needs the sf CLI on PATH "
+        "(npm install --global @salesforce/cli)\n"
+    )

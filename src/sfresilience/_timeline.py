@@ -54,9 +54,9 @@ class Entry:
     """End of the window."""
     kind: str
     """``"errors"`` (classified failures), ``"retry"``, ``"give_up"``, ``"recovered"``,
-    ``"refresh"``, a budget event (``"budget_warning"`` ...), ``"mode"`` (a mode
-    switched on or off), ``"blocked"`` (calls refused by a mode), or another
-    kind a part of the library records."""
+    ``"refresh"``, a budget event (``"budget_warning"`` ...), ``"mode"`` (a
+    fleet switch turned on or off by ``sfresilience mode``), or another kind a
+    part of the library records with :meth:`Timeline.record`."""
     count: int
     category: str | None = None
     """The error category (``"ROW_LOCK"`` ...), when the entry is about errors."""
@@ -139,6 +139,8 @@ class Timeline:
         # Optional: events that are not errors (budget crossings) carry none.
         c: Classification | None = event.classification
         kind = _ERRORS if event.kind is EventKind.CLASSIFIED else str(event.kind.value)
+        # Why a call gave up; a retry's or a budget event's reason varies per
+        # call (delays, counts) and would split the counts.
         detail = event.reason if event.kind is EventKind.GIVE_UP else None
         self.record(
             kind,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 
 from rich.console import Console
@@ -10,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .._settings import load_settings
+from ..exceptions import ConfigurationError
 from ..triage import Report, Target, run_triage
 
 
@@ -25,6 +27,9 @@ _STYLE = {
 def run(*, target_org: str | None, as_json: bool, timeout: float) -> int:
     """Print the triage; 0 only for a healthy verdict."""
     settings = load_settings()
+    if target_org is not None and shutil.which("sf") is None:
+        msg = "--target-org needs the sf CLI on PATH (npm install --global @salesforce/cli)"
+        raise ConfigurationError(msg)
     report = run_triage(Target(target_org=target_org), settings, timeout=timeout)
     if as_json:
         sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n")
