@@ -46,6 +46,8 @@ __all__ = ["Report", "Target", "run_triage"]
 T = TypeVar("T")
 _INSTANCE_TTL = 30 * 24 * 3600.0  # org migrations are rare; re-learnt on every healthy run
 _LABEL = "sfresilience triage"
+_CLI_SECONDS = 20.0
+"""Seconds each ``sf`` CLI run may take (``org display``, then ``show-access-token``)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -86,10 +88,13 @@ def run_triage(
     install_timeouts(session, (timeout, timeout))
     admissions: list[Admission] = []
     connect, relogin, label = _connections(target, session, settings, store, admissions)
+    # The sf CLI is a Node program that may refresh the org's auth: its runs get
+    # their own budget on top of the org's.
+    budget = timeout + (2 * _CLI_SECONDS if target.target_org is not None else 0.0)
     probe = _within(
-        timeout,
+        budget,
         lambda: _critically(lambda: check_auth(connect, relogin)),
-        _probe_timed_out(timeout),
+        _probe_timed_out(budget),
     )
     instance = _remember(store, label, probe.instance)
     source = status or TrustV1(settings.status_url)
@@ -138,7 +143,9 @@ def _connections(
         return sf
 
     if target.target_org is not None:
-        login = sf_cli_login(target.target_org, executable=target.sf_executable, timeout=30.0)
+        login = sf_cli_login(
+            target.target_org, executable=target.sf_executable, timeout=_CLI_SECONDS
+        )
 
         def from_cli() -> Salesforce:
             token, instance = login()
