@@ -28,6 +28,7 @@ from .values import render_datetime
 __all__ = ["Org", "QueryResult"]
 
 _SEEDED_AT: Final = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)
+_SEEDED_AT_NAIVE: Final = _SEEDED_AT.replace(tzinfo=None)
 # Writes happen "after" every seeded record so LastModifiedDate only grows.
 _FIRST_WRITE_AT: Final = dt.datetime(2024, 6, 1, tzinfo=dt.UTC)
 _SECONDS_PER_YEAR: Final = 365 * 24 * 3600
@@ -114,7 +115,9 @@ class Org:
 
     def _seeded_time(self) -> str:
         seconds = self._rng.randrange(_SECONDS_PER_YEAR)
-        return render_datetime(_SEEDED_AT + dt.timedelta(seconds=seconds))
+        # render_datetime's result, without its time-zone round trip: seeding is hot.
+        moment = _SEEDED_AT_NAIVE + dt.timedelta(seconds=seconds)
+        return moment.isoformat(timespec="milliseconds") + "+0000"
 
     def _insert(self, obj: SObject, values: Record, created: str) -> str:
         record_id = self._new_id(obj)
