@@ -1566,3 +1566,22 @@ def test_a_re_raised_network_error_is_read_from_its_text() -> None:
     actual = classify(error)
 
     assert (actual.category, actual.retryable) == (C.UNAVAILABLE, True)
+
+
+def test_jsforce_http_status_error_reads_the_page_it_wraps() -> None:
+    """jsforce wraps a body without a code as ``ERROR_HTTP_<status>`` with the body as message.
+
+    Shape from jsforce's http-api (https://github.com/jsforce/jsforce/pull/1376); the
+    page is the maintenance page the sf CLI printed for a 503
+    (https://github.com/forcedotcom/cli/issues/2487).
+    """
+    error = {
+        "errorCode": "ERROR_HTTP_503",
+        "message": '<html>\n<body>\n<center>\n\t<table bgcolor="white" cellpadding="0" '
+        'cellspacing="0" width="758"><tr><td><span style="font-family: Verdana; '
+        'font-weight: bold;">We are down for maintenance.</span></td></tr></table>',
+    }
+
+    actual = classify(body=error)
+
+    assert (actual.category, actual.http_status, actual.error_code) == (C.MAINTENANCE, 503, None)

@@ -154,7 +154,7 @@ def test_nested_bodies_share_one_budget() -> None:
 
 def test_walks_stop_after_max_nodes() -> None:
     """A wide, deep literal is walked for at most MAX_NODES nodes."""
-    body = [[{"errorCode": "X", "message": "m"} for _ in range(5000)] for _ in range(50)]
+    body = [[{"errorCode": "X", "message": "m"} for _ in range(500)] for _ in range(20)]
 
     parsed = parse_body(body)
 

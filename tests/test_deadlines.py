@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import typing
 from collections.abc import Iterator
 from typing import Any
 
@@ -166,17 +167,31 @@ class TestQueryAll:
         assert "before it was sent" in caught.value.__notes__[-1]
 
 
+def holds_a_float(annotation: object) -> bool:
+    """*annotation* is float, or an optional or annotated float."""
+    if annotation is float:
+        return True
+    if typing.get_origin(annotation) is typing.Annotated:
+        return holds_a_float(typing.get_args(annotation)[0])
+    return any(holds_a_float(arg) for arg in typing.get_args(annotation))
+
+
 DURATIONS = sorted(
     str(info.validation_alias)
     for name, info in Settings.model_fields.items()
-    if info.annotation in {float, float | None} and name not in {"budget_warn", "budget_critical"}
+    if holds_a_float(info.annotation) and name not in {"budget_warn", "budget_critical"}
 )
 
 
 class TestDurationSettings:
     def test_every_duration_setting_is_covered(self) -> None:
         """The parametrised checks below reach the deadline, timeouts, backoff and TTL."""
-        assert {"SFRESILIENCE_RETRY_DEADLINE", "SFRESILIENCE_READ_TIMEOUT"} <= set(DURATIONS)
+        assert {
+            "SFRESILIENCE_RETRY_DEADLINE",
+            "SFRESILIENCE_QUERY_ALL_DEADLINE",
+            "SFRESILIENCE_READ_TIMEOUT",
+            "SFRESILIENCE_CACHE_TTL",
+        } <= set(DURATIONS)
 
     @pytest.mark.parametrize("variable", DURATIONS)
     @pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e10", "0", "-1"])

@@ -157,6 +157,37 @@ class TestTransientReLogin:
         assert 3 == len(tries)
         assert [401] == statuses(fake, "/query")  # never re-sent with the dead session
 
+    @pytest.mark.parametrize("flow", ["soap", "oauth-password"])
+    def test_credential_clients_retry_a_re_login_in_maintenance(
+        self, fake: FakeSalesforce, flow: str
+    ) -> None:
+        """simple-salesforce's own re-login, taken over, is retried through a 503 page too."""
+        credentials: dict[str, dict[str, str]] = {
+            "soap": {},
+            "oauth-password": {
+                "username": fake.username,
+                "password": fake.password,
+                "consumer_key": fake.consumer_key,
+                "consumer_secret": fake.consumer_secret,
+            },
+        }
+
+        def maintenance_on_the_login(event: Event) -> None:
+            if event.kind is EventKind.REFRESH:  # the 401 is in; the login is next
+                fake.faults.maintenance(count=1)
+
+        client = ResilientClient(
+            fake.client(**credentials[flow]),
+            settings=Settings(),
+            on_event=maintenance_on_the_login,
+            sleep=lambda _: None,
+        )
+        logins = fake.login_count
+        fake.faults.expire_sessions()
+        assert 20 == client.query(COUNT)["totalSize"]
+        assert (1, 1) == (fake.login_count - logins, client.logins)
+        assert 503 in [r.status for r in fake.request_log]
+
 
 class TestWaiters:
     THREADS = 16
@@ -191,6 +222,8 @@ class TestWaiters:
         results, errors = run_in_threads([lambda: client.query(COUNT)] * self.THREADS)
         assert ([], self.THREADS) == (results, len(errors))
         assert {requests.ReadTimeout} == {type(error) for error in errors}
+        assert self.THREADS == len({id(error) for error in errors})  # each its own copy ...
+        assert all(len(error.__notes__) == 1 for error in errors)  # ... told once
         categories = {error.classification.category for error in errors}  # type: ignore[attr-defined]
         assert {ErrorCategory.UNAVAILABLE} == categories
         assert 1 == len(tries)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 
 import pytest
 import redis
@@ -66,6 +67,73 @@ def test_push_keeps_the_newest(store: Store) -> None:
     assert [b"4"] == store.newest("log", 1)
 
 
+def test_a_lock_has_one_holder(store: Store) -> None:
+    """A held lock cannot be taken again until its holder gives it back."""
+    assert store.acquire("rec", b"one", ttl=60)
+    assert not store.acquire("rec", b"two", ttl=60)
+    assert store.release("rec", b"one")
+    assert store.acquire("rec", b"two", ttl=60)
+
+
+def test_only_the_holder_releases(store: Store) -> None:
+    """A stale holder's release (its lock lapsed and passed on) frees nothing."""
+    assert store.acquire("rec", b"one", ttl=60)
+    assert not store.release("rec", b"other")
+    assert not store.acquire("rec", b"two", ttl=60)
+    assert not store.release("absent", b"one")
+
+
+def test_locks_are_not_values(store: Store) -> None:
+    """A lock lives beside the values: get() never returns a holder's token."""
+    store.acquire("rec", b"token", ttl=60)
+    assert store.get("rec") is None
+
+
+def test_a_free_lock_needs_no_wait(store: Store) -> None:
+    assert store.wait_released("nobody-holds-this", 5.0)
+
+
+def test_a_release_wakes_a_waiter(store: Store) -> None:
+    """A waiter blocked on a held lock returns as soon as it is released."""
+    store.acquire("rec", b"one", ttl=60)
+    woke = threading.Event()
+
+    def wait() -> None:
+        if store.wait_released("rec", 5.0):
+            woke.set()
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    store.release("rec", b"one")
+    waiter.join(10)
+    assert woke.is_set()
+
+
+def test_a_wait_without_a_release_runs_out(store: Store) -> None:
+    store.acquire("rec", b"one", ttl=60)
+    assert not store.wait_released("rec", 0.01)
+
+
+def test_a_memory_lock_lapses_after_its_ttl() -> None:
+    """A crashed holder's lock does not stall the others for ever."""
+    clock = FakeClock()
+    store = MemoryStore(clock=clock)
+    store.acquire("rec", b"one", ttl=5)
+    clock.now += 5
+    assert store.acquire("rec", b"two", ttl=5)
+
+
+@pytest.mark.redis
+def test_redis_locks_are_namespaced_hash_tagged_and_expire(redis_client: redis.Redis) -> None:
+    """The lock and its wake list share one Cluster slot, and both carry a TTL."""
+    store = RedisStore(redis_client, namespace="ns")
+    store.acquire("rec", b"one", ttl=5)
+    assert 0 < redis_client.pttl("ns:lock:{rec}") <= 5000
+    store.release("rec", b"one")
+    assert redis_client.pttl("ns:lock:{rec}") == -2  # gone
+    assert 0 < redis_client.pttl("ns:lock:{rec}:wake") <= 10_000
+
+
 def test_ping_succeeds_on_a_live_store(store: Store) -> None:
     """A reachable store answers ping."""
     store.ping()
@@ -127,6 +195,21 @@ def test_redis_down_is_a_specific_error() -> None:
     with pytest.raises(StoreUnavailable, match="unavailable") as caught:
         store.get("k")
     assert "hunter2" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        lambda store: store.acquire("k", b"t", ttl=1),
+        lambda store: store.release("k", b"t"),
+        lambda store: store.wait_released("k", 0.01),
+    ],
+    ids=["acquire", "release", "wait_released"],
+)
+def test_redis_down_is_a_specific_error_for_locks(operation: Callable[[Store], object]) -> None:
+    store = RedisStore.from_url("redis://127.0.0.1:1/0")
+    with pytest.raises(StoreUnavailable, match="unavailable"):
+        operation(store)
 
 
 @pytest.mark.redis

@@ -18,6 +18,7 @@ from ._auth import login_from_env, refresh_token_login, sf_cli_login
 from ._core import RetryPolicy
 from ._events import Hook, normalize_hooks
 from ._guard import Guard
+from ._lockqueue import lock_queue_for
 from ._redact import redact
 from ._refresh_slot import refresher_for
 from ._session import Login, SessionRefresher, install_timeouts
@@ -129,6 +130,7 @@ class ResilientClient(_Proxy):
             sleep=sleep,
             jitter=jitter,
             timeouts=(settings.connect_timeout, settings.read_timeout),
+            locks=lock_queue_for(sf, settings.redis_url),
         )
 
     # Building one -----------------------------------------------------------
@@ -272,9 +274,10 @@ class ResilientClient(_Proxy):
         *,
         repeatable: bool,
         deadline: float | None = None,
+        record: str | None = None,
     ) -> Any:
         return self._self_guard.run(
-            call, operation=operation, repeatable=repeatable, deadline=deadline
+            call, operation=operation, repeatable=repeatable, deadline=deadline, record=record
         )
 
     def _read(self, operation: str, call: Callable[[], Any], deadline: float | None = None) -> Any:

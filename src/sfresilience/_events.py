@@ -22,7 +22,8 @@ class EventKind(enum.StrEnum):
     CLASSIFIED = "classified"
     """An attempt failed and the error was classified."""
     RETRY = "retry"
-    """The call will try again after ``delay`` seconds."""
+    """The call will try again after ``delay`` seconds, or, when ``reason`` says
+    "queued behind ...", as soon as the writes holding those records finish."""
     REFRESH = "refresh"
     """The session expired; the call logs in again and retries."""
     GIVE_UP = "give_up"
@@ -88,6 +89,8 @@ def describe(event: Event) -> str:
     c = event.classification
     what = f"{c.category.value}" + (f" ({c.error_code})" if c.error_code else "")
     head = f"{event.operation} attempt {event.attempt}: {what}"
+    if event.kind is EventKind.RETRY and event.reason:
+        return f"{head}; retrying, {event.reason}"  # queued behind a record lock
     if event.kind is EventKind.RETRY:
         what_again = event.reason or "retrying"
         return f"{head}; {what_again} in {event.delay:.2f} s"

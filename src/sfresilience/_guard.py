@@ -13,12 +13,14 @@ import requests
 from simple_salesforce.exceptions import SalesforceError, SalesforceOperationError
 
 from ._classify import Classification, classify, may_have_been_applied
-from ._core import Attempt, GiveUp, Refresh, Retry, RetryPolicy, decide
+from ._core import Attempt, GiveUp, QueueBehind, Refresh, Retry, RetryPolicy, decide
 from ._events import Event, EventKind, Hook, emit
+from ._lockqueue import CallLocks, LockQueue, queue_timeout_classification
 from ._redact import redact
 from ._session import SessionRefresher
 from ._testing_mode import TestingMode, current_testing_mode
 from ._transport import TimeoutPair, deadline_scope
+from .exceptions import LockWaitTimeout
 
 
 T = TypeVar("T")
@@ -26,6 +28,10 @@ T = TypeVar("T")
 # Errors that come from Salesforce or the wire; anything else is the caller's bug
 # (a TypeError, say) and goes through untouched.
 _HANDLED = (SalesforceError, SalesforceOperationError, requests.RequestException)
+
+# Marks an error from a write that must not be sent again: the outer guards of
+# a nested call read it.
+_UNREPEATABLE = "sfresilience_unrepeatable_write"
 
 # Set while a guarded call runs: a guarded call inside it makes one attempt and
 # leaves retrying to the outer one, so nesting never multiplies attempts.
@@ -46,6 +52,8 @@ class Guard:
     jitter: Callable[[], float] = random.random
     timeouts: TimeoutPair | None = None
     """``(connect, read)`` for this guard's requests; ``None``: the session's defaults."""
+    locks: LockQueue | None = None
+    """Where writes of a known record queue behind its record locks."""
 
     def run(
         self,
@@ -54,17 +62,23 @@ class Guard:
         operation: str,
         repeatable: bool,
         deadline: float | None = None,
+        record: str | None = None,
     ) -> T:
         """Run *call* under the policy; raise its last error, classified.
 
         *deadline*, when given, shortens the policy's deadline for this call
         (the time left of a larger whole, such as every page of ``query_all``).
+        *record* is the id of the record the call writes, if any: writes of it
+        and of what it locks queue behind each other.
         """
         token = _active.set(True)
         try:
-            run = _Run(self, operation, repeatable, nested=token.old_value is True)
+            nested = token.old_value is True
+            run = _Run(self, operation, repeatable, nested=nested)
             if deadline is not None:
                 run.shorten_deadline(deadline)
+            if record is not None and self.locks is not None and not nested:
+                run.locks = self.locks.for_call(record)
             return run.go(call)
         finally:
             _active.reset(token)
@@ -85,6 +99,8 @@ class _Run:
         self.attempts_made = 0
         self.refreshed = False
         self.last_failure: Classification | None = None
+        self.locks: CallLocks | None = None
+        self.lock_error: tuple[Exception, Classification] | None = None
         self._told_operation: str | None = None
 
     def shorten_deadline(self, seconds: float) -> None:
@@ -100,14 +116,25 @@ class _Run:
                 self.attempts_made += 1
             generation = self._generation()
             try:
-                with deadline_scope(self._seconds_left(), self.guard.timeouts):
-                    result = call()
+                result = self._attempt(call)
             except _HANDLED as error:
                 free_attempt = self._handle(error, generation)
+            except _QueueTimeout as timeout:
+                raise self._queue_timed_out(timeout.record) from None
             else:
                 if self.last_failure is not None:
                     self._emit(EventKind.RECOVERED, self.last_failure, elapsed=self._elapsed())
                 return result
+
+    def _attempt(self, call: Callable[[], T]) -> T:
+        if self.locks is None:
+            with deadline_scope(self._seconds_left(), self.guard.timeouts):
+                return call()
+        with self.locks.attempt(self._seconds_left(), self.guard.sleep) as timed_out:
+            if timed_out is not None:
+                raise _QueueTimeout(timed_out)
+            with deadline_scope(self._seconds_left(), self.guard.timeouts):
+                return call()
 
     def _no_time_left(self) -> Exception:
         error = requests.Timeout(
@@ -121,13 +148,17 @@ class _Run:
         classification = _classification_from_inner_guard(error) or classify(error)
         self.last_failure = classification
         self._emit(EventKind.CLASSIFIED, classification)
+        ambiguous = may_have_been_applied(error)
+        # A write an inner guarded call made is no more repeatable for being
+        # wrapped in a call its caller marked repeatable.
+        repeatable = self.repeatable and not getattr(error, _UNREPEATABLE, False)
         decision = decide(
             Attempt(
                 classification=classification,
                 attempts_made=self.attempts_made,
                 elapsed=self.guard.clock() - self.started,
-                may_have_been_applied=may_have_been_applied(error),
-                repeatable=self.repeatable,
+                may_have_been_applied=ambiguous,
+                repeatable=repeatable,
                 refreshed=self.refreshed,
                 can_refresh=self._can_refresh(),
             ),
@@ -135,17 +166,33 @@ class _Run:
             jitter=self.guard.jitter(),
         )
         if isinstance(decision, GiveUp):
+            if ambiguous and not repeatable:
+                setattr(error, _UNREPEATABLE, True)
             raise self._give_up(error, decision.classification, decision.reason)
         if isinstance(decision, Refresh):
             self._emit(EventKind.REFRESH, classification)
             self._refresh(error, classification, generation)
             return True
-        assert isinstance(decision, Retry)  # noqa: S101  (exhaustive over Decision)
         delay = 0.0 if self.testing else decision.delay
+        if isinstance(decision, QueueBehind) and self.locks is not None:
+            self.lock_error = (error, classification)
+            self.locks.queue_behind(decision.records, delay)
+            reason = "queued behind " + ", ".join(decision.records)
+            self._emit(EventKind.RETRY, classification, delay=0.0, reason=reason)
+            return False
+        # A plain retry, or a lock error when the call writes no known record: back off.
         self._emit(EventKind.RETRY, classification, delay=delay)
         if delay > 0:
             self.guard.sleep(delay)
         return False
+
+    def _queue_timed_out(self, record: str) -> Exception:
+        reason = f"the {self.policy.deadline:g} s deadline passed while queued behind {record}"
+        if self.lock_error is not None:
+            error, classification = self.lock_error
+            return self._give_up(error, classification, reason)
+        error = LockWaitTimeout(f"a write of {record} was not sent: {reason}")
+        return self._give_up(error, queue_timeout_classification(record), reason)
 
     def _give_up(self, error: Exception, classification: Classification, reason: str) -> Exception:
         if self.nested:
@@ -249,6 +296,14 @@ def redact_operation(operation: str) -> str:
     """
     path, question, _ = operation.partition("?")
     return redact(path) + ("?…" if question else "")
+
+
+class _QueueTimeout(Exception):
+    """The wait in a lock queue ran out; never escapes the guard."""
+
+    def __init__(self, record: str) -> None:
+        super().__init__(record)
+        self.record = record
 
 
 def _classification_from_inner_guard(error: Exception) -> Classification | None:

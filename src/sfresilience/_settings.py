@@ -79,8 +79,9 @@ class Settings(BaseSettings):
     retry_ambiguous_writes: bool = Field(
         default=False, validation_alias="SFRESILIENCE_RETRY_AMBIGUOUS_WRITES"
     )
-    """``SFRESILIENCE_RETRY_AMBIGUOUS_WRITES``: retry creates after a network
-    failure that may have reached Salesforce (risks duplicates)."""
+    """``SFRESILIENCE_RETRY_AMBIGUOUS_WRITES``: re-send writes after a failure that
+    may have reached Salesforce (risks duplicate creates, and updates overwritten
+    by their own late first copy)."""
 
     if not TYPE_CHECKING:  # keep the typed signature pydantic's mypy plugin writes
 

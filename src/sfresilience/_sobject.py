@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from simple_salesforce.api import SFType
 
 from . import _client  # the two refer to each other; _client is complete by call time
+from ._lockqueue import record_written
 
 
 if TYPE_CHECKING:
@@ -17,12 +18,13 @@ if TYPE_CHECKING:
 
 
 # Methods whose repetition is harmless, so they are retried even after a failure
-# that may have reached Salesforce. create, delete and upload_base64 are not: a
-# POST may create the record twice, a second DELETE fails on the first one's work.
+# that may have reached Salesforce: reads. No write is: a POST may create the
+# record twice, a second DELETE fails on the first one's work, and an update
+# whose first copy is still on its way can land after a newer write and undo it
+# ("PATCH sets the same values again" only holds in order).
 _REPEATABLE = frozenset(
     {"get", "get_by_custom_id", "describe", "describe_layout", "metadata", "deleted", "updated"}
     | {"get_base64"}
-    | {"update", "upsert", "update_base64"}  # PATCH sets the same values again
 )
 
 # Public SFType functions that never reach Salesforce.
@@ -93,6 +95,7 @@ def _guarded(name: str, unguarded: Callable[..., Any]) -> Callable[..., Any]:
             f"{self.name}.{name}",
             lambda: unguarded(self._follow_the_session(), *args, **kwargs),
             repeatable=repeatable,
+            record=record_written(name, args, kwargs),
         )
 
     return method

@@ -152,6 +152,9 @@ class _DeadlineRaw(io.RawIOBase):
         finally:
             self._sock.settimeout(timeout)
 
+    def fileno(self) -> int:
+        return self._inner.fileno()
+
     def close(self) -> None:
         if not self.closed:
             self._inner.close()

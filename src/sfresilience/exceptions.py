@@ -10,6 +10,7 @@ sfresilience itself decides not to call Salesforce, or when it is misused::
     ├── BudgetExhausted          the API-budget guard refused the call
     ├── FallbackUnavailable      Salesforce is unavailable and nothing is cached
     ├── CircuitOpen              the breaker is open: Salesforce is known to be down
+    ├── LockWaitTimeout          a write queued behind its record's lock past its deadline
     └── ConfigurationError       (also a ValueError) a knob has an impossible value
 """
 
@@ -22,6 +23,7 @@ __all__ = [
     "ConfigurationError",
     "CriticalOnlyBlocked",
     "FallbackUnavailable",
+    "LockWaitTimeout",
     "SFResilienceError",
 ]
 
@@ -44,6 +46,13 @@ class FallbackUnavailable(SFResilienceError):
 
 class CircuitOpen(SFResilienceError):
     """Recent calls failed as unavailable; calls are refused until a probe succeeds."""
+
+
+class LockWaitTimeout(SFResilienceError):
+    """A write waited behind other writes of the same record until its deadline; it was not sent.
+
+    Carries a ``ROW_LOCK`` ``.classification`` like the lock errors it stands for.
+    """
 
 
 class ConfigurationError(SFResilienceError, ValueError):

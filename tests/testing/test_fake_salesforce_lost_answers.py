@@ -138,9 +138,36 @@ class TestDelayWrites:
         fake.faults.release_delayed()
         assert 400 == fake.request_log[-1].status
 
-    def test_after_requests_must_be_positive(self, fake: FakeSalesforce) -> None:
-        with pytest.raises(ValueError, match="after_requests"):
-            fake.faults.delay_writes(after_requests=0)
+    def test_after_seconds_on_the_fakes_clock(self) -> None:
+        """The write lands with the first request handled once the clock has moved on."""
+        now = [0.0]
+        with FakeSalesforce(clock=lambda: now[0]) as fake:
+            sf = _direct(fake)
+            fake.faults.delay_writes(count=1, after_seconds=30.0)
+            with pytest.raises(requests.ConnectionError):
+                sf.Contact.create(NEW_CONTACT)
+            now[0] = 29.0
+            assert 0 == _lost_count(sf)
+            now[0] = 30.0
+            assert 0 == _lost_count(sf)  # this request lands it, after being answered
+            assert (1, 0) == (_lost_count(sf), fake.faults.delayed)
+
+    def test_whichever_comes_first_requests_or_seconds(self) -> None:
+        now = [0.0]
+        with FakeSalesforce(clock=lambda: now[0]) as fake:
+            sf = _direct(fake)
+            fake.faults.delay_writes(count=1, after_requests=2, after_seconds=60.0)
+            with pytest.raises(requests.ConnectionError):
+                sf.Contact.create(NEW_CONTACT)
+            assert [0, 0, 1] == [_lost_count(sf) for _ in range(3)]
+
+    @pytest.mark.parametrize(
+        ("settings", "message"),
+        [({"after_requests": 0}, "after_requests"), ({"after_seconds": -1.0}, "after_seconds")],
+    )
+    def test_bad_delays(self, fake: FakeSalesforce, settings: Any, message: str) -> None:
+        with pytest.raises(ValueError, match=message):
+            fake.faults.delay_writes(**settings)
 
 
 def _raw_get(fake: FakeSalesforce, path: str) -> list[bytes]:

@@ -79,6 +79,22 @@ class TestAnotherProcess:
         stored = tls_fake.org.get("Contact", seen["created"]["id"], ["LastName"], "59.0")
         assert "From-Another-Process" == stored["LastName"]
 
+    def test_resilient_client_from_env(self, tls_fake: FakeSalesforce) -> None:
+        script = (
+            "from sfresilience import ResilientClient\n"
+            "client = ResilientClient.from_env()\n"
+            "print(client.query_all('SELECT Id FROM Contact')['totalSize'])\n"
+        )
+        result = subprocess.run(  # noqa: S603 - our own interpreter and script
+            [sys.executable, "-c", script],
+            env=_only(tls_fake.env()),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert "450" == result.stdout.strip(), result.stderr
+
     @pytest.mark.skipif(CURL is None, reason="curl is not installed")
     def test_curl_queries_pages_and_creates(self, tls_fake: FakeSalesforce) -> None:
         env = tls_fake.env()

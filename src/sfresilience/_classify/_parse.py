@@ -217,6 +217,12 @@ def _visit_dict(node: dict[object, object], out: Parsed, *, depth: int) -> None:
         "",
     )
     code = _code_of(node)
+    jsforce_status = _jsforce_status(code)
+    if jsforce_status is not None:
+        out.status = out.status or jsforce_status
+        code = None  # no Salesforce code: jsforce names the status of a bare body
+    if code is None and message.lstrip().startswith("<") and depth < _MAX_DEPTH:
+        _parse_any(message, out, html_hint=False, depth=depth + 1)  # a page in a message
     if code is not None:
         out.add(code, message)
     else:
@@ -233,6 +239,15 @@ def _visit_dict(node: dict[object, object], out: Parsed, *, depth: int) -> None:
     body = node.get("body")
     if isinstance(body, str | bytes) and depth < _MAX_DEPTH:
         _parse_any(body, out, html_hint=False, depth=depth + 1)
+
+
+_JSFORCE_STATUS = re.compile(r"ERROR_HTTP_([1-5]\d\d)")
+
+
+def _jsforce_status(code: str | None) -> int | None:
+    """jsforce's ``ERROR_HTTP_503``: the status of an answer that carried no error code."""
+    match = _JSFORCE_STATUS.fullmatch(code) if code else None
+    return int(match.group(1)) if match else None
 
 
 def _code_of(node: dict[object, object]) -> str | None:
@@ -257,7 +272,7 @@ def _code_of(node: dict[object, object]) -> str | None:
 
 
 def _visit_streaming(node: dict[object, object], out: Parsed) -> None:
-    """Bayeux ``error`` and ``ext.sfdc.failureReason`` strings."""
+    """A Bayeux ``error`` string; an ``error`` that is neither that nor a code is text."""
     error = node.get("error")
     if isinstance(error, str):
         found = _text.cometd_error(error)
@@ -342,8 +357,8 @@ def _parse_xml(text: str, out: Parsed) -> None:
     _read_elements(text, out)
     if "<componentFailures" in text[:MAX_TEXT] and out.signal is None:
         out.signal = DEPLOY_FAILED
-    if not out.errors:
-        _parse_plain(_markup.strip_tags(text[:MAX_SCAN]), out)
+    if not out.errors:  # its elements were just read: the rest is plain text
+        _parse_plain(_markup.strip_tags(text[:MAX_SCAN]), out, elements=False)
 
 
 def _read_elements(text: str, out: Parsed) -> None:
@@ -372,10 +387,13 @@ def _parse_html(text: str, out: Parsed) -> None:
     out.add_hint(title or words[:200])
 
 
-def _parse_plain(text: str, out: Parsed) -> None:
+def _parse_plain(text: str, out: Parsed, *, elements: bool = True) -> None:
     _read_embedded_json(text, out)
     found = _text.prefixed_error(text)
-    if found is not None:
+    jsforce_status = _jsforce_status(found[0] if found else None)
+    if jsforce_status is not None:
+        out.status = out.status or jsforce_status
+    elif found is not None:
         out.add(*found)
     for code in _text.key_value_codes(text) + _text.restforce_codes(text):
         out.add(code, "")
@@ -384,7 +402,7 @@ def _parse_plain(text: str, out: Parsed) -> None:
     redirect = _text.oauth_redirect_error(text)
     if redirect is not None:
         out.add(*redirect)
-    if "<" in text[:MAX_SCAN]:
+    if elements and "<" in text[:MAX_SCAN]:
         _read_elements(text[:MAX_SCAN], out)
     for code in known_codes_in(text):
         out.add(code, text[text.find(code) :])  # the message starts at its code

@@ -2,20 +2,35 @@
 
 The faces (the client wrapper, decorators, context managers) gather the facts
 about a failed attempt into an :class:`Attempt`, ask :func:`decide`, and carry
-out the :class:`Retry`, :class:`Refresh` or :class:`GiveUp` they get back.
+out the :class:`Retry`, :class:`QueueBehind`, :class:`Refresh` or
+:class:`GiveUp` they get back.
 """
 
 from ._backoff import backoff_delay
-from ._decide import Attempt, Decision, GiveUp, Refresh, Retry, RetryPolicy, decide
+from ._contention import ContentionMap, contended_records, record_key
+from ._decide import (
+    Attempt,
+    Decision,
+    GiveUp,
+    QueueBehind,
+    Refresh,
+    Retry,
+    RetryPolicy,
+    decide,
+)
 
 
 __all__ = [
     "Attempt",
+    "ContentionMap",
     "Decision",
     "GiveUp",
+    "QueueBehind",
     "Refresh",
     "Retry",
     "RetryPolicy",
     "backoff_delay",
+    "contended_records",
     "decide",
+    "record_key",
 ]

@@ -6,6 +6,7 @@ import dataclasses
 
 from .._classify import Classification, ErrorCategory
 from ._backoff import backoff_delay
+from ._contention import contended_records
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -49,6 +50,19 @@ class Retry:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class QueueBehind:
+    """Wait until the writes holding *records* finish, then try again.
+
+    *records* are the keys the lock error named. When nobody known to this
+    process (or, with Redis, to the fleet) holds them, wait at most *delay*
+    seconds, the backoff a blind retry would have slept.
+    """
+
+    records: tuple[str, ...]
+    delay: float
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Refresh:
     """Log in again (once per call), then try again at once."""
 
@@ -61,7 +75,7 @@ class GiveUp:
     reason: str
 
 
-Decision = Retry | Refresh | GiveUp
+Decision = Retry | QueueBehind | Refresh | GiveUp
 
 
 def decide(attempt: Attempt, policy: RetryPolicy, *, jitter: float) -> Decision:
@@ -82,15 +96,30 @@ def decide(attempt: Attempt, policy: RetryPolicy, *, jitter: float) -> Decision:
         and not attempt.repeatable
         and not policy.retry_ambiguous_writes
     ):
-        return GiveUp(classification, "the write may have been applied; not repeated")
+        return GiveUp(
+            classification,
+            "the write may have been applied, or may still be applied later, or not at all; "
+            "it was not re-sent",
+        )
     if attempt.attempts_made >= policy.attempts:
         return GiveUp(classification, f"gave up after {attempt.attempts_made} attempts")
+    return _decide_wait(attempt, policy, jitter)
+
+
+def _decide_wait(attempt: Attempt, policy: RetryPolicy, jitter: float) -> Decision:
+    """How to wait for another attempt: behind the named records, or a backoff."""
+    classification = attempt.classification
     delay = backoff_delay(
         attempt.attempts_made,
         initial=policy.backoff_initial,
         maximum=policy.backoff_max,
         jitter=jitter,
     )
+    records = contended_records(classification)
+    if records and attempt.elapsed < policy.deadline:
+        # How long the queue takes is not known here; the guard bounds the
+        # wait by the time left.
+        return QueueBehind(records, delay)
     if attempt.elapsed + delay > policy.deadline:
         return GiveUp(
             classification,

@@ -40,6 +40,22 @@ class Store(Protocol):
         """Up to *count* items of a list, newest first."""
         ...
 
+    def acquire(self, key: str, token: bytes, *, ttl: float) -> bool:
+        """Take the lock *key* for *token* unless someone holds it; it lapses after *ttl*."""
+        ...
+
+    def release(self, key: str, token: bytes) -> bool:
+        """Give back *key* if *token* still holds it, waking one waiter; else False."""
+        ...
+
+    def wait_released(self, key: str, timeout: float) -> bool:
+        """Block until *key* is released (True) or about *timeout* seconds pass (False).
+
+        True may also come when *key* is free already or was released before the
+        wait began; whoever waits then tries :meth:`acquire` again.
+        """
+        ...
+
     def ping(self) -> None:
         """Raise StoreUnavailable when the store cannot be reached."""
         ...

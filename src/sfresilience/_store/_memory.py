@@ -17,6 +17,7 @@ class MemoryStore:
         self.namespace = namespace
         self._clock = clock
         self._lock = threading.Lock()
+        self._released = threading.Condition(self._lock)
         self._data: dict[str, tuple[float, Any]] = {}
 
     def _live(self, key: str) -> Any:
@@ -66,8 +67,45 @@ class MemoryStore:
             items = self._live(key)
         return list(items[:count]) if isinstance(items, list) else []
 
+    def acquire(self, key: str, token: bytes, *, ttl: float) -> bool:
+        name = _lock_name(key)
+        with self._lock:
+            if self._live(name) is not None:
+                return False
+            self._put(name, _Held(token), ttl)
+            return True
+
+    def release(self, key: str, token: bytes) -> bool:
+        name = _lock_name(key)
+        with self._lock:
+            held = self._live(name)
+            if not isinstance(held, _Held) or held.token != token:
+                return False
+            del self._data[name]
+            self._released.notify_all()
+            return True
+
+    def wait_released(self, key: str, timeout: float) -> bool:
+        with self._lock:
+            if self._live(_lock_name(key)) is None:
+                return True
+            return self._released.wait(max(timeout, 0.0))
+
     def ping(self) -> None:
         return None
 
     def __repr__(self) -> str:
         return f"<MemoryStore namespace={self.namespace!r}>"
+
+
+class _Held:
+    """A lock's value: who holds it (never readable through get())."""
+
+    __slots__ = ("token",)
+
+    def __init__(self, token: bytes) -> None:
+        self.token = token
+
+
+def _lock_name(key: str) -> str:
+    return f"lock:{key}"

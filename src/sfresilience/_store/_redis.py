@@ -23,6 +23,25 @@ end
 return value
 """
 
+# Only the holder may release, and its release wakes exactly one waiter: BLPOP
+# serves blocked clients in the order they blocked, so waiters queue FIFO. The
+# wake list keeps at most one token, so a release nobody waited for lets at
+# most one later waiter look again at once.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return 0
+end
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('RPUSH', KEYS[2], '1')
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 1
+"""
+
+_WAKE_TTL_MS = 10_000
+
+# Below the client's 2 s socket timeout, so a long wait is a loop of short ones.
+_MAX_BLOCK = 1.0
+
 
 @contextlib.contextmanager
 def _unavailable_on_error(url: str) -> Iterator[None]:
@@ -44,6 +63,7 @@ class RedisStore:
         self._client = client
         self._url = url or "redis"
         self._increment = client.register_script(_INCREMENT)
+        self._release = client.register_script(_RELEASE)
 
     @classmethod
     def from_url(cls, url: str, *, namespace: str = "sfr") -> RedisStore:
@@ -82,6 +102,29 @@ class RedisStore:
         with _unavailable_on_error(self._url):
             items: Any = self._client.lrange(self._key(key), 0, count - 1)
         return [item for item in items if isinstance(item, bytes)]
+
+    def _lock_keys(self, key: str) -> list[str]:
+        # One hash tag for the lock and its wake list: one Cluster slot for the script.
+        name = f"{self.namespace}:lock:{{{key}}}"
+        return [name, f"{name}:wake"]
+
+    def acquire(self, key: str, token: bytes, *, ttl: float) -> bool:
+        name, _ = self._lock_keys(key)
+        with _unavailable_on_error(self._url):
+            return bool(self._client.set(name, token, nx=True, px=_ms(ttl)))
+
+    def release(self, key: str, token: bytes) -> bool:
+        keys = self._lock_keys(key)
+        with _unavailable_on_error(self._url):
+            return bool(self._release(keys=keys, args=[token, _WAKE_TTL_MS]))
+
+    def wait_released(self, key: str, timeout: float) -> bool:
+        name, wake = self._lock_keys(key)
+        with _unavailable_on_error(self._url):
+            if not self._client.exists(name):
+                return True
+            seconds = min(max(timeout, 0.001), _MAX_BLOCK)
+            return self._client.blpop([wake], timeout=seconds) is not None
 
     def ping(self) -> None:
         with _unavailable_on_error(self._url):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import random
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -21,6 +22,10 @@ from typing import Literal
 __all__ = ["ArmedFault", "Fault", "FaultHit", "FaultSettings", "Faults"]
 
 _SERVER_ERROR_STATUSES = (500, 502, 503)
+# A real whole-job failure text (a CSV with CRLF line endings in an LF job).
+BULK_JOB_FAILURE = (
+    "ClientInputError : LineEnding is invalid on user data. Current LineEnding setting is LF"
+)
 DripPart = Literal["headers", "body", "all"]
 
 
@@ -47,6 +52,12 @@ class Fault(enum.Enum):
     """A write's answer is lost and the write itself lands later."""
     SLOW_DRIP = "slow_drip"
     """The answer is sent one byte every `seconds`."""
+    BULK_JOBS_STUCK = "bulk_jobs_stuck"
+    """A Bulk job (or v1 batch) starting now stays InProgress until `fake.bulk.release()`."""
+    BULK_JOBS_FAIL = "bulk_jobs_fail"
+    """A Bulk job (or v1 batch) starting now fails as a whole with `message`."""
+    ASYNC_API_DISABLED = "async_api_disabled"
+    """A Bulk request answers FeatureNotEnabled: Async API not enabled."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,14 +66,18 @@ class FaultSettings:
 
     `seconds`: the latency, or the pause between dripped bytes. `status`: the
     server error's status. `part`: what `SLOW_DRIP` trickles ("headers", "body"
-    or "all"). `after_requests`: a delayed write lands once this many later
-    requests have been handled (None: only on `release_delayed()`).
+    or "all"). `after_requests` / `after_seconds`: a delayed write lands once this
+    many later requests have been handled, or at the first request handled this many
+    seconds (of the fake's clock) later, whichever comes first (both None: only on
+    `release_delayed()`). `message`: a failed Bulk job's `errorMessage`.
     """
 
     seconds: float = 0.0
     status: int = 500
     part: DripPart = "body"
     after_requests: int | None = None
+    message: str = ""
+    after_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +133,15 @@ class _Row:
 class _Delayed:
     apply: Callable[[], None]
     remaining: int | None = None
+    due_at: float | None = None
+
+    def due(self, now: float) -> bool:
+        """Count one handled request down; whether the write lands now."""
+        if self.remaining is not None:
+            self.remaining -= 1
+            if self.remaining <= 0:
+                return True
+        return self.due_at is not None and now >= self.due_at
 
 
 class Faults:
@@ -151,13 +175,20 @@ class Faults:
       REST) is applied and counted, then the connection closes before any answer
       byte: the client cannot tell whether it happened, and a retried create
       duplicates.
-    * `delay_writes(after_requests=None)`: a write's connection closes unanswered
-      and the write is not applied yet; it lands on `release_delayed()`, or after
-      `after_requests` later requests have been handled (just before the last of
-      them is answered), so a retry can be overtaken by the original. `delayed` is
-      how many wait.
+    * `delay_writes(after_requests=None, after_seconds=None)`: a write's connection
+      closes unanswered and the write is not applied yet; it lands on
+      `release_delayed()`, after `after_requests` later requests have been handled
+      (just before the last of them is answered), or with the first request handled
+      `after_seconds` later by the fake's clock (inject one to move time in a test),
+      so a retry can be overtaken by the original. Nothing lands between requests on
+      its own. `delayed` is how many wait.
     * `slow_drip(seconds, part="body")`: answers are sent one byte every `seconds`
       ("headers", "body" or "all" of them), which per-read timeouts never catch.
+    * `stuck_bulk_jobs()`: Bulk jobs and batches that start (are first polled after
+      closing) stay `InProgress` until `fake.bulk.release()`; `count` counts jobs.
+    * `failed_bulk_jobs(message)`: Bulk jobs and batches that start fail as a whole.
+    * `async_api_disabled()`: every Bulk request answers `FeatureNotEnabled: Async API
+      not enabled`, as an org without the Async API does.
     * `clear()`: everything above off, outage restored, hung requests released,
       delayed writes discarded unapplied. `FakeSalesforce.stop()` clears every
       fault as well.
@@ -169,8 +200,10 @@ class Faults:
         on_outage: Callable[[bool], None],
         on_expire_sessions: Callable[[], None],
         on_revoke_refresh_tokens: Callable[[], None],
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._on_outage = on_outage
+        self._clock = clock
         self._on_expire_sessions = on_expire_sessions
         self._on_revoke_refresh_tokens = on_revoke_refresh_tokens
         self._cond = threading.Condition()
@@ -353,6 +386,7 @@ class Faults:
         self,
         *,
         after_requests: int | None = None,
+        after_seconds: float | None = None,
         count: int | None = None,
         probability: float | None = None,
         seed: int | None = None,
@@ -360,7 +394,9 @@ class Faults:
         """Lose writes' answers and apply the writes later (see the class docs)."""
         if after_requests is not None and after_requests < 1:
             raise ValueError("after_requests must be >= 1")
-        settings = FaultSettings(after_requests=after_requests)
+        if after_seconds is not None and after_seconds < 0:
+            raise ValueError("after_seconds must be >= 0")
+        settings = FaultSettings(after_requests=after_requests, after_seconds=after_seconds)
         self.arm(
             Fault.DELAY_WRITES, count=count, probability=probability, seed=seed, settings=settings
         )
@@ -384,6 +420,40 @@ class Faults:
             Fault.SLOW_DRIP, count=count, probability=probability, seed=seed, settings=settings
         )
 
+    def stuck_bulk_jobs(
+        self,
+        *,
+        count: int | None = None,
+        probability: float | None = None,
+        seed: int | None = None,
+    ) -> None:
+        """Keep Bulk jobs that start from now on InProgress until `fake.bulk.release()`."""
+        self.arm(Fault.BULK_JOBS_STUCK, count=count, probability=probability, seed=seed)
+
+    def failed_bulk_jobs(
+        self,
+        message: str = BULK_JOB_FAILURE,
+        *,
+        count: int | None = None,
+        probability: float | None = None,
+        seed: int | None = None,
+    ) -> None:
+        """Fail Bulk jobs that start from now on as a whole, with `message`."""
+        settings = FaultSettings(message=message)
+        self.arm(
+            Fault.BULK_JOBS_FAIL, count=count, probability=probability, seed=seed, settings=settings
+        )
+
+    def async_api_disabled(
+        self,
+        *,
+        count: int | None = None,
+        probability: float | None = None,
+        seed: int | None = None,
+    ) -> None:
+        """Answer Bulk requests FeatureNotEnabled: Async API not enabled."""
+        self.arm(Fault.ASYNC_API_DISABLED, count=count, probability=probability, seed=seed)
+
     def clear(self) -> None:
         """Switch every fault off, end an outage, release hung requests.
 
@@ -400,23 +470,22 @@ class Faults:
 
     # --- delayed writes -------------------------------------------------------------
 
-    def defer(self, apply: Callable[[], None], *, after_requests: int | None) -> None:
+    def defer(self, apply: Callable[[], None], settings: FaultSettings) -> None:
         """For servers: hold a write back; it lands by `release_delayed()` or `landing()`."""
         # The request that defers the write is counted down too, once it is handled.
-        remaining = None if after_requests is None else after_requests + 1
+        after = settings.after_requests
+        remaining = None if after is None else after + 1
+        wait = settings.after_seconds
+        due_at = None if wait is None else self._clock() + wait
         with self._cond:
-            self._delayed.append(_Delayed(apply, remaining))
+            self._delayed.append(_Delayed(apply, remaining, due_at))
             self._refresh_active()
 
     def landing(self) -> list[Callable[[], None]]:
         """For servers, once per handled request: the delayed writes due now."""
+        now = self._clock()
         with self._cond:
-            due = []
-            for delayed in self._delayed:
-                if delayed.remaining is not None:
-                    delayed.remaining -= 1
-                    if delayed.remaining <= 0:
-                        due.append(delayed)
+            due = [delayed for delayed in self._delayed if delayed.due(now)]
             if not due:
                 return []
             self._delayed = [delayed for delayed in self._delayed if delayed not in due]

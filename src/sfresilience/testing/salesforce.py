@@ -1,7 +1,8 @@
 """`FakeSalesforce`: an embedded Salesforce org served over real HTTP on loopback.
 
 The fake answers the wire formats simple-salesforce speaks (SOAP partner login, the
-OAuth token endpoint, the REST data API and Apex REST) from an in-memory `Org`, with
+OAuth token endpoint, the REST data API, composite resources, Bulk API 2.0 and 1.0,
+and Apex REST) from an in-memory `Org`, with
 Salesforce's API accounting, record locking and switchable faults. Point any
 `requests`-based client at it through `fake.session()` / `fake.mount(session)`,
 which route `*.salesforce.com` and `*.force.com` to the fake; `fake.client()` gives a
@@ -15,9 +16,10 @@ logged-in simple-salesforce client:
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, Unpack
@@ -27,6 +29,10 @@ import requests
 from .api.accounting import ApiAccounting
 from .api.apex import ApexHandler, ApexRoutes
 from .api.auth import Authenticator, Credentials, SessionStore
+from .api.bulk import BulkV1Api
+from .api.bulk2 import Bulk2Api
+from .api.bulk2_jobs import JobIds
+from .api.composite import CompositeApi
 from .api.recent import RecentlyViewed
 from .api.rest import RestApi
 from .api.router import LoggedRequest, Router
@@ -36,7 +42,9 @@ from .api.versions import max_version
 from .faults import Faults
 from .options import Identity, Keywords, Limits, Locking, Options, ServerOptions, resolve
 from .org import Org
+from .org.jobs import BulkJobs
 from .org.locks import LockedWrites, RecordLocks
+from .org.rows import RowWriter
 from .trust import FakeTrust
 from .wire.http import HttpServer
 from .wire.routing import mount
@@ -133,6 +141,7 @@ class FakeSalesforce:
             on_outage=self._set_outage,
             on_expire_sessions=self._sessions.invalidate_all,
             on_revoke_refresh_tokens=self._sessions.revoke_refresh_tokens,
+            clock=clock,
         )
         self._router = self._build_router(options, clock)
         self._server = HttpServer(
@@ -174,16 +183,21 @@ class FakeSalesforce:
             clock=clock,
         )
         self._apex = ApexRoutes()
+        self.bulk = BulkJobs(self.faults)
         self.tooling = ToolingApi(id_pod=self.org.org_id[3:5])
         self._recent = RecentlyViewed(self.org)
         rest = RestApi(
             self.org,
             self._writes,
             batch_size=lambda: self.query_batch_size,
-            limits=self._accounting.limits,
+            limits=lambda: {**self._accounting.limits(), **self.bulk.limits()},
             tooling=self.tooling,
             recent=self._recent,
         )
+        rows = RowWriter(self.org, self._writes)
+        job_ids = JobIds()
+        rest.mount("jobs", Bulk2Api(self.org, rows, self.bulk, ids=job_ids).handle)
+        rest.mount("composite", CompositeApi(self.org, rows, rest.handle).handle)
         return Router(
             faults=self.faults,
             auth=self._auth,
@@ -191,6 +205,7 @@ class FakeSalesforce:
             accounting=self._accounting,
             rest=rest,
             apex=self._apex,
+            bulk_v1=BulkV1Api(self.org, rows, self.bulk, ids=job_ids),
             userinfo=UserInfo(self.org, self._sessions, lambda: self._auth.credentials),
             last_version=max_version(options.server.max_api_version),
             stopping=self._stopping,
@@ -260,6 +275,7 @@ class FakeSalesforce:
             session.close()
         self._server.stop()
         self.faults.clear()
+        self.bulk.clear()
         if self.trust is not None and self._started_trust:
             self.trust.stop()
             self._started_trust = False
@@ -415,6 +431,21 @@ class FakeSalesforce:
     @lock_hold.setter
     def lock_hold(self, seconds: float) -> None:
         self._writes.hold = seconds
+
+    @contextlib.contextmanager
+    def locked(self, *record_ids: str) -> Iterator[None]:
+        """Hold the record locks of `record_ids` for the block, as another transaction would.
+
+        Writes to those records (REST, composite, Bulk rows) wait `lock_wait` seconds
+        and then fail with `UNABLE_TO_LOCK_ROW`. Use 18-character ids.
+        """
+        busy = self._locks.acquire(record_ids, self._writes.wait)
+        if busy is not None:
+            raise RuntimeError(f"record {busy} is already locked")
+        try:
+            yield
+        finally:
+            self._locks.release(record_ids)
 
     @property
     def lock_error_status(self) -> int:

@@ -79,6 +79,13 @@ class RestApi:
         self._cursors: OrderedDict[str, _Cursor] = OrderedDict()
         self._cursor_lock = threading.Lock()
         self._cursor_ids = itertools.count(1)
+        self._mounted: dict[str, Callable[[HttpRequest, str, list[str]], HttpResponse]] = {}
+
+    def mount(
+        self, head: str, handler: Callable[[HttpRequest, str, list[str]], HttpResponse]
+    ) -> None:
+        """Answer `/services/data/vXX.X/<head>/...` with `handler(request, version, rest)`."""
+        self._mounted[head] = handler
 
     def handle(  # noqa: PLR0911 - a router
         self, request: HttpRequest, version: str, parts: list[str]
@@ -90,6 +97,9 @@ class RestApi:
             return self._sobjects(request, params, version, rest)
         if head == "tooling":
             return self._tooling.handle(request, version, rest)
+        mounted = self._mounted.get(head)
+        if mounted is not None:
+            return mounted(request, version, rest)
         if request.method != "GET":
             return not_found()
         if head in {"query", "queryAll"} and len(rest) <= 1:

@@ -1,9 +1,9 @@
 """Every request's path through the fake: faults, auth, accounting, then a handler.
 
 `Router.handle` is the `HttpServer` handler. Uncounted paths (the versions list,
-OAuth token and UserInfo, SOAP login) go straight to their handlers; counted paths (the data API and
-Apex REST) need a live session, use the API allocation and hold a concurrency
-ticket. Faults are read from `Faults` at the points Salesforce would fail.
+OAuth token and UserInfo, SOAP login) go straight to their handlers; counted paths (the
+data API, Bulk API 1.0 and Apex REST) need a live session, use the API allocation and hold
+a concurrency ticket. Faults are read from `Faults` at the points Salesforce would fail.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from ..wire.http import Drip, HttpRequest, HttpResponse
 from .accounting import ApiAccounting, concurrent_limit_refusal
 from .apex import ApexRoutes
 from .auth import Authenticator, SessionStore
+from .bulk import BulkV1Api, async_error
+from .bulk_formats import wants_json
 from .outages import READ_ONLY_MESSAGE, maintenance_page, server_error
 from .responses import (
     JSON,
@@ -39,7 +41,9 @@ __all__ = ["LoggedRequest", "Router"]
 _DATA_PATH = re.compile(r"/services/data/v(\d+)\.(\d+)(?:/(.*))?")
 _SOAP_LOGIN_PATH = re.compile(r"/services/Soap/u/(\d+\.\d+)/?")
 _APEX_PREFIX = "/services/apexrest/"
-_COUNTED_PREFIXES = ("/services/data/v", _APEX_PREFIX)
+_ASYNC_PREFIX = "/services/async/"
+_ASYNC_PATH = re.compile(r"/services/async/(\d+)\.(\d+)(?:/(.*))?")
+_COUNTED_PREFIXES = ("/services/data/v", _APEX_PREFIX, _ASYNC_PREFIX)
 _WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
 
@@ -72,6 +76,7 @@ class Router:
         accounting: ApiAccounting,
         rest: RestApi,
         apex: ApexRoutes,
+        bulk_v1: BulkV1Api,
         userinfo: UserInfo,
         last_version: int,
         stopping: threading.Event,
@@ -82,6 +87,7 @@ class Router:
         self._accounting = accounting
         self._rest = rest
         self._apex = apex
+        self._bulk_v1 = bulk_v1
         self._userinfo = userinfo
         self._last_version = last_version
         self._versions_body = versions_body(last_version)
@@ -142,9 +148,7 @@ class Router:
         faults = self._faults
         delayed = faults.fire(Fault.DELAY_WRITES)
         if delayed is not None:
-            faults.defer(
-                lambda: self._land(request), after_requests=delayed.settings.after_requests
-            )
+            faults.defer(lambda: self._land(request), delayed.settings)
             raise DropError
         lost = faults.fire(Fault.LOSE_RESPONSES)
         response = self._dispatch_counted(request)
@@ -184,12 +188,23 @@ class Router:
     # --- counted: the data API and Apex REST --------------------------------------
 
     def _counted(self, request: HttpRequest) -> HttpResponse:
-        token = bearer_token(request)
+        bulk_v1 = request.path.startswith(_ASYNC_PREFIX)
+        # The async API takes its session in X-SFDC-Session and answers 400 InvalidSessionId.
+        token = (
+            (request.header("x-sfdc-session") or "").strip() or None
+            if bulk_v1
+            else bearer_token(request)
+        )
+        invalid = (
+            async_error("InvalidSessionId", "Invalid session id", json_format=wants_json(request))
+            if bulk_v1
+            else error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+        )
         if token is None or not self._sessions.check(token):
-            return error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+            return invalid
         if self._faults.active and self._faults.fire(Fault.EXPIRE_SESSIONS):
             self._sessions.invalidate(token)
-            return error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+            return invalid
         refused, limit_info = self._accounting.charge()
         if refused is not None:
             return replace(refused, headers=limit_info)
@@ -208,10 +223,16 @@ class Router:
             self._accounting.leave(ticket)
         return replace(response, headers=response.headers + limit_info)
 
-    def _dispatch_counted(self, request: HttpRequest) -> HttpResponse:
+    def _dispatch_counted(self, request: HttpRequest) -> HttpResponse:  # noqa: PLR0911
         path = request.path
         if path.startswith(_APEX_PREFIX):
             return self._apex.handle(request, path[len(_APEX_PREFIX) :])
+        bulk = _ASYNC_PATH.fullmatch(path)
+        if bulk is not None:
+            version = f"{bulk.group(1)}.{bulk.group(2)}"
+            return self._bulk_v1.handle(
+                request, version, (bulk.group(3) or "").strip("/").split("/")
+            )
         match = _DATA_PATH.fullmatch(path)
         if match is None:
             return not_found()

@@ -10,6 +10,7 @@ import datetime as dt
 import random
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Final
 
 from . import checks
@@ -32,6 +33,14 @@ _SEEDED_AT_NAIVE: Final = _SEEDED_AT.replace(tzinfo=None)
 # Writes happen "after" every seeded record so LastModifiedDate only grows.
 _FIRST_WRITE_AT: Final = dt.datetime(2024, 6, 1, tzinfo=dt.UTC)
 _SECONDS_PER_YEAR: Final = 365 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Copies of every record at one moment (see `Org.snapshot`)."""
+
+    tables: dict[str, dict[str, Record]]
+    deleted_at: dict[str, str]
 
 
 def _replication_window(start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
@@ -343,6 +352,24 @@ class Org:
             record = self._live(obj, record_id, deleted=entity_is_deleted)
             self._soft_delete(obj, record, self._tick())
 
+    def hard_delete(self, sobject: str, record_id: str) -> None:
+        """Delete a record and its cascading children past the recycle bin (Bulk hardDelete).
+
+        They are gone for good: not in queryAll, not in getDeleted.
+        """
+        obj = self.schema.writable(sobject, "hardDelete")
+        with self._lock:
+            record = self._live(obj, record_id, deleted=entity_is_deleted)
+            stamp = self._tick()
+            self._soft_delete(obj, record, stamp)
+            gone = {key for key, at in self._deleted_at.items() if at == stamp}
+            for table in self._tables.values():
+                for key in gone & table.keys():
+                    del table[key]
+            for key in gone:
+                del self._deleted_at[key]
+            self._unique.clear()
+
     def _soft_delete(self, obj: SObject, record: Record, stamp: str) -> None:
         record.update(
             IsDeleted=True,
@@ -436,6 +463,35 @@ class Org:
             if item.unique and item.type != "id" and record[item.name] is not None:
                 index = self._unique_index(obj, item)
                 index[checks.unique_key(item, record[item.name])] = str(record["Id"])
+
+    # -- transactions (allOrNone composite requests, sObject trees) -----------
+
+    def snapshot(self) -> Snapshot:
+        """Every record as it is now, for `restore` when an all-or-none request fails."""
+        with self._lock:
+            tables = {
+                name: {record_id: dict(record) for record_id, record in table.items()}
+                for name, table in self._tables.items()
+            }
+            return Snapshot(tables, dict(self._deleted_at))
+
+    def restore(self, snapshot: Snapshot) -> None:
+        """Undo every write since `snapshot`: new records vanish, changed ones revert."""
+        with self._lock:
+            for name, table in self._tables.items():
+                before = snapshot.tables.get(name, {})
+                for record_id in [key for key in table if key not in before]:
+                    del table[record_id]
+                for record_id, old in before.items():
+                    current = table.get(record_id)
+                    if current is None:
+                        table[record_id] = dict(old)
+                    elif current != old:
+                        current.clear()
+                        current.update(old)
+            self._deleted_at.clear()
+            self._deleted_at.update(snapshot.deleted_at)
+            self._unique.clear()  # rebuilt from the restored records on next use
 
     # -- replication (SFType.deleted / SFType.updated) -------------------------
 
