@@ -288,16 +288,22 @@ class Org:
             return [dict(record) for record in self._tables[obj.name].values()]
 
     def lock_keys(self, sobject: str, record_id: str) -> list[str]:
-        """Ids a write to this record must lock: the record and its parent account."""
+        """Ids a write to this record must lock: the record, its parent account and its
+        master records (the parents of lookups that cascade deletes)."""
         obj = self.schema.get(sobject)
         with self._lock:
             record = self._find(obj, record_id) if obj else None
-            if record is None:
+            if obj is None or record is None:
                 return [record_id]
             keys = [str(record["Id"])]
-            parent = record.get("AccountId")
-            if parent:
-                keys.append(str(parent))
+            for item in obj.fields:
+                if item.type != "reference" or not (
+                    item.cascade_delete or item.name == "AccountId"
+                ):
+                    continue
+                parent = record.get(item.name)
+                if parent:
+                    keys.append(str(parent))
             return keys
 
     # -- writes ----------------------------------------------------------------
