@@ -132,6 +132,9 @@ class ResilientClient(_Proxy):
         if isinstance(session, requests.Session):  # not a user's test double
             install_timeouts(session, (settings.connect_timeout, settings.read_timeout))
         self._self_refresher = refresher_for(sf, refresh)
+        self._self_admission = install_budget(
+            sf, settings, hooks=normalize_hooks(on_event), clock=wall_clock, store=store
+        )
         self._self_guard = Guard(
             policy=_policy(settings),
             refresher=self._self_refresher,
@@ -140,10 +143,7 @@ class ResilientClient(_Proxy):
             sleep=sleep,
             jitter=jitter,
             timeouts=(settings.connect_timeout, settings.read_timeout),
-            locks=lock_queue_for(sf, settings.redis_url),
-        )
-        self._self_admission = install_budget(
-            sf, settings, hooks=normalize_hooks(on_event), clock=wall_clock, store=store
+            locks=lock_queue_for(sf, self._self_admission.budget.store),
         )
 
     # Building one -----------------------------------------------------------
