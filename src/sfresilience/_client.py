@@ -15,6 +15,7 @@ import wrapt
 from simple_salesforce.api import Salesforce
 
 from ._auth import login_from_env, refresh_token_login, sf_cli_login
+from ._bulk import bulk_handler
 from ._core import RetryPolicy
 from ._events import Hook, normalize_hooks
 from ._guard import Guard
@@ -41,9 +42,9 @@ else:
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-# Attributes simple-salesforce builds on access that are not sObjects. Bulk and
-# Bulk 2.0 handlers are passed through until they get their own guard.
-_NOT_SOBJECTS = frozenset({"bulk", "bulk2"})
+# Attributes simple-salesforce builds on access that are not sObjects: its Bulk
+# and Bulk 2.0 handlers, built here over a guarded session (see _bulk).
+_BULK_HANDLERS = frozenset({"bulk", "bulk2"})
 
 # Public Salesforce methods that never reach Salesforce.
 _LOCAL_METHODS = frozenset({"parse_result_to_json"})
@@ -385,8 +386,11 @@ class ResilientClient(_Proxy):
         # test's MagicMock session, a hook) come back as they are; only methods
         # of the client's class are guarded.
         sf = self.__wrapped__
-        if name.startswith("_") or name in vars(sf) or name in _NOT_SOBJECTS:
+        if name.startswith("_") or name in vars(sf):
             return getattr(sf, name)
+        if name in _BULK_HANDLERS:
+            deadline = self._self_settings.bulk_job_deadline
+            return bulk_handler(name, sf, self._self_guard, deadline)
         found = _class_attribute(type(sf), name)
         if found is None:
             return SObject(name, self)  # what Salesforce.__getattr__ makes of the name

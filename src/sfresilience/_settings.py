@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     may have reached Salesforce (risks duplicate creates, and updates overwritten
     by their own late first copy)."""
 
+    bulk_job_deadline: Seconds = Field(3600.0, validation_alias="SFRESILIENCE_BULK_JOB_DEADLINE")
+    """``SFRESILIENCE_BULK_JOB_DEADLINE``: seconds a Bulk 2.0 job may stay ``UploadComplete``
+    / ``InProgress`` before it is aborted and its unprocessed records resubmitted (once)."""
+
     if not TYPE_CHECKING:  # keep the typed signature pydantic's mypy plugin writes
 
         def __init__(self, **values: Any) -> None:
