@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from simple_salesforce.exceptions import SalesforceOperationError
 
-from sfresilience import ErrorCategory, Event, EventKind, ResilientClient, Settings
+from sfresilience import ErrorCategory, Event, EventKind, ResilientClient, Settings, caller
 from sfresilience.testing import FakeSalesforce
 
 
@@ -213,3 +213,17 @@ def test_without_the_wrapper_the_bulk_session_stays_expired(fake: FakeSalesforce
     fake.faults.expire_sessions()
     with pytest.raises(Exception, match=r"INVALID_SESSION_ID|InvalidSessionId"):
         sf.bulk2.Contact.insert(records=[{"LastName": "x"}], wait=0)
+
+
+def test_bulk_requests_and_the_bulk_daily_limit_reach_the_budget(fake: FakeSalesforce) -> None:
+    rc = client(fake, Clock(), [])
+    before = fake.api_usage
+    with caller("nightly-load"):
+        rc.bulk2.Contact.insert(records=[{"LastName": f"budget{i}"} for i in range(3)], wait=0)
+    spent = fake.api_usage - before
+    assert spent >= 5  # create, upload, close, poll, job info
+    assert rc.budget.used == fake.api_usage  # every Bulk answer's Sforce-Limit-Info was read
+    assert rc.budget.by_caller["nightly-load"] == spent
+    rc.limits()
+    maximum, remaining = rc.budget.daily_limits["DailyBulkApiBatches"]
+    assert maximum - remaining == 1  # one Bulk 2.0 job of under 10,000 records
