@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -227,3 +228,41 @@ def test_bulk_requests_and_the_bulk_daily_limit_reach_the_budget(fake: FakeSales
     rc.limits()
     maximum, remaining = rc.budget.daily_limits["DailyBulkApiBatches"]
     assert maximum - remaining == 1  # one Bulk 2.0 job of under 10,000 records
+
+
+QUERY = "SELECT Id, FirstName, Email, HasOptedOutOfEmail, CreatedDate, Account.Name FROM Contact"
+
+
+def _without_parent_urls(record: dict[str, Any]) -> dict[str, Any]:
+    """A record as the Bulk path gives it: a parent's url needs its Id, which CSV lacks."""
+    account = record.get("Account")
+    if account:
+        account = {**account, "attributes": {"type": account["attributes"]["type"]}}
+    return {**record, "Account": account}
+
+
+def test_query_all_above_the_threshold_switches_to_a_bulk_query_job() -> None:
+    with FakeSalesforce(contacts=4_500) as fake:
+        rest = ResilientClient(fake.client(), settings=Settings()).query_all(QUERY)
+        before = fake.api_usage
+        rc = client(fake, Clock(), [], bulk_query_threshold=3_000)
+        records = list(rc.query_all_iter(QUERY))
+        spent = fake.api_usage - before
+        jobs = [r for r in fake.request_log if r.method == "POST" and "jobs/query" in r.path]
+    assert len(jobs) == 1
+    assert spent == 5  # first page, describe, create, one poll, one results page
+    by_id = {record["Id"]: record for record in records}
+    assert len(by_id) == 4_500
+    expected = [_without_parent_urls(json_round_trip(r)) for r in rest["records"]]
+    assert [json_round_trip(by_id[r["Id"]]) for r in rest["records"]] == expected
+
+
+def test_query_all_below_the_threshold_stays_on_rest(fake: FakeSalesforce) -> None:
+    rc = client(fake, Clock(), [], bulk_query_threshold=100_000)
+    result = rc.query_all("SELECT Id FROM Contact")
+    assert result["totalSize"] > 0
+    assert not [r for r in fake.request_log if "jobs/query" in r.path]
+
+
+def json_round_trip(record: dict[str, Any]) -> Any:
+    return json.loads(json.dumps(record))

@@ -17,7 +17,7 @@ from simple_salesforce.api import Salesforce
 from ._auth import checked_login, login_from_env, refresh_token_login, sf_cli_login
 from ._budget import Admission, Budget
 from ._budget import install as install_budget
-from ._bulk import bulk_handler
+from ._bulk import bulk_handler, bulk_query_records, switch_to_bulk
 from ._core import RetryPolicy
 from ._events import Hook, normalize_hooks
 from ._guard import Guard
@@ -338,6 +338,11 @@ class ResilientClient(_Proxy):
         sf = self.__wrapped__
         left = _time_left(self._self_settings.query_all_deadline, self._self_guard.clock)
         result = self._read("query", lambda: sf.query(query, include_deleted, **kwargs), left())
+        if switch_to_bulk(result, self._self_settings.bulk_query_threshold):
+            records = self._bulk_records(query, include_deleted=include_deleted)
+            if records is not None:
+                yield from records
+                return
         while True:
             yield from result["records"]
             if result["done"]:
@@ -350,6 +355,17 @@ class ResilientClient(_Proxy):
                 **kwargs,
             )
             result = self._read("query_more", next_page, left())
+
+    def _bulk_records(self, query: str, *, include_deleted: bool) -> Iterator[Any] | None:
+        """*query*'s records from a Bulk 2.0 query job (see docs/bulk.md)."""
+        return bulk_query_records(
+            self.__wrapped__,
+            self._self_guard,
+            self._self_settings.bulk_job_deadline,
+            query,
+            include_deleted=include_deleted,
+            describe=lambda name: getattr(self, name).describe(),
+        )
 
     def query_all(
         self,

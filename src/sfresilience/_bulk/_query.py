@@ -71,6 +71,7 @@ def _page(client: _Bulk2Client, job_id: str, locator: str, page_size: int) -> re
 def _rows(response: requests.Response) -> Iterator[dict[str, str]]:
     """The CSV's rows, read from the socket as they arrive."""
     response.raw.decode_content = True
+    response.raw.auto_close = False  # else TextIOWrapper reads on after EOF closed it
     text = io.TextIOWrapper(response.raw, encoding="utf-8", newline="")  # type: ignore[type-var]
     reader = csv.reader(text)
     header = next(reader, None)
@@ -134,6 +135,8 @@ class _Shape:
             return int(text)
         if kind in _FLOAT_TYPES:
             return float(text)
+        if kind == "datetime" and text.endswith("Z"):
+            return text[:-1] + "+0000"  # REST writes the offset, Bulk CSV a Z
         return text
 
 
