@@ -8,9 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
 from simple_salesforce.exceptions import SalesforceOperationError
 
 from sfresilience import ErrorCategory, Event, EventKind, ResilientClient, Settings, caller
+from sfresilience._bulk._query import _Shape
 from sfresilience.testing import FakeSalesforce
 
 
@@ -266,3 +268,67 @@ def test_query_all_below_the_threshold_stays_on_rest(fake: FakeSalesforce) -> No
 
 def json_round_trip(record: dict[str, Any]) -> Any:
     return json.loads(json.dumps(record))
+
+
+def test_a_result_download_is_retried_after_a_server_error(fake: FakeSalesforce) -> None:
+    events: list[Event] = []
+    rc = client(fake, Clock(), events)
+    [job] = rc.bulk2.Contact.insert(records=[{"LastName": "ok"}, {"FirstName": "x"}], wait=0)
+    fake.faults.server_errors(1, status=503)
+    failed = rc.bulk2.Contact.get_failed_records(job["job_id"])
+    assert "REQUIRED_FIELD_MISSING" in failed
+    assert [e.kind for e in events] == [EventKind.CLASSIFIED, EventKind.RETRY, EventKind.RECOVERED]
+
+
+def test_a_job_creation_whose_answer_was_lost_is_not_sent_again(fake: FakeSalesforce) -> None:
+    rc = client(fake, Clock(), [])
+    fake.faults.lose_responses(count=1)
+    with pytest.raises(requests.ConnectionError) as raised:
+        rc.bulk2.Contact.insert(records=[{"LastName": "once"}], wait=0)
+    assert raised.value.classification.category is ErrorCategory.UNAVAILABLE  # type: ignore[attr-defined]
+    creates = [r for r in fake.request_log if r.method == "POST" and "jobs/ingest" in r.path]
+    assert len(creates) == 1
+
+
+def test_bulk_rows_are_typed_by_the_describe_like_rest_records() -> None:
+    describe = {
+        "fields": [
+            {"name": "NumberOfEmployees", "type": "int"},
+            {"name": "AnnualRevenue", "type": "currency"},
+            {"name": "Active__c", "type": "boolean"},
+            {"name": "CreatedDate", "type": "datetime"},
+            {
+                "name": "OwnerId",
+                "type": "reference",
+                "relationshipName": "Owner",
+                "referenceTo": ["User"],
+            },
+        ]
+    }
+    shape = _Shape("Account", describe, lambda kind, rid: f"/sobjects/{kind}/{rid}")
+    row = {
+        "Id": "001A",
+        "NumberOfEmployees": "12",
+        "AnnualRevenue": "2.5",
+        "Active__c": "true",
+        "CreatedDate": "2024-01-02T03:04:05.000Z",
+        "Owner.Id": "005B",
+        "Owner.Name": "Ada",
+        "Parent.Name": "",
+        "Description": "",
+    }
+    assert shape.record(row) == {
+        "attributes": {"type": "Account", "url": "/sobjects/Account/001A"},
+        "Id": "001A",
+        "NumberOfEmployees": 12,
+        "AnnualRevenue": 2.5,
+        "Active__c": True,
+        "CreatedDate": "2024-01-02T03:04:05.000+0000",
+        "Description": None,
+        "Owner": {
+            "attributes": {"type": "User", "url": "/sobjects/User/005B"},
+            "Id": "005B",
+            "Name": "Ada",
+        },
+        "Parent": None,
+    }

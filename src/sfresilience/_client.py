@@ -341,6 +341,7 @@ class ResilientClient(_Proxy):
         if switch_to_bulk(result, self._self_settings.bulk_query_threshold):
             records = self._bulk_records(query, include_deleted=include_deleted)
             if records is not None:
+                del result  # the job reads its records again: don't hold the page meanwhile
                 yield from records
                 return
         while True:
