@@ -29,6 +29,7 @@ from ._session import Login, SessionRefresher, install_timeouts
 from ._settings import Settings, load_settings
 from ._sobject import SObject
 from ._store import Store
+from ._timeline import TimelineHook
 
 
 if TYPE_CHECKING:
@@ -133,13 +134,18 @@ class ResilientClient(_Proxy):
         if isinstance(session, requests.Session):  # not a user's test double
             install_timeouts(session, (settings.connect_timeout, settings.read_timeout))
         self._self_refresher = refresher_for(sf, refresh)
+        # What the library sees goes to the fleet's incident timeline too.
+        hooks: tuple[Hook, ...] = (
+            *normalize_hooks(on_event),
+            TimelineHook(store, settings.redis_url),
+        )
         self._self_admission = install_budget(
-            sf, settings, hooks=normalize_hooks(on_event), clock=wall_clock, store=store
+            sf, settings, hooks=hooks, clock=wall_clock, store=store
         )
         self._self_guard = Guard(
             policy=_policy(settings),
             refresher=self._self_refresher,
-            hooks=normalize_hooks(on_event),
+            hooks=hooks,
             clock=clock,
             sleep=sleep,
             jitter=jitter,
