@@ -25,7 +25,7 @@ import redis
 
 from sfresilience import Event, ResilientClient, Settings, set_testing
 from sfresilience._auth import refresh_token_login
-from sfresilience._store import open_store
+from sfresilience._store import RedisStore
 from sfresilience._store._base import Store, StoreUnavailable
 from sfresilience.testing import FakeSalesforce
 from sfresilience.testing.wire.tls import ThrowawayCA
@@ -208,7 +208,7 @@ def test_no_secret_reaches_logs_events_errors_reprs_or_store_keys(
                 refresh_token=refresh_token,
             ),
             on_event=capture.event,
-            store=open_store(redis_url),
+            store=RedisStore.from_url(redis_url),
         )
         session_id = client.session_id
         faulty_run(fake, client, capture)
@@ -320,12 +320,12 @@ def secured() -> Iterator[int]:
 
 @pytest.mark.redis
 def test_a_password_in_the_url_authenticates(secured: int) -> None:
-    exercise(open_store(f"redis://:{PASSWORD}@127.0.0.1:{secured}/0"))
+    exercise(RedisStore.from_url(f"redis://:{PASSWORD}@127.0.0.1:{secured}/0"))
 
 
 @pytest.mark.redis
 def test_a_wrong_password_is_store_unavailable_without_the_password(secured: int) -> None:
-    store = open_store(f"redis://:wrong-{PASSWORD}@127.0.0.1:{secured}/0")
+    store = RedisStore.from_url(f"redis://:wrong-{PASSWORD}@127.0.0.1:{secured}/0")
     with pytest.raises(StoreUnavailable) as caught:
         store.get("probe")
     assert PASSWORD not in str(caught.value)
@@ -335,7 +335,7 @@ def test_a_wrong_password_is_store_unavailable_without_the_password(secured: int
 @pytest.mark.redis
 def test_an_acl_user_confined_to_the_namespace_works(secured: int) -> None:
     url = f"redis://app:{APP_PASSWORD}@127.0.0.1:{secured}/0"
-    exercise(open_store(url))
+    exercise(RedisStore.from_url(url))
     with redis.Redis.from_url(url) as app, pytest.raises(redis.exceptions.NoPermissionError):
         app.set("outside-the-namespace", b"x")  # the ACL does confine the user
 
@@ -345,7 +345,8 @@ def test_settings_accept_the_acl_url_and_hide_its_password(secured: int) -> None
     url = f"redis://app:{APP_PASSWORD}@127.0.0.1:{secured}/0"
     settings = Settings(redis_url=url)
     assert APP_PASSWORD not in repr(settings)
-    exercise(open_store(settings.redis_url))
+    assert settings.redis_url is not None
+    exercise(RedisStore.from_url(settings.redis_url))
 
 
 def tls_support() -> str | None:
@@ -383,7 +384,7 @@ def test_rediss_url_with_the_ca_verifies_and_works() -> None:
         pytest.skip(reason)
     with tls_redis() as (port, ca):
         url = f"rediss://:{PASSWORD}@127.0.0.1:{port}/0?ssl_ca_certs={ca.ca_bundle}"
-        exercise(open_store(url))
-        untrusted = open_store(f"rediss://:{PASSWORD}@127.0.0.1:{port}/0")
+        exercise(RedisStore.from_url(url))
+        untrusted = RedisStore.from_url(f"rediss://:{PASSWORD}@127.0.0.1:{port}/0")
         with pytest.raises(StoreUnavailable):  # no CA given: the certificate is refused
             untrusted.get("probe")
