@@ -332,3 +332,16 @@ def test_bulk_rows_are_typed_by_the_describe_like_rest_records() -> None:
         },
         "Parent": None,
     }
+
+
+def test_a_stuck_query_job_is_aborted_and_raises_classified(fake: FakeSalesforce) -> None:
+    clock = Clock()
+    rc = client(fake, clock, [], bulk_job_deadline=20)
+    fake.faults.stuck_bulk_jobs()
+    with pytest.raises(SalesforceOperationError, match="Job timeout") as raised:
+        list(rc.bulk2.Contact.query("SELECT Id FROM Contact", wait=1))
+    assert raised.value.classification.category is ErrorCategory.SERVER_ERROR  # type: ignore[attr-defined]
+    assert clock.now >= 20
+    fake.bulk.release()
+    [job] = [r for r in fake.request_log if r.method == "PATCH" and "jobs/query" in r.path]
+    assert job.status == 200  # the abort
