@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ._redact import REDACTED, redact
+from ._redact import redact
 from .exceptions import ConfigurationError
 
 
@@ -21,9 +20,6 @@ _YEAR = 365 * _DAY
 Fraction = Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)]
 Seconds = Annotated[float, Field(gt=0.0, le=_DAY, allow_inf_nan=False)]
 LongSeconds = Annotated[float, Field(gt=0.0, le=_YEAR, allow_inf_nan=False)]
-
-# Fields whose whole value is a secret, by name; other text is shown redacted.
-_SECRET_NAME = re.compile(r"password|secret|token|key|webhook", re.IGNORECASE)
 
 
 class Settings(BaseSettings):
@@ -83,6 +79,16 @@ class Settings(BaseSettings):
     may have reached Salesforce (risks duplicate creates, and updates overwritten
     by their own late first copy)."""
 
+    bulk_job_deadline: Seconds = Field(3600.0, validation_alias="SFRESILIENCE_BULK_JOB_DEADLINE")
+    """``SFRESILIENCE_BULK_JOB_DEADLINE``: seconds a Bulk 2.0 job may stay ``UploadComplete``
+    / ``InProgress`` before it is aborted and its unprocessed records resubmitted (once)."""
+
+    bulk_query_threshold: Annotated[int, Field(ge=1)] | None = Field(
+        None, validation_alias="SFRESILIENCE_BULK_QUERY_THRESHOLD"
+    )
+    """``SFRESILIENCE_BULK_QUERY_THRESHOLD``: ``query_all`` of more records than this (by
+    its first page's ``totalSize``) reads them from a Bulk 2.0 query job; unset: never."""
+
     if not TYPE_CHECKING:  # keep the typed signature pydantic's mypy plugin writes
 
         def __init__(self, **values: Any) -> None:
@@ -114,7 +120,7 @@ class Settings(BaseSettings):
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         for name, value in super().__repr_args__():
-            yield name, _shown(name, value)
+            yield name, _shown(value)
 
     @model_validator(mode="after")
     def _thresholds_in_order(self) -> Self:
@@ -140,12 +146,8 @@ def load_settings(**overrides: object) -> Settings:
     return Settings(**overrides)  # type: ignore[arg-type]
 
 
-def _shown(name: str | None, value: object) -> object:
-    """*value* as a repr may show it: secrets masked."""
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    if name is not None and _SECRET_NAME.search(name):
-        return REDACTED
+def _shown(value: object) -> object:
+    """*value* as a repr may show it: secrets in text masked."""
     return redact(value) if isinstance(value, str) else value
 
 
@@ -164,6 +166,5 @@ def _describe(error: ValidationError) -> str:
             problems.append(str(issue["msg"]).removeprefix("Value error, "))
             continue
         where = ".".join([_variable(location[0]), *location[1:]])
-        got = REDACTED if _SECRET_NAME.search(where) else repr(issue.get("input"))
-        problems.append(f"{where}: {issue['msg']} (got {got})")
+        problems.append(f"{where}: {issue['msg']} (got {issue.get('input')!r})")
     return redact("invalid sfresilience configuration: " + "; ".join(problems))
