@@ -96,6 +96,16 @@ class Settings(BaseSettings):
     may have reached Salesforce (risks duplicate creates, and updates overwritten
     by their own late first copy)."""
 
+    bulk_job_deadline: Seconds = Field(3600.0, validation_alias="SFRESILIENCE_BULK_JOB_DEADLINE")
+    """``SFRESILIENCE_BULK_JOB_DEADLINE``: seconds a Bulk 2.0 job may stay ``UploadComplete``
+    / ``InProgress`` before it is aborted and its unprocessed records resubmitted (once)."""
+
+    bulk_query_threshold: Annotated[int, Field(ge=1)] | None = Field(
+        None, validation_alias="SFRESILIENCE_BULK_QUERY_THRESHOLD"
+    )
+    """``SFRESILIENCE_BULK_QUERY_THRESHOLD``: ``query_all`` of more records than this (by
+    its first page's ``totalSize``) reads them from a Bulk 2.0 query job; unset: never."""
+
     if not TYPE_CHECKING:  # keep the typed signature pydantic's mypy plugin writes
 
         def __init__(self, **values: Any) -> None:
