@@ -6,7 +6,12 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from pydantic import Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from ._redact import redact
 from .exceptions import ConfigurationError
@@ -35,10 +40,22 @@ class Settings(BaseSettings):
         frozen=True, populate_by_name=True, extra="forbid", env_ignore_empty=True
     )
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,  # noqa: ARG003  (see _Environment)
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, _Environment(settings_cls), dotenv_settings, file_secret_settings)
+
     fallback_mode: bool = Field(default=False, validation_alias="SF_FALLBACK_MODE")
     """``SF_FALLBACK_MODE``: serve reads from the fallback cache, call nothing."""
-    critical_only: bool = Field(default=False, validation_alias="SF_CRITICAL_ONLY")
-    """``SF_CRITICAL_ONLY``: only work marked critical reaches Salesforce."""
+    critical_only: bool = False
+    """Set in code only: critical-only mode stays on for the client's life. The
+    ``SF_CRITICAL_ONLY`` variable is read at every call instead, never into this field."""
     redis_url: str | None = Field(None, validation_alias="SFRESILIENCE_REDIS_URL")
     """``SFRESILIENCE_REDIS_URL``: shared state in Redis; unset keeps it in-process."""
     cache_ttl: LongSeconds = Field(3600.0, validation_alias="SFRESILIENCE_CACHE_TTL")
@@ -139,6 +156,18 @@ class Settings(BaseSettings):
             msg = "SFRESILIENCE_REDIS_URL must start with redis://, rediss:// or unix://"
             raise ValueError(msg)
         return self
+
+
+# Fields set in code only: the environment never fills them (SF_CRITICAL_ONLY is
+# read at every call by the modes, and must not be captured when the client is built).
+_CODE_ONLY = frozenset({"critical_only"})
+
+
+class _Environment(EnvSettingsSource):
+    """The environment, except for the fields set in code only."""
+
+    def __call__(self) -> dict[str, Any]:
+        return {k: v for k, v in super().__call__().items() if k not in _CODE_ONLY}
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -17,6 +17,7 @@ from simple_salesforce.api import Salesforce
 from .._budget import Budget
 from .._classify import Classification, ErrorCategory, classify
 from .._redact import redact
+from .._store import StoreUnavailable
 from .._timeline import Timeline
 from ..exceptions import BudgetExhausted, SFResilienceError
 from ._status import InstanceHealth, StatusSource, StatusUnavailable
@@ -266,7 +267,7 @@ def check_recent_errors(timeline: Timeline | None, *, now: float) -> Check:
         )
     try:
         entries = timeline.entries(since=now - RECENT)
-    except SFResilienceError as error:
+    except (SFResilienceError, StoreUnavailable) as error:
         return Check(
             "recent_errors", "unknown", f"the timeline could not be read: {redact(str(error))}"
         )
