@@ -164,10 +164,16 @@ _CODE_ONLY = frozenset({"critical_only"})
 
 
 class _Environment(EnvSettingsSource):
-    """The environment, except for the fields set in code only."""
+    """The documented variables only: never a field's bare name (``REDIS_URL``, say,
+    which hosts often set for other programs), never the fields set in code only."""
 
     def __call__(self) -> dict[str, Any]:
-        return {k: v for k, v in super().__call__().items() if k not in _CODE_ONLY}
+        names = {
+            field.validation_alias
+            for name, field in self.settings_cls.model_fields.items()
+            if isinstance(field.validation_alias, str) and name not in _CODE_ONLY
+        }
+        return {k: v for k, v in super().__call__().items() if k in names}
 
 
 def load_settings(**overrides: object) -> Settings:
