@@ -83,3 +83,32 @@ def peer(session: nox.Session) -> None:
             session.run(*wrapped, env={"PYTHONPATH": plugin_path})
             retries = {"PYTHONPATH": plugin_path, "SFRESILIENCE_PEER_RETRIES": "1"}
             session.run(*wrapped, env=retries)
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """Coverage-guided fuzzing (atheris) of classify and the body parsers; bounded runs.
+
+    `nox -s fuzz -- -runs=1000000` for a longer run; any libFuzzer flag passes through.
+    """
+    session.install("-e", ".", "atheris>=2.3")
+    args = session.posargs or ["-runs=50000", "-max_len=4096"]
+    session.run("python", "fuzz/fuzz_classify.py", *args)
+
+
+@nox.session
+def mutation(session: nox.Session) -> None:
+    """Mutation testing (mutmut) of redaction, the decision core and the classifier table.
+
+    Configured under [tool.mutmut] in pyproject.toml; prints the surviving mutants.
+    """
+    session.install("-e", ".", "mutmut>=3.2", *_group("tests"))
+    session.run("mutmut", "run", *session.posargs)
+    session.run("mutmut", "results")
+
+
+@nox.session
+def audit(session: nox.Session) -> None:
+    """pip-audit: known vulnerabilities in the runtime dependencies, from the package index."""
+    session.install("-e", ".", "pip-audit>=2.7")
+    session.run("pip-audit", "--skip-editable", "--progress-spinner", "off")
