@@ -253,3 +253,10 @@ def test_redact_is_idempotent(text: str) -> None:
     once = redact(text)
 
     assert once == redact(once)
+
+
+def test_an_unlisted_code_with_line_breaks_keeps_the_message_on_one_line() -> None:
+    """Found by hypothesis: a code with a newline must not break the message."""
+    result = classify(sf_exceptions.SalesforceAuthenticationFailed("0\n0", "x"))
+
+    assert _well_formed(result)

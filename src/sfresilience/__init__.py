@@ -2,9 +2,12 @@
 
 from importlib.metadata import version as _version
 
+from ._budget import Budget
 from ._classify import Classification, ErrorCategory, classify
 from ._client import ResilientClient
+from ._decorators import caller, critical
 from ._events import Event, EventKind
+from ._modes import Mode, ModeReason
 from ._settings import Settings
 from ._sobject import SObject
 from ._testing_mode import set_testing
@@ -13,13 +16,18 @@ from ._testing_mode import set_testing
 __version__ = _version("sfresilience")
 
 __all__ = [
+    "Budget",
     "Classification",
     "ErrorCategory",
     "Event",
     "EventKind",
+    "Mode",
+    "ModeReason",
     "ResilientClient",
     "SObject",
     "Settings",
+    "caller",
     "classify",
+    "critical",
     "set_testing",
 ]

@@ -15,15 +15,19 @@ import wrapt
 from simple_salesforce.api import Salesforce
 
 from ._auth import login_from_env, refresh_token_login, sf_cli_login
+from ._budget import Admission, Budget
+from ._budget import install as install_budget
 from ._core import RetryPolicy
 from ._events import Hook, normalize_hooks
 from ._guard import Guard
 from ._lockqueue import lock_queue_for
+from ._modes import Mode
 from ._redact import redact
 from ._refresh_slot import refresher_for
 from ._session import Login, SessionRefresher, install_timeouts
 from ._settings import Settings, load_settings
 from ._sobject import SObject
+from ._store import Store
 
 
 if TYPE_CHECKING:
@@ -91,7 +95,10 @@ class ResilientClient(_Proxy):
         refresh: for clients built from a session id, how to log in again:
             a callable returning ``(session_id, instance)``.
         on_event: a hook, or hooks, called with each :class:`~sfresilience.Event`.
+        store: where the budget and the modes are shared; by default Redis at
+            ``SFRESILIENCE_REDIS_URL``, else this process's memory.
         clock, sleep, jitter: injectable time and randomness, for tests.
+        wall_clock: injectable wall-clock time for the budget and the modes.
     """
 
     # wrapt keeps attributes named _self_* on the wrapper; every other attribute
@@ -99,6 +106,7 @@ class ResilientClient(_Proxy):
     _self_settings: Settings
     _self_refresher: SessionRefresher
     _self_guard: Guard
+    _self_admission: Admission
 
     def __init__(
         self,
@@ -110,6 +118,8 @@ class ResilientClient(_Proxy):
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
+        store: Store | None = None,
+        wall_clock: Callable[[], float] | None = None,
     ) -> None:
         if isinstance(sf, ResilientClient):
             sf = sf.wrapped  # wrapping a wrapper wraps its client, not the guard
@@ -131,6 +141,9 @@ class ResilientClient(_Proxy):
             jitter=jitter,
             timeouts=(settings.connect_timeout, settings.read_timeout),
             locks=lock_queue_for(sf, settings.redis_url),
+        )
+        self._self_admission = install_budget(
+            sf, settings, hooks=normalize_hooks(on_event), clock=wall_clock, store=store
         )
 
     # Building one -----------------------------------------------------------
@@ -225,6 +238,16 @@ class ResilientClient(_Proxy):
     @property
     def settings(self) -> Settings:
         return self._self_settings
+
+    @property
+    def budget(self) -> Budget:
+        """The org's API budget as the fleet knows it now (see :class:`~sfresilience.Budget`)."""
+        return self._self_admission.budget.snapshot()
+
+    @property
+    def mode(self) -> Mode:
+        """The mode calls run in, and every reason it is on (see :class:`~sfresilience.Mode`)."""
+        return self._self_admission.mode_snapshot()
 
     @property
     def logins(self) -> int:

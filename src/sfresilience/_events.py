@@ -6,9 +6,13 @@ import dataclasses
 import enum
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from ._classify import Classification
+
+
+if TYPE_CHECKING:
+    from ._budget import Budget
 
 
 logger = logging.getLogger("sfresilience")
@@ -28,6 +32,14 @@ class EventKind(enum.StrEnum):
     """The session expired; the call logs in again and retries."""
     GIVE_UP = "give_up"
     """The call stops and raises; ``reason`` says why."""
+    BUDGET_WARNING = "budget_warning"
+    """API usage reached ``SFRESILIENCE_BUDGET_WARN`` (once per crossing, fleet-wide)."""
+    BUDGET_CRITICAL = "budget_critical"
+    """Usage reached ``SFRESILIENCE_BUDGET_CRITICAL``: critical-only mode is on."""
+    BUDGET_EXHAUSTED = "budget_exhausted"
+    """The allocation is spent: every call stops until the window frees some."""
+    BUDGET_RECOVERED = "budget_recovered"
+    """Usage fell back below a threshold; ``reason`` says which."""
     RECOVERED = "recovered"
     """The call succeeded after failing: ``attempt`` attempts and ``elapsed``
     seconds in all; ``classification`` is the last failure it rode out."""
@@ -43,13 +55,16 @@ class Event:
     query strings dropped."""
     attempt: int
     """1-based attempt the event belongs to."""
-    classification: Classification
+    classification: Classification | None
+    """What went wrong; None for budget events, which are not errors."""
     delay: float | None = None
     """Seconds before the next attempt (``RETRY``)."""
     reason: str | None = None
     """Why the call stopped (``GIVE_UP``), or what is retried when it is not the call."""
     elapsed: float | None = None
     """Seconds since the call started (``RECOVERED``)."""
+    budget: Budget | None = None
+    """The budget snapshot, on budget events."""
 
 
 Hook: TypeAlias = Callable[[Event], None]
@@ -59,6 +74,10 @@ _LEVELS = {
     EventKind.RETRY: logging.INFO,
     EventKind.REFRESH: logging.INFO,
     EventKind.GIVE_UP: logging.WARNING,
+    EventKind.BUDGET_WARNING: logging.WARNING,
+    EventKind.BUDGET_CRITICAL: logging.ERROR,
+    EventKind.BUDGET_EXHAUSTED: logging.ERROR,
+    EventKind.BUDGET_RECOVERED: logging.INFO,
     EventKind.RECOVERED: logging.INFO,
 }
 
@@ -84,9 +103,11 @@ def emit(event: Event, hooks: Sequence[Hook]) -> None:
             logger.exception("sfresilience event hook %r failed", hook)
 
 
-def describe(event: Event) -> str:
+def describe(event: Event) -> str:  # noqa: PLR0911  (one line per kind of event)
     """One line a person reads in a log."""
     c = event.classification
+    if c is None:
+        return f"{event.operation}: {event.reason}"
     what = f"{c.category.value}" + (f" ({c.error_code})" if c.error_code else "")
     head = f"{event.operation} attempt {event.attempt}: {what}"
     if event.kind is EventKind.RETRY and event.reason:

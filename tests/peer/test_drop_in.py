@@ -235,14 +235,16 @@ class TestErrors:
         assert isinstance(caught.value.content, list)
 
     def test_403_and_500(self, sf: Any, fake: FakeSalesforce) -> None:
-        fake.set_api_usage(fake.api_limit)
-        with pytest.raises(SalesforceRefusedRequest):
-            sf.query("SELECT Id FROM Account")
-        fake.set_api_usage(0)
+        # The 500 first: after a 403 TotalRequests the budget guard refuses calls
+        # (BudgetExhausted) until /limits shows the window freed some.
         fake.faults.server_errors(status=500)
         with pytest.raises(SalesforceGeneralError) as caught:
             sf.query("SELECT Id FROM Account")
         assert 500 == caught.value.status
+        fake.faults.clear()
+        fake.set_api_usage(fake.api_limit)
+        with pytest.raises(SalesforceRefusedRequest):
+            sf.query("SELECT Id FROM Account")
 
     def test_expired_session_without_a_login(self, build: Build, fake: FakeSalesforce) -> None:
         """A client given a session id raises SalesforceExpiredSession when it expires."""

@@ -382,7 +382,8 @@ def _clean(message: str, note: str = "") -> str:
     # Redact before trimming to length; a secret cut by the window's end is
     # still recognised (redact() masks a session id running into the end).
     text = redact(_SPACE.sub(" ", message[:_MESSAGE_WINDOW]).strip())
-    suffix = f" ({redact(note)})" if note else ""
+    # A code comes from the caller's data and may hold any character.
+    suffix = f" ({redact(_SPACE.sub(' ', note[: MAX_MESSAGE // 2]).strip())})" if note else ""
     room = MAX_MESSAGE - len(suffix)
     if len(text) > room:
         text = text[: room - 1].rstrip() + "…"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from ..exceptions import SFResilienceError
+from ._ledger import Exchange, LedgerState
 
 
 class StoreUnavailable(SFResilienceError):
@@ -58,4 +59,22 @@ class Store(Protocol):
 
     def ping(self) -> None:
         """Raise StoreUnavailable when the store cannot be reached."""
+        ...
+
+    def claim(self, key: str, *, ttl: float) -> bool:
+        """Take *key* for *ttl* seconds if nobody holds it; True when this call took it."""
+        ...
+
+    def exchange_ledger(
+        self, key: str, exchange: Exchange, *, ttl: float, spent_key: str, spent_ttl: float
+    ) -> LedgerState:
+        """Apply *exchange* to the API-usage ledger at *key* atomically (see ``_ledger``).
+
+        Per-caller spend is added to the counters at *spent_key*; both keys
+        must share one hash tag (``{...}``) so the step stays atomic on Cluster.
+        """
+        ...
+
+    def totals(self, keys: list[str]) -> dict[str, int]:
+        """Per-label sums over the counters at *keys* (absent keys count as empty)."""
         ...

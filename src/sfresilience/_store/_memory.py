@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ._ledger import Exchange, LedgerState, apply
+
 
 class MemoryStore:
     """In-process store; *clock* is injectable so tests never wait for a TTL."""
@@ -93,6 +95,37 @@ class MemoryStore:
 
     def ping(self) -> None:
         return None
+
+    def claim(self, key: str, *, ttl: float) -> bool:
+        with self._lock:
+            if self._live(key) is not None:
+                return False
+            self._put(key, b"1", ttl)
+            return True
+
+    def exchange_ledger(
+        self, key: str, exchange: Exchange, *, ttl: float, spent_key: str, spent_ttl: float
+    ) -> LedgerState:
+        with self._lock:
+            current = self._live(key)
+            state = apply(current if isinstance(current, LedgerState) else None, exchange)
+            self._put(key, state, ttl)
+            if exchange.spent:
+                totals = self._live(spent_key)
+                totals = dict(totals) if isinstance(totals, dict) else {}
+                for label, count in exchange.spent.items():
+                    totals[label] = totals.get(label, 0) + count
+                self._put(spent_key, totals, spent_ttl)
+        return state
+
+    def totals(self, keys: list[str]) -> dict[str, int]:
+        summed: dict[str, int] = {}
+        with self._lock:
+            for key in keys:
+                found = self._live(key)
+                for label, count in (found if isinstance(found, dict) else {}).items():
+                    summed[label] = summed.get(label, 0) + count
+        return summed
 
     def __repr__(self) -> str:
         return f"<MemoryStore namespace={self.namespace!r}>"

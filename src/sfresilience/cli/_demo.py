@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from collections.abc import Callable
 
 import requests
@@ -14,6 +15,7 @@ from rich.table import Table
 from .._client import ResilientClient
 from .._events import Event, EventKind, describe
 from .._settings import Settings
+from ..exceptions import BudgetExhausted
 from ..testing import FakeSalesforce, FakeTrust
 
 
@@ -32,6 +34,7 @@ class _Drill:
         self.trust = trust
         self.console = console
         self.events: list[Event] = []
+        self.hours_passed = 0.0  # the drill jumps the budget's clock instead of waiting
         self.client = ResilientClient(
             org.client(),
             settings=Settings(
@@ -41,6 +44,7 @@ class _Drill:
                 backoff_max=0.4,
             ),
             on_event=self.events.append,
+            wall_clock=lambda: time.time() + self.hours_passed * 3600,
         )
         self.instance = org.org.instance_name
         self.incident: int | None = None
@@ -88,7 +92,8 @@ def _summarised(events: list[Event]) -> list[str]:
     for event in events:
         if event.kind is EventKind.CLASSIFIED:
             continue
-        key: tuple[EventKind, str] = (event.kind, event.classification.category.value)
+        what = event.classification.category.value if event.classification else "budget"
+        key: tuple[EventKind, str] = (event.kind, what)
         counts[key] = counts.get(key, 0) + 1
         first.setdefault(key, event)
     for key, event in first.items():
@@ -163,19 +168,28 @@ def _budget(drill: _Drill) -> Callable[[_Step], None]:
         limit = drill.org.api_limit
         drill.org.set_api_usage(int(limit * 0.85))
         drill.client.query("SELECT Id FROM Account LIMIT 1")
-        usage = drill.client.wrapped.api_usage.get("api-usage")
-        seen = f"{usage.used}/{usage.total}" if usage is not None else "nothing"
+        seen = drill.client.budget
         drill.org.set_api_usage(limit)
         try:
             drill.client.query("SELECT Id FROM Account LIMIT 1")
         except Exception as error:  # noqa: BLE001
             c = error.classification  # type: ignore[attr-defined]
-            step.outcome = (
-                f"Sforce-Limit-Info read {seen}; at the limit "
-                f"{type(error).__name__} classified {c.category.value}, not retried"
-            )
-        finally:
-            drill.org.set_api_usage(0)
+            refused = type(error).__name__
+        sent = len(drill.org.request_log)
+        try:
+            drill.client.query("SELECT Id FROM Account LIMIT 1")
+            step.passed = False
+        except BudgetExhausted:
+            step.passed = len(drill.org.request_log) == sent
+        drill.org.set_api_usage(0)
+        drill.hours_passed += 1
+        drill.client.query("SELECT Id FROM Account LIMIT 1")
+        step.outcome = (
+            f"Sforce-Limit-Info read {seen.used}/{seen.limit} ({seen.level}); at the limit "
+            f"{refused} classified {c.category.value}, not retried; the next call was "
+            f"refused without being sent; an hour later /limits showed calls free again "
+            f"and calls resumed by themselves"
+        )
 
     return action
 
