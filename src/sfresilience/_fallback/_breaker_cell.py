@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Literal
 
 from .._classify import ErrorCategory
 from .._core._breaker import Admit, Breaker, BreakerPolicy, State
@@ -85,7 +86,7 @@ class BreakerCell:
             self.breaker.learn_status(self._clock(), incident=found.core_incident)
 
     @property
-    def source(self) -> str:
+    def source(self) -> Literal["breaker", "maintenance"]:
         """How ``client.mode`` names this reason: ``maintenance`` or ``breaker``."""
         maintenance = self.breaker.last_outage is ErrorCategory.MAINTENANCE
         trust = self.status.status if self.status else None

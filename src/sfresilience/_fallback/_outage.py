@@ -16,7 +16,9 @@ fallback cache. Order of questions for a read:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -30,6 +32,27 @@ from ._flight import SingleFlight
 
 
 T = TypeVar("T")
+
+# Set while a read's live call runs: the calls it makes (query_all's pages)
+# are part of it, and go straight through.
+_inside_read: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "sfresilience_inside_read", default=False
+)
+# Set while a ``resilient_query`` function runs: its reads raise instead of
+# serving stale values, so the function's own cache answers for the whole.
+_stale_elsewhere: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "sfresilience_stale_elsewhere", default=False
+)
+
+
+@contextlib.contextmanager
+def stale_served_outside() -> Iterator[None]:
+    """Inside: reads never serve stale values (an outer cache serves the whole)."""
+    token = _stale_elsewhere.set(True)
+    try:
+        yield
+    finally:
+        _stale_elsewhere.reset(token)
 
 
 class Fallback:
@@ -56,19 +79,37 @@ class Fallback:
 
     # Reads -------------------------------------------------------------------
 
-    def read(self, key: str, call: Callable[[], T], *, fresh_for: float = 0.0) -> Any:
-        """*call*'s result, or the cached one marked by ``freshness`` (see the module)."""
+    def read(self, key: str | None, call: Callable[[], T], *, fresh_for: float = 0.0) -> Any:
+        """*call*'s result, or the cached one marked by ``freshness`` (see the module).
+
+        *key* None: a read that is not kept (``search``, ``limits``); it is still
+        refused in fallback mode and while the breaker is open.
+        """
+        if _inside_read.get():
+            return call()
+        token = _inside_read.set(True)
+        try:
+            return self._read(key, call, fresh_for)
+        finally:
+            _inside_read.reset(token)
+
+    def _read(self, key: str | None, call: Callable[[], T], fresh_for: float) -> Any:
         forced = self.forced()
         if forced:
             reason = f"fallback mode ({'; '.join(forced)})"
             return self._serve(key, reason, FallbackUnavailable)
-        if fresh_for > 0:
+        if fresh_for > 0 and key is not None:
             fresh = self._fresh(key, fresh_for)
             if fresh is not None:
                 return fresh
         if self.breaker.admit() is Admit.REFUSE:
             return self._serve(key, self.breaker.describe(), CircuitOpen)
+        return self._attempt(key, call, fresh_for)
+
+    def _attempt(self, key: str | None, call: Callable[[], T], fresh_for: float) -> Any:
         try:
+            if key is None:
+                return self._live(key, call, fresh_for)
             return self.flights.run(key, lambda: self._live(key, call, fresh_for))
         except CriticalOnlyBlocked as error:
             return self._serve_or_raise(key, f"critical-only mode ({error})", error)
@@ -78,7 +119,7 @@ class Fallback:
                 raise
             return self._serve_or_raise(key, f"Salesforce {category.value}: {error}", error)
 
-    def _live(self, key: str, call: Callable[[], T], fresh_for: float) -> T:
+    def _live(self, key: str | None, call: Callable[[], T], fresh_for: float) -> T:
         try:
             result = call()
         except CriticalOnlyBlocked:
@@ -92,7 +133,7 @@ class Fallback:
                 self.breaker.record(category)
             raise
         self.breaker.record(None)
-        if self.cache is not None:
+        if self.cache is not None and key is not None:
             self.cache.put(key, result, fresh_for=fresh_for)
         return result
 
@@ -105,7 +146,7 @@ class Fallback:
         return self._marked(entry, "fresh: inside its ttl", stale=False)
 
     def _serve(
-        self, key: str, reason: str, missing: type[CircuitOpen | FallbackUnavailable]
+        self, key: str | None, reason: str, missing: type[CircuitOpen | FallbackUnavailable]
     ) -> Any:
         entry, why_not = self._lookup(key)
         if entry is not None:
@@ -115,15 +156,18 @@ class Fallback:
             raise CircuitOpen(message, reason=reason)
         raise FallbackUnavailable(message, reason=reason, cache=why_not)
 
-    def _serve_or_raise(self, key: str, reason: str, error: Exception) -> Any:
-        entry, why_not = self._lookup(key)
+    def _serve_or_raise(self, key: str | None, reason: str, error: Exception) -> Any:
+        entry, _ = self._lookup(key)
         if entry is None:
-            error.add_note(f"sfresilience: not served from the fallback cache: {why_not}")
-            raise error
+            raise error  # the call's own error, as it was: nothing to serve instead
         return self._marked(entry, reason, stale=True)
 
-    def _lookup(self, key: str) -> tuple[Entry | None, str]:
+    def _lookup(self, key: str | None) -> tuple[Entry | None, str]:
         cache = self.cache
+        if key is None:
+            return None, "this call is not kept in the fallback cache"
+        if _stale_elsewhere.get():
+            return None, "the enclosing resilient_query serves from its own cache"
         if cache is None:
             return None, "no fallback cache is configured"
         if not cache.available:
@@ -142,6 +186,8 @@ class Fallback:
     # Writes ------------------------------------------------------------------
 
     def write(self, call: Callable[[], T], *, operation: str) -> T:
+        if _inside_read.get():
+            return call()
         forced = self.forced()
         if forced:
             msg = f"{operation} not sent: fallback mode is on ({'; '.join(forced)})"
