@@ -11,6 +11,7 @@ sfresilience itself decides not to call Salesforce, or when it is misused::
     ├── FallbackUnavailable      Salesforce is unavailable and nothing is cached
     ├── CircuitOpen              the breaker is open: Salesforce is known to be down
     ├── LockWaitTimeout          a write queued behind its record's lock past its deadline
+    ├── WriteRefused             a write during an outage, maintenance or fallback mode
     └── ConfigurationError       (also a ValueError) a knob has an impossible value
 """
 
@@ -25,6 +26,7 @@ __all__ = [
     "FallbackUnavailable",
     "LockWaitTimeout",
     "SFResilienceError",
+    "WriteRefused",
 ]
 
 
