@@ -222,3 +222,23 @@ class TestTokenResponses:
         )
         assert "instance_url" in str(caught.value)
         assert 1 == len(canned_http.requests)
+
+    def test_simple_salesforce_s_own_oauth_login_without_instance_url(
+        self, canned_http: Any
+    ) -> None:
+        """The OAuth password flow, whose parser crashes on it, is AUTH_FAILED as well."""
+        body = {"access_token": "00Dxx0000000001!AQtoken", "token_type": "Bearer"}
+        canned_http.answer(canned_http.response(200, json.dumps(body).encode()))
+        with pytest.raises(SalesforceAuthenticationFailed) as caught:
+            ResilientClient.from_credentials(
+                settings=Settings(),
+                username="integration@example.com",
+                password="pw",
+                consumer_key="key",
+                consumer_secret="secret",
+                session=mount(requests.Session(), canned_http.url),
+            )
+        classification = caught.value.classification  # type: ignore[attr-defined]
+        assert "NO_INSTANCE_URL" == classification.error_code
+        assert ErrorCategory.AUTH_FAILED is classification.category
+        assert 1 == len(canned_http.requests)

@@ -16,6 +16,7 @@ import pytest
 from sfresilience import ErrorCategory, Event, EventKind, ResilientClient, Settings
 from sfresilience._events import describe
 from sfresilience._lockqueue import lock_queue_for
+from sfresilience._store import MemoryStore
 from sfresilience.exceptions import LockWaitTimeout
 from sfresilience.testing import FakeSalesforce
 
@@ -201,3 +202,12 @@ def test_wrappers_of_one_client_share_one_lock_queue_and_copies_get_their_own(
     restored = pickle.loads(pickle.dumps(first))  # noqa: S301  (our own object, in a test)
     queues = {id(lock_queue_for(c.wrapped, None)) for c in (first, copied, restored)}
     assert 3 == len(queues)
+
+
+def test_the_lock_queue_shares_the_store_the_budget_uses(fake: FakeSalesforce) -> None:
+    """``ResilientClient(store=...)`` reaches the lock queue too, not only the budget."""
+    shared = MemoryStore(namespace="fleet")
+    client = ResilientClient(fake.client(), store=shared)
+    fleet = lock_queue_for(client.wrapped, None)._fleet
+    assert fleet is not None
+    assert shared is fleet._store

@@ -101,8 +101,11 @@ class TestEnvironment:
     ) -> None:
         """`SF_CRITICAL_ONLY=maybe` is a clear configuration error, not a silent off."""
         monkeypatch.setenv("SF_CRITICAL_ONLY", "maybe")
-        with pytest.raises(ConfigurationError, match=r"SF_CRITICAL_ONLY: expected true or false"):
+        with pytest.raises(ConfigurationError) as caught:
             client.query(SOQL)
+        (line,) = str(caught.value).splitlines()
+        assert line.startswith("invalid sfresilience configuration: SF_CRITICAL_ONLY: ")
+        assert line.endswith("(got 'maybe')")
 
     @pytest.mark.usefixtures("critical_only_env")
     def test_health_checks_count_as_critical(self, client: ResilientClient) -> None:
@@ -133,6 +136,31 @@ class TestSettingsAndFleet:
         with pytest.raises(CriticalOnlyBlocked, match="settings"):
             client.query(SOQL)
         assert ["settings"] == [r.source for r in client.mode.reasons]
+
+    def test_a_setting_in_code_outlives_the_variable(
+        self, org: FakeSalesforce, critical_only_env: pytest.MonkeyPatch
+    ) -> None:
+        """With both set, clearing SF_CRITICAL_ONLY leaves the code's pin in place."""
+        client = ResilientClient(
+            org.client(), settings=Settings(critical_only=True), store=MemoryStore()
+        )
+        assert {"env", "settings"} == {r.source for r in client.mode.reasons}
+        critical_only_env.delenv("SF_CRITICAL_ONLY")
+        with pytest.raises(CriticalOnlyBlocked, match="settings"):
+            client.query(SOQL)
+        assert ["settings"] == [r.source for r in client.mode.reasons]
+
+    def test_settings_do_not_capture_the_variable(
+        self, org: FakeSalesforce, critical_only_env: pytest.MonkeyPatch
+    ) -> None:
+        """Settings loaded while the variable was on do not keep it on once it is cleared."""
+        critical_only_env.setenv("CRITICAL_ONLY", "true")  # nor by the field's own name
+        settings = Settings()
+        assert settings.critical_only is False  # code only: the variable is EnvToggle's
+        critical_only_env.delenv("SF_CRITICAL_ONLY")
+        client = ResilientClient(org.client(), settings=settings, store=MemoryStore())
+        assert 1 == client.query(SOQL)["totalSize"]
+        assert [] == list(client.mode.reasons)
 
     def test_the_fleet_switch_turns_it_on_and_off(
         self, client: ResilientClient, store: MemoryStore, clock: Clock

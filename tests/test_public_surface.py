@@ -68,10 +68,10 @@ class TestSettings:
 
     def test_environment_is_read(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """Variables from the product contract set their fields."""
-        monkeypatch.setenv("SF_CRITICAL_ONLY", "true")
+        monkeypatch.setenv("SFRESILIENCE_BUDGET_WARN", "0.5")
         monkeypatch.setenv("SFRESILIENCE_RETRY_ATTEMPTS", "7")
         settings = load_settings()
-        assert (True, 7) == (settings.critical_only, settings.retry_attempts)
+        assert (0.5, 7) == (settings.budget_warn, settings.retry_attempts)
 
     def test_keywords_override_the_environment(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """A keyword wins over the variable."""

@@ -17,6 +17,7 @@ from sfresilience._store import (
     NORMAL,
     WARN,
     Exchange,
+    FailoverStore,
     LedgerState,
     MemoryStore,
     Reading,
@@ -24,7 +25,7 @@ from sfresilience._store import (
     Store,
     StoreUnavailable,
     Thresholds,
-    open_store,
+    shared_store,
 )
 
 
@@ -224,10 +225,13 @@ def test_redis_down_is_a_specific_error_for_locks(operation: Callable[[Store], o
 
 
 @pytest.mark.redis
-def test_open_store_picks_the_backend(redis_url: str) -> None:
-    """A Redis URL selects Redis; none selects the embedded store."""
-    assert isinstance(open_store(redis_url), RedisStore)
-    assert isinstance(open_store(None), MemoryStore)
+def test_shared_store_picks_the_backend_once_per_process(redis_url: str) -> None:
+    """A Redis URL selects Redis behind a failover; none selects the embedded store."""
+    store = shared_store(redis_url)
+    assert isinstance(store, FailoverStore)
+    assert isinstance(store.primary, RedisStore)
+    assert store is shared_store(redis_url)
+    assert isinstance(shared_store(None), MemoryStore)
 
 
 # The API-usage ledger -------------------------------------------------------

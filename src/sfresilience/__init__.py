@@ -3,6 +3,7 @@
 from importlib.metadata import version as _version
 
 from ._budget import Budget
+from ._bulk import BulkJobResult, BulkOutcome, FailedRecord
 from ._classify import Classification, ErrorCategory, classify
 from ._client import ResilientClient
 from ._decorators import caller, critical
@@ -17,10 +18,13 @@ __version__ = _version("sfresilience")
 
 __all__ = [
     "Budget",
+    "BulkJobResult",
+    "BulkOutcome",
     "Classification",
     "ErrorCategory",
     "Event",
     "EventKind",
+    "FailedRecord",
     "Mode",
     "ModeReason",
     "ResilientClient",

@@ -11,7 +11,8 @@ import json
 import os
 import shutil
 import subprocess
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -20,6 +21,14 @@ from simple_salesforce.exceptions import SalesforceAuthenticationFailed
 from ._redact import redact
 from ._session import Login
 from .exceptions import ConfigurationError
+
+
+T = TypeVar("T")
+
+_NO_INSTANCE_URL = (
+    "the token response has no instance_url, so there is no instance to call; "
+    "check the connected app and the token endpoint's domain"
+)
 
 
 def refresh_token_login(
@@ -74,11 +83,7 @@ def _token_response(response: requests.Response) -> tuple[str, str]:
         raise SalesforceAuthenticationFailed(error, redact(str(description)))
     instance_url = body.get("instance_url")
     if not isinstance(instance_url, str) or not _host(instance_url):
-        raise SalesforceAuthenticationFailed(
-            "NO_INSTANCE_URL",
-            "the token response has no instance_url, so there is no instance to call; "
-            "check the connected app and the token endpoint's domain",
-        )
+        raise SalesforceAuthenticationFailed("NO_INSTANCE_URL", _NO_INSTANCE_URL)
     return str(body["access_token"]), _host(instance_url)
 
 
@@ -206,3 +211,36 @@ def _access_token_login(
             domain=domain,
         )
     return kwargs, refresh
+
+
+class checked_login(Generic[T]):  # noqa: N801  (used like a function)
+    """*login* (simple-salesforce's own), with its crash on a token response that
+    has no ``instance_url`` (``None.replace``) raised as an authentication failure.
+
+    A class, not a closure, so that a wrapped client still pickles.
+    """
+
+    __slots__ = ("_login",)
+
+    def __init__(self, login: Callable[[], T]) -> None:
+        self._login = login
+
+    def __call__(self) -> T:
+        try:
+            return self._login()
+        except AttributeError as error:
+            if not _raised_in_simple_salesforce_login(error):
+                raise
+            raise SalesforceAuthenticationFailed("NO_INSTANCE_URL", _NO_INSTANCE_URL) from error
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (checked_login, (self._login,))
+
+
+def _raised_in_simple_salesforce_login(error: BaseException) -> bool:
+    frame = error.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    if frame is None:
+        return False
+    return frame.tb_frame.f_globals.get("__name__") == "simple_salesforce.login"

@@ -14,9 +14,10 @@ import requests
 import wrapt
 from simple_salesforce.api import Salesforce
 
-from ._auth import login_from_env, refresh_token_login, sf_cli_login
+from ._auth import checked_login, login_from_env, refresh_token_login, sf_cli_login
 from ._budget import Admission, Budget
 from ._budget import install as install_budget
+from ._bulk import bulk_handler, bulk_query_records, switch_to_bulk
 from ._core import RetryPolicy
 from ._events import Hook, normalize_hooks
 from ._guard import Guard
@@ -28,6 +29,7 @@ from ._session import Login, SessionRefresher, install_timeouts
 from ._settings import Settings, load_settings
 from ._sobject import SObject
 from ._store import Store
+from ._timeline import TimelineHook
 
 
 if TYPE_CHECKING:
@@ -45,9 +47,9 @@ else:
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-# Attributes simple-salesforce builds on access that are not sObjects. Bulk and
-# Bulk 2.0 handlers are passed through until they get their own guard.
-_NOT_SOBJECTS = frozenset({"bulk", "bulk2"})
+# Attributes simple-salesforce builds on access that are not sObjects: its Bulk
+# and Bulk 2.0 handlers, built here over a guarded session (see _bulk).
+_BULK_HANDLERS = frozenset({"bulk", "bulk2"})
 
 # Public Salesforce methods that never reach Salesforce.
 _LOCAL_METHODS = frozenset({"parse_result_to_json"})
@@ -132,18 +134,23 @@ class ResilientClient(_Proxy):
         if isinstance(session, requests.Session):  # not a user's test double
             install_timeouts(session, (settings.connect_timeout, settings.read_timeout))
         self._self_refresher = refresher_for(sf, refresh)
+        # What the library sees goes to the fleet's incident timeline too.
+        hooks: tuple[Hook, ...] = (
+            *normalize_hooks(on_event),
+            TimelineHook(store, settings.redis_url),
+        )
+        self._self_admission = install_budget(
+            sf, settings, hooks=hooks, clock=wall_clock, store=store
+        )
         self._self_guard = Guard(
             policy=_policy(settings),
             refresher=self._self_refresher,
-            hooks=normalize_hooks(on_event),
+            hooks=hooks,
             clock=clock,
             sleep=sleep,
             jitter=jitter,
             timeouts=(settings.connect_timeout, settings.read_timeout),
-            locks=lock_queue_for(sf, settings.redis_url),
-        )
-        self._self_admission = install_budget(
-            sf, settings, hooks=normalize_hooks(on_event), clock=wall_clock, store=store
+            locks=lock_queue_for(sf, self._self_admission.budget.store),
         )
 
     # Building one -----------------------------------------------------------
@@ -164,7 +171,7 @@ class ResilientClient(_Proxy):
         session = salesforce_kwargs.pop("session", None) or requests.Session()
         guard = _login_guard(settings, session, on_event)
         sf = guard.run(
-            lambda: Salesforce(session=session, **salesforce_kwargs),
+            checked_login(lambda: Salesforce(session=session, **salesforce_kwargs)),
             operation="login",
             repeatable=True,
         )
@@ -337,6 +344,12 @@ class ResilientClient(_Proxy):
         sf = self.__wrapped__
         left = _time_left(self._self_settings.query_all_deadline, self._self_guard.clock)
         result = self._read("query", lambda: sf.query(query, include_deleted, **kwargs), left())
+        if switch_to_bulk(result, self._self_settings.bulk_query_threshold):
+            records = self._bulk_records(query, include_deleted=include_deleted)
+            if records is not None:
+                del result  # the job reads its records again: don't hold the page meanwhile
+                yield from records
+                return
         while True:
             yield from result["records"]
             if result["done"]:
@@ -349,6 +362,17 @@ class ResilientClient(_Proxy):
                 **kwargs,
             )
             result = self._read("query_more", next_page, left())
+
+    def _bulk_records(self, query: str, *, include_deleted: bool) -> Iterator[Any] | None:
+        """*query*'s records from a Bulk 2.0 query job (see docs/bulk.md)."""
+        return bulk_query_records(
+            self.__wrapped__,
+            self._self_guard,
+            self._self_settings.bulk_job_deadline,
+            query,
+            include_deleted=include_deleted,
+            describe=lambda name: getattr(self, name).describe(),
+        )
 
     def query_all(
         self,
@@ -408,8 +432,11 @@ class ResilientClient(_Proxy):
         # test's MagicMock session, a hook) come back as they are; only methods
         # of the client's class are guarded.
         sf = self.__wrapped__
-        if name.startswith("_") or name in vars(sf) or name in _NOT_SOBJECTS:
+        if name.startswith("_") or name in vars(sf):
             return getattr(sf, name)
+        if name in _BULK_HANDLERS:
+            deadline = self._self_settings.bulk_job_deadline
+            return bulk_handler(name, sf, self._self_guard, deadline)
         found = _class_attribute(type(sf), name)
         if found is None:
             return SObject(name, self)  # what Salesforce.__getattr__ makes of the name

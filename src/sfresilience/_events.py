@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, TypeAlias
 
-from ._classify import Classification
+from ._classify import Classification, ErrorCategory
 
 
 if TYPE_CHECKING:
@@ -115,6 +115,10 @@ def describe(event: Event) -> str:  # noqa: PLR0911  (one line per kind of event
     if event.kind is EventKind.RETRY:
         what_again = event.reason or "retrying"
         return f"{head}; {what_again} in {event.delay:.2f} s"
+    if event.kind is EventKind.RECOVERED and c.category is ErrorCategory.SESSION_EXPIRED:
+        return (
+            f"{event.operation} recovered after a session refresh in {event.elapsed or 0.0:.2f} s"
+        )
     if event.kind is EventKind.RECOVERED:
         return (
             f"{event.operation} recovered after {event.attempt} "

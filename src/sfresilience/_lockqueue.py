@@ -26,8 +26,7 @@ from typing import Any
 from ._classify import Classification, ErrorCategory
 from ._classify._table import CATEGORY_DEFAULTS
 from ._core import ContentionMap, record_key
-from ._events import logger
-from ._store import Store, StoreUnavailable, open_store
+from ._store import Store
 
 
 # SFType methods whose first argument names the one record they write.
@@ -36,8 +35,6 @@ _RECORD_WRITES = frozenset({"update", "upsert", "delete", "update_base64"})
 # A fleet lock outlives any sane write, yet a crashed holder stalls its
 # followers only this long.
 _FLEET_TTL = 5.0
-# How long a store that failed is left alone before it is asked again.
-_STORE_RETRY_AFTER = 30.0
 
 
 def record_written(method: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str | None:
@@ -56,33 +53,34 @@ class _Kept:
     belong to one process.
     """
 
-    def __init__(self, redis_url: str | None) -> None:
-        self.redis_url = redis_url
+    def __init__(self) -> None:
         self._queue: LockQueue | None = None
         self._mutex = threading.Lock()
 
-    def queue(self) -> LockQueue:
+    def queue(self, store: Store | None) -> LockQueue:
         with self._mutex:
             if self._queue is None:
-                store = open_store(self.redis_url) if self.redis_url else None
                 self._queue = LockQueue(store)
             return self._queue
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_Kept, (self.redis_url,))
+        return (_Kept, ())
 
 
 _KEPT = "_sfresilience_locks"
 
 
-def lock_queue_for(sf: Any, redis_url: str | None) -> LockQueue:
-    """One lock queue per wrapped client, shared by its wrappers (like the refresher)."""
+def lock_queue_for(sf: Any, store: Store | None) -> LockQueue:
+    """One lock queue per wrapped client, shared by its wrappers (like the refresher).
+
+    *store* is the one the budget uses: queueing across the fleet fails over with it.
+    """
     # vars(), not getattr(): Salesforce.__getattr__ turns unknown names into SFTypes.
     attributes = vars(sf)
     kept = attributes.get(_KEPT)
     if not isinstance(kept, _Kept):
-        kept = attributes[_KEPT] = _Kept(redis_url)
-    return kept.queue()
+        kept = attributes[_KEPT] = _Kept()
+    return kept.queue(store)
 
 
 def queue_timeout_classification(record: str) -> Classification:
@@ -189,49 +187,28 @@ class _InFlight:
 class _FleetLocks:
     """Per-record locks in the shared store, so processes queue too.
 
-    Queueing across the fleet is an optimisation: while the store is down,
-    writes go without it (and still queue in-process), and the store is not
-    asked again for a while, so no write pays a connect timeout each time.
+    The store is the budget's failover store: while Redis is down, the locks
+    fall back to this process's local view (and the store says so, once).
     """
 
-    def __init__(
-        self, store: Store, *, ttl: float = _FLEET_TTL, retry_after: float = _STORE_RETRY_AFTER
-    ) -> None:
+    def __init__(self, store: Store, *, ttl: float = _FLEET_TTL) -> None:
         self._store = store
         self._ttl = ttl
-        self._retry_after = retry_after
-        self._down_until = 0.0
 
     def acquire(self, key: str, token: bytes, timeout: float) -> tuple[bool, bool]:
-        """(acquired, whether another process held it); a store that is down lets the write go."""
-        if time.monotonic() < self._down_until:
-            return True, False
+        """(acquired, whether another process held it)."""
         deadline = time.monotonic() + timeout
         behind = False
-        try:
-            while not self._store.acquire(f"record:{key}", token, ttl=self._ttl):
-                behind = True
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False, behind
-                self._store.wait_released(f"record:{key}", min(remaining, self._ttl))
-        except StoreUnavailable as error:
-            self._store_down(error)
+        while not self._store.acquire(f"record:{key}", token, ttl=self._ttl):
+            behind = True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False, behind
+            self._store.wait_released(f"record:{key}", min(remaining, self._ttl))
         return True, behind
 
     def release(self, key: str, token: bytes) -> None:
-        if time.monotonic() < self._down_until:
-            return
-        try:
-            self._store.release(f"record:{key}", token)
-        except StoreUnavailable as error:
-            self._store_down(error)
-
-    def _store_down(self, error: StoreUnavailable) -> None:
-        self._down_until = time.monotonic() + self._retry_after
-        logger.warning(
-            "record-lock queueing across the fleet is off for %g s: %s", self._retry_after, error
-        )
+        self._store.release(f"record:{key}", token)
 
 
 class LockQueue:

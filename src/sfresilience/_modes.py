@@ -102,8 +102,11 @@ class EnvToggle:
         if raw is not None and raw.strip():
             try:
                 on = _BOOL.validate_python(raw.strip())
-            except ValidationError:
-                msg = f"{self.variable}: expected true or false (got {raw!r})"
+            except ValidationError as error:
+                problem = error.errors(include_url=False)[0]["msg"]
+                msg = (
+                    f"invalid sfresilience configuration: {self.variable}: {problem} (got {raw!r})"
+                )
                 raise ConfigurationError(msg) from None
         if on and not self._on:
             self._since = self._clock()

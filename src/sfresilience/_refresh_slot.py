@@ -13,6 +13,7 @@ from typing import Any
 
 from simple_salesforce.api import Salesforce
 
+from ._auth import checked_login
 from ._session import Login, SessionRefresher
 
 
@@ -64,7 +65,8 @@ def refresher_for(sf: Salesforce, refresh: Login | None) -> SessionRefresher:
     attributes = vars(sf)
     kept = attributes.get(_REFRESH)
     if not isinstance(kept, _Refresh):
-        kept = _Refresh(refresh or attributes.get("_salesforce_login_partial"))
+        own = attributes.get("_salesforce_login_partial")
+        kept = _Refresh(refresh or (checked_login(own) if own is not None else None))
         attributes["_salesforce_login_partial"] = None
         attributes[_REFRESH] = kept
     elif not kept.belongs_to(sf):

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from pydantic import Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
-from ._redact import REDACTED, redact
+from ._redact import redact
 from .exceptions import ConfigurationError
 
 
@@ -21,9 +25,6 @@ _YEAR = 365 * _DAY
 Fraction = Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)]
 Seconds = Annotated[float, Field(gt=0.0, le=_DAY, allow_inf_nan=False)]
 LongSeconds = Annotated[float, Field(gt=0.0, le=_YEAR, allow_inf_nan=False)]
-
-# Fields whose whole value is a secret, by name; other text is shown redacted.
-_SECRET_NAME = re.compile(r"password|secret|token|key|webhook", re.IGNORECASE)
 
 
 class Settings(BaseSettings):
@@ -39,10 +40,22 @@ class Settings(BaseSettings):
         frozen=True, populate_by_name=True, extra="forbid", env_ignore_empty=True
     )
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,  # noqa: ARG003  (see _Environment)
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, _Environment(settings_cls), dotenv_settings, file_secret_settings)
+
     fallback_mode: bool = Field(default=False, validation_alias="SF_FALLBACK_MODE")
     """``SF_FALLBACK_MODE``: serve reads from the fallback cache, call nothing."""
-    critical_only: bool = Field(default=False, validation_alias="SF_CRITICAL_ONLY")
-    """``SF_CRITICAL_ONLY``: only work marked critical reaches Salesforce."""
+    critical_only: bool = False
+    """Set in code only: critical-only mode stays on for the client's life. The
+    ``SF_CRITICAL_ONLY`` variable is read at every call instead, never into this field."""
     redis_url: str | None = Field(None, validation_alias="SFRESILIENCE_REDIS_URL")
     """``SFRESILIENCE_REDIS_URL``: shared state in Redis; unset keeps it in-process."""
     cache_ttl: LongSeconds = Field(3600.0, validation_alias="SFRESILIENCE_CACHE_TTL")
@@ -83,6 +96,16 @@ class Settings(BaseSettings):
     may have reached Salesforce (risks duplicate creates, and updates overwritten
     by their own late first copy)."""
 
+    bulk_job_deadline: Seconds = Field(3600.0, validation_alias="SFRESILIENCE_BULK_JOB_DEADLINE")
+    """``SFRESILIENCE_BULK_JOB_DEADLINE``: seconds a Bulk 2.0 job may stay ``UploadComplete``
+    / ``InProgress`` before it is aborted and its unprocessed records resubmitted (once)."""
+
+    bulk_query_threshold: Annotated[int, Field(ge=1)] | None = Field(
+        None, validation_alias="SFRESILIENCE_BULK_QUERY_THRESHOLD"
+    )
+    """``SFRESILIENCE_BULK_QUERY_THRESHOLD``: ``query_all`` of more records than this (by
+    its first page's ``totalSize``) reads them from a Bulk 2.0 query job; unset: never."""
+
     if not TYPE_CHECKING:  # keep the typed signature pydantic's mypy plugin writes
 
         def __init__(self, **values: Any) -> None:
@@ -114,7 +137,7 @@ class Settings(BaseSettings):
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         for name, value in super().__repr_args__():
-            yield name, _shown(name, value)
+            yield name, _shown(value)
 
     @model_validator(mode="after")
     def _thresholds_in_order(self) -> Self:
@@ -135,17 +158,31 @@ class Settings(BaseSettings):
         return self
 
 
+# Fields set in code only: the environment never fills them (SF_CRITICAL_ONLY is
+# read at every call by the modes, and must not be captured when the client is built).
+_CODE_ONLY = frozenset({"critical_only"})
+
+
+class _Environment(EnvSettingsSource):
+    """The documented variables only: never a field's bare name (``REDIS_URL``, say,
+    which hosts often set for other programs), never the fields set in code only."""
+
+    def __call__(self) -> dict[str, Any]:
+        names = {
+            field.validation_alias
+            for name, field in self.settings_cls.model_fields.items()
+            if isinstance(field.validation_alias, str) and name not in _CODE_ONLY
+        }
+        return {k: v for k, v in super().__call__().items() if k in names}
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read the environment now; a bad value raises ConfigurationError."""
     return Settings(**overrides)  # type: ignore[arg-type]
 
 
-def _shown(name: str | None, value: object) -> object:
-    """*value* as a repr may show it: secrets masked."""
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    if name is not None and _SECRET_NAME.search(name):
-        return REDACTED
+def _shown(value: object) -> object:
+    """*value* as a repr may show it: secrets in text masked."""
     return redact(value) if isinstance(value, str) else value
 
 
@@ -164,6 +201,5 @@ def _describe(error: ValidationError) -> str:
             problems.append(str(issue["msg"]).removeprefix("Value error, "))
             continue
         where = ".".join([_variable(location[0]), *location[1:]])
-        got = REDACTED if _SECRET_NAME.search(where) else repr(issue.get("input"))
-        problems.append(f"{where}: {issue['msg']} (got {got})")
+        problems.append(f"{where}: {issue['msg']} (got {issue.get('input')!r})")
     return redact("invalid sfresilience configuration: " + "; ".join(problems))

@@ -43,7 +43,7 @@ def test_keep_alive_reuses_one_connection(fake: FakeSalesforce) -> None:
         response = connection.getresponse()
         response.read()
         statuses.append(response.status)
-        sockets.add(id(connection.sock))
+        sockets.add(connection.sock.getsockname())
     connection.close()
     assert 1 == len(sockets)
     assert [200] * 50 == statuses

@@ -22,6 +22,7 @@ from sfresilience.testing import FakeSalesforce, FakeTrust
 
 
 CURL = shutil.which("curl")
+NODE = shutil.which("node")
 V = "v59.0"
 
 # Runs in a fresh interpreter that has nothing but `fake.env()` (and PATH): an
@@ -140,6 +141,29 @@ class TestAnotherProcess:
             len(second["records"]),
         )
         assert created["success"]
+
+    @pytest.mark.skipif(NODE is None, reason="Node.js is not installed")
+    def test_node_trusts_the_fake_through_node_extra_ca_certs(
+        self, tls_fake: FakeSalesforce
+    ) -> None:
+        script = (
+            "const https = require('https');"
+            "const url = process.env.SF_INSTANCE_URL + '/services/data/v59.0/query?q='"
+            " + encodeURIComponent('SELECT COUNT() FROM Contact');"
+            "https.get(url, {headers: {Authorization: 'Bearer ' + process.env.SF_ACCESS_TOKEN}},"
+            " (res) => { let body = ''; res.on('data', (c) => body += c);"
+            " res.on('end', () => console.log(JSON.parse(body).totalSize)); })"
+            ".on('error', (e) => { console.error(e.message); process.exit(1); });"
+        )
+        result = subprocess.run(  # noqa: S603 - node with a fixed script
+            [str(NODE), "-e", script],
+            env=_only(tls_fake.env()),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert "450" == result.stdout.strip(), result.stderr
 
     def test_the_ca_bundle_is_what_makes_it_trusted(self, tls_fake: FakeSalesforce) -> None:
         env = tls_fake.env()

@@ -380,3 +380,13 @@ def test_simple_salesforce_describe_layout(sf: Any) -> None:
         for component in item["layoutComponents"]
     ]
     assert {"Name", "Code__c", "Status__c"} <= set(fields)
+
+
+def test_a_detail_write_locks_its_master_record() -> None:
+    """Updating a line item locks its Opportunity (and that one's Account) too."""
+    org = Org(accounts=1, contacts=0, opportunities=1)
+    deal = str(org.records("Opportunity")[0]["Id"])
+    account = str(org.records("Opportunity")[0]["AccountId"])
+    item = org.create("OpportunityLineItem", {"OpportunityId": deal, "Quantity": 1})
+    assert [item, deal] == org.lock_keys("OpportunityLineItem", item)
+    assert [deal, account] == org.lock_keys("Opportunity", deal)

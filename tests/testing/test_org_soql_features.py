@@ -400,3 +400,116 @@ def test_includes_and_excludes_on_a_multi_select_picklist() -> None:
     with pytest.raises(ApiError) as refused:
         org.create("Account", {"Name": "x", "Colors__c": "Red;Pink"})
     assert "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST" == refused.value.error_code
+
+
+_FIELDS = {
+    "Account": [
+        "Id",
+        "Name",
+        "Industry",
+        "AnnualRevenue",
+        "NumberOfEmployees",
+        "CreatedDate",
+        "BillingAddress",
+        "BillingCity",
+        "Owner.Name",
+        "Parent.Name",
+        "IsDeleted",
+    ],
+    "Contact": [
+        "Id",
+        "LastName",
+        "Email",
+        "AccountId",
+        "Account.Name",
+        "Account.AnnualRevenue",
+        "MailingAddress",
+        "Birthdate",
+        "CreatedDate",
+        "HasOptedOutOfEmail",
+    ],
+    "Opportunity": [
+        "Id",
+        "Name",
+        "Amount",
+        "CloseDate",
+        "StageName",
+        "IsWon",
+        "Account.Name",
+        "Probability",
+        "LastModifiedDate",
+    ],
+}
+_LITERALS = [
+    "5",
+    "-2.5",
+    "'Acme'",
+    "'%a%'",
+    "null",
+    "TRUE",
+    "2024-01-01",
+    "2024-01-01T00:00:00Z",
+    "TODAY",
+    "LAST_N_DAYS:30",
+    "THIS_YEAR",
+]
+_OPS = ["=", "!=", "<", ">=", "LIKE", "IN", "NOT IN", "INCLUDES"]
+_FUNCTIONS = [
+    "COUNT",
+    "COUNT_DISTINCT",
+    "SUM",
+    "AVG",
+    "MIN",
+    "MAX",
+    "CALENDAR_YEAR",
+    "DAY_ONLY",
+    "toLabel",
+]
+
+
+@st.composite
+def _structured_soql(draw: st.DrawFn) -> str:
+    """Queries built from real names, so most get past the parser into evaluation."""
+    sobject = draw(st.sampled_from(sorted(_FIELDS)))
+    names = _FIELDS[sobject]
+    field = st.sampled_from(names)
+    items = draw(st.lists(field, min_size=1, max_size=4))
+    if draw(st.booleans()):
+        function = draw(st.sampled_from(_FUNCTIONS))
+        items.append(f"{function}({draw(field)})")
+    if sobject == "Account" and draw(st.booleans()):
+        items.append("(SELECT LastName, Email FROM Contacts ORDER BY LastName LIMIT 2)")
+    soql = f"SELECT {', '.join(items)} FROM {sobject}"  # noqa: S608 - SOQL under test
+    if draw(st.booleans()):
+        op = draw(st.sampled_from(_OPS))
+        literal = draw(st.sampled_from(_LITERALS))
+        value = f"({literal})" if op in {"IN", "NOT IN", "INCLUDES"} else literal
+        if draw(st.booleans()):
+            value = "(SELECT AccountId FROM Contact)" if "IN" in op else value
+        soql += f" WHERE {draw(field)} {op} {value}"
+    if draw(st.booleans()):
+        soql += f" GROUP BY {draw(field)}"
+        if draw(st.booleans()):
+            soql += f" HAVING COUNT(Id) > {draw(st.integers(0, 3))}"
+    if draw(st.booleans()):
+        soql += (
+            f" ORDER BY {draw(field)} {draw(st.sampled_from(['ASC', 'DESC', 'DESC NULLS LAST']))}"
+        )
+    if draw(st.booleans()):
+        soql += f" LIMIT {draw(st.integers(0, 300))}"
+    if draw(st.booleans()):
+        soql += draw(st.sampled_from([" FOR UPDATE", " FOR VIEW", " OFFSET 2"]))
+    return soql
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_structured_soql())
+def test_structured_random_soql_runs_or_is_refused(soql: str) -> None:
+    """Name-correct random queries reach evaluation: they run or answer a 4xx ApiError."""
+    problem: ApiError | None = None
+    try:
+        _SHARED.query(soql, include_deleted=False, version=V)
+    except ApiError as refused:
+        problem = refused
+    if problem is not None:
+        assert 400 <= problem.status < 500

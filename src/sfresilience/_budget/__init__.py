@@ -93,8 +93,7 @@ def install(
     budget = BudgetGuard(store, org_key(sf), thresholds, hooks=hooks, tuning=tuning, **extra)
     weakref.finalize(budget, give_back, store, budget.key, thresholds, budget.held)
     sources: list[Any] = [EnvToggle("SF_CRITICAL_ONLY", CRITICAL_ONLY, **extra)]
-    if settings.critical_only and not EnvToggle("SF_CRITICAL_ONLY", CRITICAL_ONLY).is_on():
-        # Set in code, not by the environment: it stays on whatever the variable says.
+    if settings.critical_only:  # set in code: it stays on whatever the variable says
         sources.append(Pinned(CRITICAL_ONLY, "Settings(critical_only=True)"))
     sources.append(FleetSwitch(store, CRITICAL_ONLY, **extra))
     modes = Modes(sources)

@@ -8,7 +8,6 @@ from typing import Any
 
 
 DAILY_API_REQUESTS = "DailyApiRequests"
-BULK_DAILY_LIMITS = ("DailyBulkApiBatches", "DailyBulkV2QueryJobs", "DailyBulkV2QueryFileStorageMB")
 
 
 # `api-usage=18/5000`, not the `per-app-api-usage=...` that may share the header.

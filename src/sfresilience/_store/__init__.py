@@ -27,7 +27,6 @@ __all__ = [
     "Store",
     "StoreUnavailable",
     "Thresholds",
-    "open_store",
     "shared_store",
 ]
 
@@ -48,10 +47,3 @@ def shared_store(redis_url: str | None) -> Store:
                 FailoverStore(RedisStore.from_url(redis_url)) if redis_url else MemoryStore()
             )
         return store
-
-
-def open_store(redis_url: str | None, *, namespace: str = "sfr") -> Store:
-    """Redis when a URL is configured, else the embedded in-process store."""
-    if redis_url:
-        return RedisStore.from_url(redis_url, namespace=namespace)
-    return MemoryStore(namespace=namespace)

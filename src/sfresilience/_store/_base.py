@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ..exceptions import SFResilienceError
 from ._ledger import Exchange, LedgerState
 
 
-class StoreUnavailable(SFResilienceError):
-    """The shared store could not be reached; the caller decides to degrade or fail."""
+class StoreUnavailable(Exception):
+    """The shared store could not be reached.
+
+    Internal: the failover store catches it and falls back to a local view, so it
+    never reaches a user (and is not part of the exceptions tree).
+    """
 
 
 class Store(Protocol):

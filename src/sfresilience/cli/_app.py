@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from typing import Annotated
 
 import typer
@@ -121,6 +122,80 @@ def fake_org(
     except OSError as error:  # the port is taken, say
         typer.echo(f"sfresilience fake-org: {error.strerror or error}", err=True)
         raise typer.Exit(1) from None
+    raise typer.Exit(code)
+
+
+@app.command()
+def triage(
+    *,
+    target_org: Annotated[
+        str | None,
+        typer.Option(help="An org alias of an installed sf CLI (default: the SF_* variables)."),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option(min=0.1, max=60.0, help="Seconds each check may take.")
+    ] = 5.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """The runbook's quick triage: Trust, instance status, limits, auth, recent errors.
+
+    Walks the decision tree to a verdict and prints the next commands. Exit 0 only
+    when the verdict is healthy.
+    """
+    from ._triage import run  # noqa: PLC0415  (keeps --version instant)
+
+    raise typer.Exit(run(target_org=target_org, as_json=as_json, timeout=timeout))
+
+
+@app.command()
+def status(
+    *,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """The effective mode and every reason it is on; the API budget and its spend by caller.
+
+    Reads the fleet's state in Redis (SFRESILIENCE_REDIS_URL) for the org of the
+    SF_* credentials. Exit 1 when a mode is on, the budget passed a threshold, or
+    Redis is configured and unreachable.
+    """
+    from ._status import run  # noqa: PLC0415  (keeps --version instant)
+
+    raise typer.Exit(run(as_json=as_json))
+
+
+class SwitchableMode(enum.StrEnum):
+    """Modes a fleet switch turns on."""
+
+    CRITICAL_ONLY = "critical-only"
+
+
+class OnOff(enum.StrEnum):
+    ON = "on"
+    OFF = "off"
+
+
+@app.command()
+def mode(
+    name: Annotated[SwitchableMode, typer.Argument(help="The mode to switch.")],
+    state: Annotated[OnOff, typer.Argument(help="on or off.")],
+    *,
+    reason: Annotated[str, typer.Option(help="Why, as every client's mode will show it.")] = "",
+    duration: Annotated[
+        str | None,
+        typer.Option("--for", help="How long, e.g. 30m, 2h, 1h30m (default and at most: 7d)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """Switch a mode on or off for the whole fleet, through Redis.
+
+    Every client sharing SFRESILIENCE_REDIS_URL sees it within a second;
+    `sfresilience status` and `client.mode` show it with its reason, who set it
+    and until when. Without Redis it refuses (exit 1).
+    """
+    from ._mode import run  # noqa: PLC0415  (keeps --version instant)
+
+    on = state is OnOff.ON
+    code = run(name.value, on=on, reason=reason, duration=duration, as_json=as_json)
     raise typer.Exit(code)
 
 

@@ -87,13 +87,14 @@ class _Drill:
 def _summarised(events: list[Event]) -> list[str]:
     """One line per kind of event, with a count, so a 12-retry step stays readable."""
     lines: list[str] = []
-    counts: dict[tuple[EventKind, str], int] = {}  # (kind, category) -> times
+    counts: dict[tuple[EventKind, str], int] = {}  # (kind, category or reason) -> times
     first: dict[tuple[EventKind, str], Event] = {}
     for event in events:
         if event.kind is EventKind.CLASSIFIED:
             continue
-        what = event.classification.category.value if event.classification else "budget"
-        key: tuple[EventKind, str] = (event.kind, what)
+        # An event without a classification (the budget's) is told apart by its reason.
+        what = event.classification.category.value if event.classification else event.reason
+        key: tuple[EventKind, str] = (event.kind, what or "")
         counts[key] = counts.get(key, 0) + 1
         first.setdefault(key, event)
     for key, event in first.items():
@@ -110,7 +111,7 @@ def _healthy(drill: _Drill) -> Callable[[_Step], None]:
         step.outcome = (
             f"{result['totalSize']} contacts read across pages from instance "
             f"{instance['records'][0]['InstanceName']}; Trust says "
-            f"{drill.trust_status()}; API usage {used}/{limit}"
+            f"{drill.trust_status()} (read by the drill); API usage {used}/{limit}"
         )
 
     return action
@@ -214,7 +215,7 @@ def _outage(drill: _Drill) -> Callable[[_Step], None]:
             c = error.classification  # type: ignore[attr-defined]
             step.outcome = (
                 f"{type(error).__name__} classified {c.category.value}, raised within "
-                f"the 2 s deadline; Trust says {drill.trust_status()}"
+                f"the 2 s deadline; Trust says {drill.trust_status()} (read by the drill)"
             )
 
     return action
@@ -226,7 +227,9 @@ def _recovery(drill: _Drill) -> Callable[[_Step], None]:
         if drill.incident is not None:
             drill.trust.resolve_incident(drill.incident)
         total = drill.client.query("SELECT COUNT() FROM Contact")["totalSize"]
-        step.outcome = f"{total} contacts counted; Trust says {drill.trust_status()}"
+        step.outcome = (
+            f"{total} contacts counted; Trust says {drill.trust_status()} (read by the drill)"
+        )
 
     return action
 

@@ -169,8 +169,3 @@ def known(sobject: str) -> SObject:
 def writable(sobject: str, operation: str) -> SObject:
     """A writable standard object (see `Schema.writable`)."""
     return _STANDARD_SCHEMA.writable(sobject, operation)
-
-
-def compile_soql(soql: str) -> Query:
-    """Parse and bind `soql` against the standard objects (see `Schema.compile`)."""
-    return _STANDARD_SCHEMA.compile(soql)

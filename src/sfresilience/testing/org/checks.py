@@ -11,9 +11,6 @@ from .schema import PICKLIST_TYPES, Field, Record, SObject
 from .values import coerce
 
 
-Finder = Callable[[str], Record | None]
-
-
 def resolve(
     obj: SObject, data: Mapping[str, object], *, creating: bool
 ) -> list[tuple[Field, object]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Final
 
 
@@ -28,6 +29,10 @@ def base62(number: int, width: int) -> str:
 
 def id_checksum(id15: str) -> str:
     """The 3-character suffix that makes an id case-insensitively unique."""
-    # Each 5-character chunk gives one suffix character: bit i set when char i is upper.
-    flags = id15.translate(_UPPER_FLAGS)
-    return "".join(_ID_SUFFIX[int(flags[start : start + 5][::-1], 2)] for start in range(0, 15, 5))
+    return _chunk_char(id15[0:5]) + _chunk_char(id15[5:10]) + _chunk_char(id15[10:15])
+
+
+@lru_cache(maxsize=8192)
+def _chunk_char(chunk: str) -> str:
+    # Bit i of the suffix character's index is set when character i is upper case.
+    return _ID_SUFFIX[int(chunk.translate(_UPPER_FLAGS)[::-1], 2)]

@@ -133,10 +133,6 @@ class BulkJobs:
         """Whether DailyBulkApiBatches has nothing left."""
         return self._batches_used >= _DAILY_BATCHES
 
-    def query_jobs_exhausted(self) -> bool:
-        """Whether DailyBulkV2QueryJobs has nothing left."""
-        return self._query_jobs_used >= _DAILY_QUERY_JOBS
-
     def set_usage(self, *, batches: int | None = None, query_jobs: int | None = None) -> None:
         """Set the bulk allocations used so far (e.g. to just below the daily maximum)."""
         with self._lock:

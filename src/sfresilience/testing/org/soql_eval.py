@@ -44,10 +44,8 @@ _COMPARATORS: dict[str, Callable[[Any, Any], bool]] = {
 
 def parse_datetime(text: str) -> dt.datetime:
     """Parse Salesforce's `2024-01-31T10:15:00.000+0000` (or any ISO form)."""
-    try:
-        return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z")
-    except ValueError:
-        return dt.datetime.fromisoformat(text)
+    # fromisoformat reads Salesforce's +0000 offsets since 3.11, far faster than strptime.
+    return dt.datetime.fromisoformat(text)
 
 
 def comparable(kind: Kind, raw: object) -> object:
@@ -257,22 +255,24 @@ def date_part(function: str, kind: Kind, raw: object) -> object:
         moment = moment.astimezone(dt.UTC)
     day = moment.date() if moment is not None else value
     assert isinstance(day, dt.date)  # noqa: S101  (the binder allows date kinds only)
-    parts: dict[str, Callable[[], object]] = {
-        "CALENDAR_MONTH": lambda: day.month,
-        "FISCAL_MONTH": lambda: day.month,
-        "CALENDAR_QUARTER": lambda: (day.month - 1) // 3 + 1,
-        "FISCAL_QUARTER": lambda: (day.month - 1) // 3 + 1,
-        "CALENDAR_YEAR": lambda: day.year,
-        "FISCAL_YEAR": lambda: day.year,
-        "DAY_IN_MONTH": lambda: day.day,
-        "DAY_IN_WEEK": lambda: (day.weekday() + 1) % 7 + 1,
-        "DAY_IN_YEAR": lambda: day.timetuple().tm_yday,
-        "DAY_ONLY": day.isoformat,
-        "HOUR_IN_DAY": lambda: moment.hour if moment is not None else 0,
-        "WEEK_IN_MONTH": lambda: (day.day - 1) // 7 + 1,
-        "WEEK_IN_YEAR": lambda: (day.timetuple().tm_yday - 1) // 7 + 1,
-    }
-    return parts[function]()
+    if function == "HOUR_IN_DAY":
+        return moment.hour if moment is not None else 0
+    if function == "DAY_ONLY":
+        return day.isoformat()
+    return _DAY_PARTS[function.removeprefix("FISCAL_").removeprefix("CALENDAR_")](day)
+
+
+# Fiscal years start in January, so FISCAL_X is CALENDAR_X.
+_DAY_PARTS: dict[str, Callable[[dt.date], int]] = {
+    "MONTH": lambda day: day.month,
+    "QUARTER": lambda day: (day.month - 1) // 3 + 1,
+    "YEAR": lambda day: day.year,
+    "DAY_IN_MONTH": lambda day: day.day,
+    "DAY_IN_WEEK": lambda day: (day.weekday() + 1) % 7 + 1,
+    "DAY_IN_YEAR": lambda day: day.timetuple().tm_yday,
+    "WEEK_IN_MONTH": lambda day: (day.day - 1) // 7 + 1,
+    "WEEK_IN_YEAR": lambda day: (day.timetuple().tm_yday - 1) // 7 + 1,
+}
 
 
 def apply_function(item: DateFunction, raw: object) -> object:

@@ -29,6 +29,7 @@ from .values import render_datetime
 __all__ = ["Org", "QueryResult"]
 
 _SEEDED_AT: Final = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)
+_SEEDED_AT_NAIVE: Final = _SEEDED_AT.replace(tzinfo=None)
 # Writes happen "after" every seeded record so LastModifiedDate only grows.
 _FIRST_WRITE_AT: Final = dt.datetime(2024, 6, 1, tzinfo=dt.UTC)
 _SECONDS_PER_YEAR: Final = 365 * 24 * 3600
@@ -123,7 +124,9 @@ class Org:
 
     def _seeded_time(self) -> str:
         seconds = self._rng.randrange(_SECONDS_PER_YEAR)
-        return render_datetime(_SEEDED_AT + dt.timedelta(seconds=seconds))
+        # render_datetime's result, without its time-zone round trip: seeding is hot.
+        moment = _SEEDED_AT_NAIVE + dt.timedelta(seconds=seconds)
+        return moment.isoformat(timespec="milliseconds") + "+0000"
 
     def _insert(self, obj: SObject, values: Record, created: str) -> str:
         record_id = self._new_id(obj)
@@ -285,16 +288,22 @@ class Org:
             return [dict(record) for record in self._tables[obj.name].values()]
 
     def lock_keys(self, sobject: str, record_id: str) -> list[str]:
-        """Ids a write to this record must lock: the record and its parent account."""
+        """Ids a write to this record must lock: the record, its parent account and its
+        master records (the parents of lookups that cascade deletes)."""
         obj = self.schema.get(sobject)
         with self._lock:
             record = self._find(obj, record_id) if obj else None
-            if record is None:
+            if obj is None or record is None:
                 return [record_id]
             keys = [str(record["Id"])]
-            parent = record.get("AccountId")
-            if parent:
-                keys.append(str(parent))
+            for item in obj.fields:
+                if item.type != "reference" or not (
+                    item.cascade_delete or item.name == "AccountId"
+                ):
+                    continue
+                parent = record.get(item.name)
+                if parent:
+                    keys.append(str(parent))
             return keys
 
     # -- writes ----------------------------------------------------------------

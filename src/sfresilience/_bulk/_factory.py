@@ -1,0 +1,69 @@
+"""Build ``client.bulk`` / ``client.bulk2`` the way simple-salesforce does, guarded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import requests
+from simple_salesforce.bulk import SFBulkHandler
+
+from .._events import logger
+from .._guard import Guard
+from ._bulk2 import ResilientBulk2Handler
+from ._query import object_of, stream_query
+from ._transport import GuardedSession
+from ._watchdog import Watchdog
+
+
+_QUERY_POLL = 1.0  # first poll interval of a query job, seconds (then doubling)
+
+
+def bulk_handler(name: str, sf: Any, guard: Guard, job_deadline: float) -> Any:
+    """``sf.<name>`` (``bulk`` or ``bulk2``) with its requests routed through *guard*.
+
+    A client whose session is not a ``requests.Session`` (a test double) gets
+    simple-salesforce's handler as it is.
+    """
+    session = vars(sf).get("session")
+    if not isinstance(session, requests.Session):
+        return getattr(sf, name)
+    api = "bulk2" if name == "bulk2" else "bulk"
+    guarded = GuardedSession(session, sf, guard, api)
+    if name == "bulk2":
+        watchdog = Watchdog(job_deadline, guard.clock, guard.sleep)
+        return ResilientBulk2Handler(sf, guarded, guard, watchdog)
+    # Bulk 1.0: simple-salesforce's own handler and types, over the guarded session.
+    return SFBulkHandler(sf.session_id, sf.bulk_url, sf.proxies, guarded)
+
+
+def bulk_query_records(
+    sf: Any,
+    guard: Guard,
+    job_deadline: float,
+    soql: str,
+    *,
+    include_deleted: bool,
+    describe: Callable[[str], Mapping[str, Any]],
+) -> Iterator[dict[str, Any]] | None:
+    """*soql*'s records from a Bulk 2.0 query job, in ``query_all``'s shape; None
+    when the query names no object or the client has no real session."""
+    object_name = object_of(soql)
+    handler = bulk_handler("bulk2", sf, guard, job_deadline)
+    if object_name is None or not isinstance(handler, ResilientBulk2Handler):
+        return None
+    client = getattr(handler, object_name)._client  # noqa: SLF001  (our own subclass)
+    version = sf.sf_version
+
+    def record_url(object_type: str, record_id: str) -> str:
+        return f"/services/data/v{version}/sobjects/{object_type}/{record_id}"
+
+    logger.info("query_all of %s switches to a Bulk 2.0 query job", object_name)
+    return stream_query(
+        client,
+        soql,
+        include_deleted=include_deleted,
+        wait=lambda job_id: client.wait_for_job(job_id, True, _QUERY_POLL),  # noqa: FBT003
+        describe=describe(object_name),
+        record_url=record_url,
+    )

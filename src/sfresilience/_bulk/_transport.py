@@ -1,0 +1,97 @@
+"""simple-salesforce's Bulk handlers, with every request they send guarded.
+
+Both Bulk handlers send everything through ``util.call_salesforce``, which calls
+``session.request(method, url, headers=...)`` and raises simple-salesforce's
+exception for a status of 300 or more. Handing the handlers a session whose
+``request`` runs under the guard keeps all their own behaviour (URLs, payloads,
+CSV splitting, result parsing) and routes each HTTP request through timeouts,
+retries and session refresh. The guard needs the failure as an exception, so
+a failed answer is raised here, by simple-salesforce's own
+``exception_handler``: the caller sees the same exception types as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import requests
+import wrapt
+from simple_salesforce.util import exception_handler
+
+from .._guard import Guard
+
+
+if TYPE_CHECKING:
+    from simple_salesforce.api import Salesforce
+
+    class _SessionProxy(requests.Session):
+        """To a type checker the proxy *is* the session it wraps."""
+
+        __wrapped__: requests.Session
+
+        def __init__(self, wrapped: requests.Session) -> None: ...
+
+else:
+    _SessionProxy = wrapt.ObjectProxy
+
+# Reads may be sent again after any transient failure; a job creation, upload or
+# state change only when it cannot have reached Salesforce (the guard's rule).
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class GuardedSession(_SessionProxy):
+    """The client's own ``requests.Session`` (adapters, hooks, pool), guarded.
+
+    Each attempt reads the client's *current* session id into the request's
+    ``Authorization`` (Bulk 2.0) or ``X-SFDC-Session`` (Bulk 1.0) header: the
+    handlers copy the id once, when built, so without this an expired session
+    could never be replaced mid-job (simple-salesforce #619).
+    """
+
+    _self_sf: Salesforce
+    _self_guard: Guard
+    _self_api: str
+
+    def __init__(self, session: requests.Session, sf: Salesforce, guard: Guard, api: str) -> None:
+        super().__init__(session)
+        self._self_sf = sf
+        self._self_guard = guard
+        self._self_api = api
+
+    def request(  # type: ignore[override]
+        self, method: str, url: str, headers: Mapping[str, str] | None = None, **kwargs: Any
+    ) -> requests.Response:
+        send: Callable[[], requests.Response] = lambda: self._send(method, url, headers, kwargs)  # noqa: E731
+        return self._self_guard.run(
+            send,
+            operation=f"{self._self_api} {method.upper()} {_path(url)}",
+            repeatable=method.upper() in _READ_METHODS,
+        )
+
+    def _send(
+        self, method: str, url: str, headers: Mapping[str, str] | None, kwargs: dict[str, Any]
+    ) -> requests.Response:
+        session: requests.Session = self.__wrapped__
+        response = session.request(method, url, headers=self._current(headers), **kwargs)
+        if response.status_code >= 300:  # noqa: PLR2004  (simple-salesforce's own test)
+            exception_handler(response)
+        return response
+
+    def _current(self, headers: Mapping[str, str] | None) -> dict[str, str]:
+        """*headers* with the client's session id as it is now."""
+        current = dict(headers or {})
+        session_id = str(self._self_sf.session_id)
+        if "Authorization" in current:
+            current["Authorization"] = "Bearer " + session_id
+        if "X-SFDC-Session" in current:
+            current["X-SFDC-Session"] = session_id
+        return current
+
+
+def _path(url: str) -> str:
+    """The part of *url* an event names: the path after ``/services/``, no query."""
+    path = urlsplit(url).path
+    _, marker, rest = path.partition("/services/")
+    return rest if marker else path

@@ -1,0 +1,347 @@
+"""Bulk API 2.0 and 1.0 through the guard, over real HTTP to the fake org."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from simple_salesforce.exceptions import SalesforceOperationError
+
+from sfresilience import ErrorCategory, Event, EventKind, ResilientClient, Settings, caller
+from sfresilience._bulk._query import _Shape
+from sfresilience.testing import FakeSalesforce
+
+
+class Clock:
+    """Time that passes only when the code under test sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSalesforce]:
+    with FakeSalesforce(lock_wait=0.001) as org:
+        yield org
+
+
+def client(fake: FakeSalesforce, clock: Clock, events: list[Event], **settings: Any) -> Any:
+    return ResilientClient(
+        fake.client(),
+        settings=Settings(**settings),
+        on_event=events.append,
+        clock=clock,
+        sleep=clock.sleep,
+        jitter=lambda: 0.0,
+    )
+
+
+def account_id(fake: FakeSalesforce) -> str:
+    return str(fake.client().query("SELECT Id FROM Account LIMIT 1")["records"][0]["Id"])
+
+
+def count(fake: FakeSalesforce, where: str) -> int:
+    soql = f"SELECT COUNT() FROM Contact WHERE {where}"  # noqa: S608
+    return int(fake.client().query(soql)["totalSize"])
+
+
+def test_lock_failed_rows_are_applied_once_and_data_failures_reported(
+    fake: FakeSalesforce,
+) -> None:
+    """10,000 rows: 5 % fail on a locked parent, 1 % on validation; only the locked are resent."""
+    parent = account_id(fake)
+    records = []
+    for i in range(10_000):
+        row = {"LastName": f"bulk{i}", "Email": f"bulk{i}@example.com", "AccountId": ""}
+        if i % 20 == 0:  # 500 rows under an Account another transaction holds
+            row["AccountId"] = parent
+        elif i % 100 == 1:  # 100 rows missing a required field
+            row["LastName"] = ""
+        records.append(row)
+    holder = contextlib.ExitStack()
+    holder.enter_context(fake.locked(parent))
+    events: list[Event] = []
+
+    def release_when_resubmitted(event: Event) -> None:
+        events.append(event)
+        if event.kind is EventKind.RETRY and "resubmitting" in (event.reason or ""):
+            holder.close()  # the other transaction commits while we back off
+
+    clock = Clock()
+    rc = ResilientClient(
+        fake.client(),
+        settings=Settings(),
+        on_event=release_when_resubmitted,
+        clock=clock,
+        sleep=clock.sleep,
+        jitter=lambda: 0.0,
+    )
+    [result] = rc.bulk2.Contact.insert(records=records, wait=0)
+
+    outcome = result.resilient
+    assert result["numberRecordsTotal"] == 10_000
+    assert result["numberRecordsFailed"] == 100
+    assert outcome.succeeded == 9_900
+    assert len(outcome.retried) == 500
+    assert {row["AccountId"] for row in outcome.retried} == {parent}
+    assert len(outcome.job_ids) == 2
+    codes = {failure.classification.error_code for failure in outcome.failed}
+    assert codes == {"REQUIRED_FIELD_MISSING"}
+    assert {failure.classification.category for failure in outcome.failed} == {
+        ErrorCategory.DATA_REJECTED
+    }
+    assert all(failure.attempts == 1 for failure in outcome.failed)
+    # Every lock-failed row landed, and exactly once.
+    assert count(fake, f"AccountId = '{parent}' AND LastName LIKE 'bulk%'") == 500
+    assert count(fake, "LastName LIKE 'bulk%'") == 9_900
+    assert [e.kind for e in events].count(EventKind.RETRY) == 1
+
+
+def test_rows_still_locked_after_every_attempt_fail_as_row_locks(fake: FakeSalesforce) -> None:
+    parent = account_id(fake)
+    events: list[Event] = []
+    clock = Clock()
+    rc = client(fake, clock, events, retry_attempts=3)
+    rows = [{"LastName": f"locked{i}", "AccountId": parent} for i in range(3)]
+    with fake.locked(parent):
+        [result] = rc.bulk2.Contact.insert(records=rows, wait=0)
+    failed = result.resilient.failed
+    assert [f.attempts for f in failed] == [3, 3, 3]
+    assert {f.classification.category for f in failed} == {ErrorCategory.ROW_LOCK}
+    assert len(result.resilient.job_ids) == 3
+    assert clock.sleeps  # the follow-ups backed off under the retry policy
+    assert count(fake, "LastName LIKE 'locked%'") == 0
+
+
+def test_stuck_job_is_aborted_and_resubmitted_once(fake: FakeSalesforce) -> None:
+    events: list[Event] = []
+    clock = Clock()
+    rc = client(fake, clock, events, bulk_job_deadline=60)
+    fake.faults.stuck_bulk_jobs(count=1)
+    rows = [{"LastName": f"stuck{i}"} for i in range(25)]
+    [result] = rc.bulk2.Contact.insert(records=rows, wait=1)
+
+    outcome = result.resilient
+    first, _ = outcome.job_ids
+    assert outcome.aborted_job_ids == (first,)
+    assert rc.bulk2.Contact._client.get_job(first, False)["state"] == "Aborted"
+    assert outcome.succeeded == 25
+    assert len(outcome.retried) == 25
+    assert count(fake, "LastName LIKE 'stuck%'") == 25
+    assert clock.now >= 60
+    aborted = [e for e in events if "aborted stuck job" in (e.reason or "")]
+    assert len(aborted) == 1
+    assert aborted[0].kind is EventKind.RETRY
+
+
+def test_a_job_stuck_again_after_its_resubmission_raises_classified(fake: FakeSalesforce) -> None:
+    events: list[Event] = []
+    clock = Clock()
+    rc = client(fake, clock, events, bulk_job_deadline=30)
+    fake.faults.stuck_bulk_jobs()
+    with pytest.raises(SalesforceOperationError, match="Job timeout") as raised:
+        rc.bulk2.Contact.insert(records=[{"LastName": "never"}], wait=1)
+    assert raised.value.classification.category is ErrorCategory.SERVER_ERROR  # type: ignore[attr-defined]
+    assert [e.kind for e in events if "stuck" in (e.reason or "")] == [
+        EventKind.RETRY,
+        EventKind.GIVE_UP,
+    ]
+    fake.bulk.release()
+    assert count(fake, "LastName = 'never'") == 0
+
+
+def test_a_job_failing_as_a_whole_is_classified(fake: FakeSalesforce) -> None:
+    rc = client(fake, Clock(), [])
+    fake.faults.failed_bulk_jobs("InvalidBatch : Field name not found : Nope")
+    with pytest.raises(SalesforceOperationError, match="Job failure") as raised:
+        rc.bulk2.Contact.insert(records=[{"LastName": "x"}], wait=0)
+    classification = raised.value.classification  # type: ignore[attr-defined]
+    assert classification.category is ErrorCategory.INVALID_REQUEST
+    assert classification.error_code == "InvalidBatch"
+
+
+def test_session_expiring_mid_job_costs_one_login(fake: FakeSalesforce) -> None:
+    clock = Clock()
+    expired: list[bool] = []
+
+    def sleep(seconds: float) -> None:
+        clock.sleep(seconds)
+        if not expired:  # the session expires while the job runs
+            expired.append(True)
+            fake.faults.expire_sessions()
+
+    rc = ResilientClient(fake.client(), settings=Settings(), clock=clock, sleep=sleep)
+    logins = fake.login_count
+    fake.bulk.in_progress_polls = 2
+    [result] = rc.bulk2.Contact.insert(records=[{"LastName": f"mid{i}"} for i in range(5)], wait=1)
+    assert expired
+    assert result["numberRecordsFailed"] == 0
+    assert fake.login_count - logins == 1
+    assert rc.logins == 1
+    assert count(fake, "LastName LIKE 'mid%'") == 5
+
+
+def test_bulk2_query_keeps_simple_salesforce_shape(fake: FakeSalesforce) -> None:
+    rc = client(fake, Clock(), [])
+    fake.faults.expire_sessions()
+    pages = list(rc.bulk2.Contact.query("SELECT Id, LastName FROM Contact", wait=0))
+    assert pages
+    assert pages[0].startswith('"Id","LastName"')
+    assert rc.logins == 1
+
+
+def test_bulk_v1_refreshes_an_expired_session(fake: FakeSalesforce) -> None:
+    rc = client(fake, Clock(), [])
+    fake.faults.expire_sessions()
+    records = rc.bulk.Contact.query("SELECT Id FROM Contact LIMIT 3")
+    assert len(records) == 3
+    assert rc.logins == 1
+
+
+def test_without_the_wrapper_the_bulk_session_stays_expired(fake: FakeSalesforce) -> None:
+    """The failure the wrapper fixes (simple-salesforce #619)."""
+    sf: Any = fake.client()
+    fake.faults.expire_sessions()
+    with pytest.raises(Exception, match=r"INVALID_SESSION_ID|InvalidSessionId"):
+        sf.bulk2.Contact.insert(records=[{"LastName": "x"}], wait=0)
+
+
+def test_bulk_requests_and_the_bulk_daily_limit_reach_the_budget(fake: FakeSalesforce) -> None:
+    rc = client(fake, Clock(), [])
+    before = fake.api_usage
+    with caller("nightly-load"):
+        rc.bulk2.Contact.insert(records=[{"LastName": f"budget{i}"} for i in range(3)], wait=0)
+    spent = fake.api_usage - before
+    assert spent >= 5  # create, upload, close, poll, job info
+    assert rc.budget.used == fake.api_usage  # every Bulk answer's Sforce-Limit-Info was read
+    assert rc.budget.by_caller["nightly-load"] == spent
+    rc.limits()
+    maximum, remaining = rc.budget.daily_limits["DailyBulkApiBatches"]
+    assert maximum - remaining == 1  # one Bulk 2.0 job of under 10,000 records
+
+
+QUERY = "SELECT Id, FirstName, Email, HasOptedOutOfEmail, CreatedDate, Account.Name FROM Contact"
+
+
+def _without_parent_urls(record: dict[str, Any]) -> dict[str, Any]:
+    """A record as the Bulk path gives it: a parent's url needs its Id, which CSV lacks."""
+    account = record.get("Account")
+    if account:
+        account = {**account, "attributes": {"type": account["attributes"]["type"]}}
+    return {**record, "Account": account}
+
+
+def test_query_all_above_the_threshold_switches_to_a_bulk_query_job() -> None:
+    with FakeSalesforce(contacts=4_500) as fake:
+        rest = ResilientClient(fake.client(), settings=Settings()).query_all(QUERY)
+        before = fake.api_usage
+        rc = client(fake, Clock(), [], bulk_query_threshold=3_000)
+        records = list(rc.query_all_iter(QUERY))
+        spent = fake.api_usage - before
+        jobs = [r for r in fake.request_log if r.method == "POST" and "jobs/query" in r.path]
+    assert len(jobs) == 1
+    assert spent == 5  # first page, describe, create, one poll, one results page
+    by_id = {record["Id"]: record for record in records}
+    assert len(by_id) == 4_500
+    expected = [_without_parent_urls(json_round_trip(r)) for r in rest["records"]]
+    assert [json_round_trip(by_id[r["Id"]]) for r in rest["records"]] == expected
+
+
+def test_query_all_below_the_threshold_stays_on_rest(fake: FakeSalesforce) -> None:
+    rc = client(fake, Clock(), [], bulk_query_threshold=100_000)
+    result = rc.query_all("SELECT Id FROM Contact")
+    assert result["totalSize"] > 0
+    assert not [r for r in fake.request_log if "jobs/query" in r.path]
+
+
+def json_round_trip(record: dict[str, Any]) -> Any:
+    return json.loads(json.dumps(record))
+
+
+def test_a_result_download_is_retried_after_a_server_error(fake: FakeSalesforce) -> None:
+    events: list[Event] = []
+    rc = client(fake, Clock(), events)
+    [job] = rc.bulk2.Contact.insert(records=[{"LastName": "ok"}, {"FirstName": "x"}], wait=0)
+    fake.faults.server_errors(1, status=503)
+    failed = rc.bulk2.Contact.get_failed_records(job["job_id"])
+    assert "REQUIRED_FIELD_MISSING" in failed
+    assert [e.kind for e in events] == [EventKind.CLASSIFIED, EventKind.RETRY, EventKind.RECOVERED]
+
+
+def test_a_job_creation_whose_answer_was_lost_is_not_sent_again(fake: FakeSalesforce) -> None:
+    rc = client(fake, Clock(), [])
+    fake.faults.lose_responses(count=1)
+    with pytest.raises(requests.ConnectionError) as raised:
+        rc.bulk2.Contact.insert(records=[{"LastName": "once"}], wait=0)
+    assert raised.value.classification.category is ErrorCategory.UNAVAILABLE  # type: ignore[attr-defined]
+    creates = [r for r in fake.request_log if r.method == "POST" and "jobs/ingest" in r.path]
+    assert len(creates) == 1
+
+
+def test_bulk_rows_are_typed_by_the_describe_like_rest_records() -> None:
+    describe = {
+        "fields": [
+            {"name": "NumberOfEmployees", "type": "int"},
+            {"name": "AnnualRevenue", "type": "currency"},
+            {"name": "Active__c", "type": "boolean"},
+            {"name": "CreatedDate", "type": "datetime"},
+            {
+                "name": "OwnerId",
+                "type": "reference",
+                "relationshipName": "Owner",
+                "referenceTo": ["User"],
+            },
+        ]
+    }
+    shape = _Shape("Account", describe, lambda kind, rid: f"/sobjects/{kind}/{rid}")
+    row = {
+        "Id": "001A",
+        "NumberOfEmployees": "12",
+        "AnnualRevenue": "2.5",
+        "Active__c": "true",
+        "CreatedDate": "2024-01-02T03:04:05.000Z",
+        "Owner.Id": "005B",
+        "Owner.Name": "Ada",
+        "Parent.Name": "",
+        "Description": "",
+    }
+    assert shape.record(row) == {
+        "attributes": {"type": "Account", "url": "/sobjects/Account/001A"},
+        "Id": "001A",
+        "NumberOfEmployees": 12,
+        "AnnualRevenue": 2.5,
+        "Active__c": True,
+        "CreatedDate": "2024-01-02T03:04:05.000+0000",
+        "Description": None,
+        "Owner": {
+            "attributes": {"type": "User", "url": "/sobjects/User/005B"},
+            "Id": "005B",
+            "Name": "Ada",
+        },
+        "Parent": None,
+    }
+
+
+def test_a_stuck_query_job_is_aborted_and_raises_classified(fake: FakeSalesforce) -> None:
+    clock = Clock()
+    rc = client(fake, clock, [], bulk_job_deadline=20)
+    fake.faults.stuck_bulk_jobs()
+    with pytest.raises(SalesforceOperationError, match="Job timeout") as raised:
+        list(rc.bulk2.Contact.query("SELECT Id FROM Contact", wait=1))
+    assert raised.value.classification.category is ErrorCategory.SERVER_ERROR  # type: ignore[attr-defined]
+    assert clock.now >= 20
+    fake.bulk.release()
+    [job] = [r for r in fake.request_log if r.method == "PATCH" and "jobs/query" in r.path]
+    assert job.status == 200  # the abort
