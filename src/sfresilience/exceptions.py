@@ -11,6 +11,7 @@ sfresilience itself decides not to call Salesforce, or when it is misused::
     ├── FallbackUnavailable      Salesforce is unavailable and nothing is cached
     ├── CircuitOpen              the breaker is open: Salesforce is known to be down
     ├── LockWaitTimeout          a write queued behind its record's lock past its deadline
+    ├── WriteRefused             a write during an outage, maintenance or fallback mode
     └── ConfigurationError       (also a ValueError) a knob has an impossible value
 """
 
@@ -25,6 +26,7 @@ __all__ = [
     "FallbackUnavailable",
     "LockWaitTimeout",
     "SFResilienceError",
+    "WriteRefused",
 ]
 
 
@@ -41,11 +43,39 @@ class BudgetExhausted(SFResilienceError):
 
 
 class FallbackUnavailable(SFResilienceError):
-    """Salesforce cannot be reached and the fallback cache holds nothing usable."""
+    """A read was to be served from the fallback cache, and it holds nothing usable.
+
+    ``reason`` says why the read was not sent (e.g. ``SF_FALLBACK_MODE=true``)
+    and ``cache`` why nothing could be served (a miss, too old, unavailable).
+    """
+
+    def __init__(self, message: str, *, reason: str = "", cache: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.cache = cache
 
 
 class CircuitOpen(SFResilienceError):
-    """Recent calls failed as unavailable; calls are refused until a probe succeeds."""
+    """Recent calls failed as unavailable; calls are refused until a probe succeeds.
+
+    Raised for a read when nothing usable is cached; ``reason`` describes the breaker.
+    """
+
+    def __init__(self, message: str, *, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class WriteRefused(SFResilienceError):
+    """A write was not sent: Salesforce is down or in maintenance, or fallback mode is on.
+
+    Never a silent drop: ``mode`` names the mode (``"fallback"``, ``"breaker"``,
+    ``"maintenance"``) and the message why; nothing reached Salesforce.
+    """
+
+    def __init__(self, message: str, *, mode: str) -> None:
+        super().__init__(message)
+        self.mode = mode
 
 
 class LockWaitTimeout(SFResilienceError):

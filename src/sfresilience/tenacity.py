@@ -1,0 +1,122 @@
+"""tenacity building blocks that bring the runbook's classification to ``@tenacity.retry`` code.
+
+Teams that already decorate their Salesforce calls with tenacity keep doing so,
+and let sfresilience say *whether* and *how long*::
+
+    import tenacity
+    from sfresilience.tenacity import retry_if_salesforce, wait_salesforce
+
+    @tenacity.retry(
+        retry=retry_if_salesforce(),           # the runbook's retryable errors
+        wait=wait_salesforce(),                 # the library's own backoff
+        stop=tenacity.stop_after_attempt(5),
+        reraise=True,
+    )
+    def load(sf):
+        return sf.query("SELECT Id FROM Account")
+
+The predicate never retries the daily API cap (``API_LIMIT_EXCEEDED``): another
+call only spends what is left of it. The wait is the one the library's core
+chooses (:func:`sfresilience._core.decide`): equal-jitter exponential backoff,
+and for ``UNABLE_TO_LOCK_ROW`` the same contention-aware lock retry backoff the
+guard uses before it queues behind the named records.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+import tenacity
+
+from ._classify import Classification, ErrorCategory, classify
+from ._core import Attempt, GiveUp, QueueBehind, RetryPolicy, decide
+
+
+__all__ = ["retry_if_salesforce", "wait_salesforce"]
+
+_NEVER = frozenset({ErrorCategory.API_LIMIT_EXCEEDED})
+
+
+def _classification(state: tenacity.RetryCallState) -> Classification | None:
+    outcome = state.outcome
+    if outcome is None or not outcome.failed:
+        return None
+    error = outcome.exception()
+    if not isinstance(error, Exception):
+        return None
+    found = getattr(error, "classification", None)
+    return found if isinstance(found, Classification) else classify(error)
+
+
+class retry_if_salesforce(tenacity.retry_base):  # noqa: N801  (tenacity's own naming)
+    """Retry a failed attempt whose error the runbook says to retry.
+
+    Args:
+        categories: retry errors of these categories (names or
+            :class:`~sfresilience.ErrorCategory`); none given: every error the
+            runbook marks ``retryable``.
+        retryable: with *categories*, also require (True) or exclude (False)
+            errors marked retryable; None: the categories alone decide.
+
+    ``API_LIMIT_EXCEEDED`` is never retried, even when named.
+    """
+
+    def __init__(self, *categories: ErrorCategory | str, retryable: bool | None = None) -> None:
+        self.categories = frozenset(ErrorCategory(c) for c in categories)
+        self.retryable = retryable
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        found = _classification(retry_state)
+        if found is None or found.category in _NEVER:
+            return False
+        if not self.categories:
+            return found.retryable if self.retryable is None else found.retryable is self.retryable
+        if found.category not in self.categories:
+            return False
+        return self.retryable is None or found.retryable is self.retryable
+
+
+class wait_salesforce(tenacity.wait.wait_base):  # noqa: N801  (tenacity's own naming)
+    """Wait as the library's core would before the next attempt.
+
+    Args:
+        initial: ceiling of the first backoff, seconds.
+        maximum: ceiling of any backoff, seconds.
+        jitter: a source of uniform numbers in ``[0, 1)`` (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        *,
+        initial: float = 0.2,
+        maximum: float = 5.0,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.policy = RetryPolicy(
+            attempts=10**6, deadline=86_400.0, backoff_initial=initial, backoff_max=maximum
+        )
+        self._jitter = jitter
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
+        found = _classification(retry_state)
+        if found is None or found.category in _NEVER:
+            return 0.0
+        decision = decide(
+            Attempt(
+                classification=found,
+                attempts_made=retry_state.attempt_number,
+                elapsed=0.0,
+                may_have_been_applied=False,
+                repeatable=True,
+                refreshed=True,
+                can_refresh=False,
+            ),
+            self.policy,
+            jitter=self._jitter(),
+        )
+        if isinstance(decision, GiveUp):
+            return 0.0
+        if isinstance(decision, QueueBehind):
+            return decision.delay
+        return getattr(decision, "delay", 0.0)

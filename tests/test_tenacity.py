@@ -1,0 +1,103 @@
+"""tenacity building blocks: the runbook decides what @tenacity.retry retries and waits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import tenacity
+from simple_salesforce.exceptions import SalesforceError, SalesforceMalformedRequest
+
+from sfresilience import ErrorCategory
+from sfresilience.tenacity import retry_if_salesforce, wait_salesforce
+from sfresilience.testing import FakeSalesforce
+
+
+class Waits(list[float]):
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def _retrying(waits: Waits | None = None, **kwargs: Any) -> tenacity.Retrying:
+    return tenacity.Retrying(
+        stop=tenacity.stop_after_attempt(4),
+        sleep=Waits() if waits is None else waits,
+        reraise=True,
+        **kwargs,
+    )
+
+
+@pytest.fixture
+def org() -> Iterator[FakeSalesforce]:
+    with FakeSalesforce() as fake:
+        yield fake
+
+
+def _sf(org: FakeSalesforce) -> Any:  # simple-salesforce's sObject attributes are untyped
+    return org.client()
+
+
+def test_lock_error_is_retried_with_the_cores_backoff(org: FakeSalesforce) -> None:
+    sf = _sf(org)
+    account = sf.Account.create({"Name": "Acme"})["id"]
+    org.lock_wait = 0.0
+    waits = Waits()
+    retrying = _retrying(
+        waits, retry=retry_if_salesforce(), wait=wait_salesforce(jitter=lambda: 0.0)
+    )
+    with org.locked(account), pytest.raises(SalesforceError, match="UNABLE_TO_LOCK_ROW"):
+        retrying(sf.Account.update, account, {"Name": "Acme 2"})
+    assert retrying.statistics["attempt_number"] == 4
+    assert waits == [0.1, 0.2, 0.4]  # equal jitter at 0: half of each ceiling
+
+
+def test_transient_server_error_is_retried_until_it_passes(org: FakeSalesforce) -> None:
+    sf = _sf(org)
+    org.faults.server_errors(2, status=503)
+    retrying = _retrying(retry=retry_if_salesforce(), wait=wait_salesforce())
+    assert retrying(sf.query, "SELECT Id FROM Account")["done"] is True
+    assert retrying.statistics["attempt_number"] == 3
+
+
+def test_code_bug_is_not_retried(org: FakeSalesforce) -> None:
+    sf = _sf(org)
+    retrying = _retrying(retry=retry_if_salesforce(), wait=wait_salesforce())
+    with pytest.raises(SalesforceMalformedRequest):
+        retrying(sf.query, "SELECT Nope FROM Account")
+    assert retrying.statistics["attempt_number"] == 1
+
+
+def _daily_cap() -> None:
+    raise SalesforceError(
+        "https://example.my.salesforce.com/services/data/v59.0/query",
+        403,
+        "query",
+        b'[{"errorCode": "REQUEST_LIMIT_EXCEEDED", "message": "TotalRequests Limit exceeded."}]',
+    )
+
+
+@pytest.mark.parametrize(
+    "predicate",
+    [retry_if_salesforce(), retry_if_salesforce(ErrorCategory.API_LIMIT_EXCEEDED)],
+)
+def test_daily_cap_is_never_retried_even_when_named(predicate: retry_if_salesforce) -> None:
+    retrying = _retrying(retry=predicate, wait=wait_salesforce())
+    with pytest.raises(SalesforceError):
+        retrying(_daily_cap)
+    assert retrying.statistics["attempt_number"] == 1
+
+
+def test_categories_narrow_what_is_retried(org: FakeSalesforce) -> None:
+    sf = _sf(org)
+    org.faults.server_errors(1, status=503)
+    only_locks = _retrying(retry=retry_if_salesforce("ROW_LOCK"), wait=wait_salesforce())
+    with pytest.raises(SalesforceError):
+        only_locks(sf.query, "SELECT Id FROM Account")
+    assert only_locks.statistics["attempt_number"] == 1
+    org.faults.server_errors(1, status=503)
+    unavailable = _retrying(
+        retry=retry_if_salesforce("UNAVAILABLE", "SERVER_ERROR"), wait=wait_salesforce()
+    )
+    assert unavailable(sf.query, "SELECT Id FROM Account")["done"] is True
+    assert unavailable.statistics["attempt_number"] == 2
