@@ -79,9 +79,7 @@ VARIABLES = {
     if isinstance(info.validation_alias, str)
 }
 BAD_VALUES = {
-    "SF_FALLBACK_MODE": "maybe",
     "SFRESILIENCE_REDIS_URL": "http://cache:6379",
-    "SFRESILIENCE_CACHE_TTL": "-1",
     "SFRESILIENCE_BUDGET_WARN": "1.5",
     "SFRESILIENCE_BUDGET_CRITICAL": "nan",
     "SFRESILIENCE_RETRY_ATTEMPTS": "0",

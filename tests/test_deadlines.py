@@ -185,12 +185,12 @@ DURATIONS = sorted(
 
 class TestDurationSettings:
     def test_every_duration_setting_is_covered(self) -> None:
-        """The parametrised checks below reach the deadline, timeouts, backoff and TTL."""
+        """The parametrised checks below reach the deadlines, timeouts and backoff."""
         assert {
             "SFRESILIENCE_RETRY_DEADLINE",
             "SFRESILIENCE_QUERY_ALL_DEADLINE",
             "SFRESILIENCE_READ_TIMEOUT",
-            "SFRESILIENCE_CACHE_TTL",
+            "SFRESILIENCE_BULK_JOB_DEADLINE",
         } <= set(DURATIONS)
 
     @pytest.mark.parametrize("variable", DURATIONS)

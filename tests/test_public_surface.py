@@ -56,12 +56,10 @@ def test_library_errors_share_one_base() -> None:
 class TestSettings:
     def test_defaults_match_the_product_contract(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """Unset variables give the documented defaults."""
-        for name in ("SF_FALLBACK_MODE", "SFRESILIENCE_CACHE_TTL", "SFRESILIENCE_BUDGET_WARN"):
+        for name in ("SFRESILIENCE_BUDGET_WARN", "SFRESILIENCE_BUDGET_CRITICAL"):
             monkeypatch.delenv(name, raising=False)
         settings = load_settings()
-        assert (False, 3600.0, 0.80, 0.95) == (
-            settings.fallback_mode,
-            settings.cache_ttl,
+        assert (0.80, 0.95) == (
             settings.budget_warn,
             settings.budget_critical,
         )
@@ -82,7 +80,10 @@ class TestSettings:
         ("variable", "value", "named"),
         [
             pytest.param(
-                "SFRESILIENCE_CACHE_TTL", "soon", "SFRESILIENCE_CACHE_TTL", id="not-a-number"
+                "SFRESILIENCE_RETRY_DEADLINE",
+                "soon",
+                "SFRESILIENCE_RETRY_DEADLINE",
+                id="not-a-number",
             ),
             pytest.param(
                 "SFRESILIENCE_BUDGET_WARN", "1.5", "SFRESILIENCE_BUDGET_WARN", id="over-one"
@@ -93,7 +94,12 @@ class TestSettings:
             pytest.param(
                 "SFRESILIENCE_REDIS_URL", "http://x", "SFRESILIENCE_REDIS_URL", id="bad-scheme"
             ),
-            pytest.param("SF_FALLBACK_MODE", "perhaps", "SF_FALLBACK_MODE", id="not-a-bool"),
+            pytest.param(
+                "SFRESILIENCE_RETRY_AMBIGUOUS_WRITES",
+                "perhaps",
+                "SFRESILIENCE_RETRY_AMBIGUOUS_WRITES",
+                id="not-a-bool",
+            ),
         ],
     )
     def test_malformed_values_name_the_variable(

@@ -80,10 +80,10 @@ class TestErrors:
     def test_one_line(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """Two bad variables make one line naming both."""
         monkeypatch.setenv("SFRESILIENCE_RETRY_ATTEMPTS", "many")
-        monkeypatch.setenv("SFRESILIENCE_CACHE_TTL", "-5")
+        monkeypatch.setenv("SFRESILIENCE_READ_TIMEOUT", "-5")
         with pytest.raises(ConfigurationError) as caught:
             Settings()
         message = str(caught.value)
         assert "\n" not in message
         assert "SFRESILIENCE_RETRY_ATTEMPTS" in message
-        assert "SFRESILIENCE_CACHE_TTL" in message
+        assert "SFRESILIENCE_READ_TIMEOUT" in message

@@ -18,13 +18,10 @@ from .exceptions import ConfigurationError
 
 
 # Bounded so that every duration fits the clocks, locks and sockets it ends up
-# in (threading's TIMEOUT_MAX is ~9.2e9 s): a day for anything a call waits on,
-# a year for how long data may be kept.
+# in (threading's TIMEOUT_MAX is ~9.2e9 s): a day for anything a call waits on.
 _DAY = 86_400.0
-_YEAR = 365 * _DAY
 Fraction = Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)]
 Seconds = Annotated[float, Field(gt=0.0, le=_DAY, allow_inf_nan=False)]
-LongSeconds = Annotated[float, Field(gt=0.0, le=_YEAR, allow_inf_nan=False)]
 
 
 class Settings(BaseSettings):
@@ -51,15 +48,11 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, _Environment(settings_cls), dotenv_settings, file_secret_settings)
 
-    fallback_mode: bool = Field(default=False, validation_alias="SF_FALLBACK_MODE")
-    """``SF_FALLBACK_MODE``: serve reads from the fallback cache, call nothing."""
     critical_only: bool = False
     """Set in code only: critical-only mode stays on for the client's life. The
     ``SF_CRITICAL_ONLY`` variable is read at every call instead, never into this field."""
     redis_url: str | None = Field(None, validation_alias="SFRESILIENCE_REDIS_URL")
     """``SFRESILIENCE_REDIS_URL``: shared state in Redis; unset keeps it in-process."""
-    cache_ttl: LongSeconds = Field(3600.0, validation_alias="SFRESILIENCE_CACHE_TTL")
-    """``SFRESILIENCE_CACHE_TTL``: seconds a cached result may be served."""
     budget_warn: Fraction = Field(0.80, validation_alias="SFRESILIENCE_BUDGET_WARN")
     """``SFRESILIENCE_BUDGET_WARN``: share of the daily allocation that warns."""
     budget_critical: Fraction = Field(0.95, validation_alias="SFRESILIENCE_BUDGET_CRITICAL")
