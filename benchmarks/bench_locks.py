@@ -9,20 +9,15 @@ message naming the Account it waited for. The locks alone need
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import shutil
-import socket
 import statistics
-import subprocess
-import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import redis
 import stamina
 import tenacity
+from _redis import private_redis
 from _report import Report
 from simple_salesforce.exceptions import SalesforceError
 
@@ -158,38 +153,6 @@ def _fleet(redis_url: str) -> Callable[[FakeSalesforce], Callable[[int], Update]
     return make
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def _private_redis() -> Iterator[str | None]:
-    """A throwaway redis-server on a free port, or None where none is installed."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        yield None
-        return
-    port = _free_port()
-    with tempfile.TemporaryDirectory(prefix="bench-redis-") as workdir:
-        command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                   "--appendonly", "no", "--dir", workdir]  # fmt: skip
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: S603
-        client = redis.Redis(port=port)
-        try:
-            for _ in range(1000):
-                with contextlib.suppress(redis.ConnectionError):
-                    client.ping()
-                    break
-                time.sleep(0.01)  # sleep-ok: polling an external process
-            yield f"redis://127.0.0.1:{port}/0"
-        finally:
-            client.close()
-            process.terminate()
-            process.wait(timeout=10)
-
-
 def _serial_floor() -> Outcome:
     """Not a retry strategy: one thread per Account sends its Contacts' writes in turn.
 
@@ -242,9 +205,8 @@ def run(report: Report) -> None:
         _storm("tenacity", _tenacity),
         _storm("ResilientClient", _resilient),
     ]
-    with _private_redis() as redis_url:
-        if redis_url is not None:
-            outcomes.append(_storm("ResilientClient, 2 clients sharing Redis", _fleet(redis_url)))
+    with private_redis() as redis_url:
+        outcomes.append(_storm("ResilientClient, 2 clients sharing Redis", _fleet(redis_url)))
     floor = _serial_floor()
     outcomes.append(floor)
     total = THREADS * UPDATES
