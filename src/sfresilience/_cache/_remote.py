@@ -9,12 +9,12 @@ read; then the next operation tries again, and redis-py reconnects by itself.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
 from .._store import Store, StoreUnavailable
+from .._store._cooldown import Cooldown
 
 
 T = TypeVar("T")
@@ -35,19 +35,17 @@ class StoreBackend:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
-        self._cooldown = cooldown
-        self._warn_every = warn_every
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._retry_at = -float("inf")
-        self._warned_at = -float("inf")
-        self.errors = 0
+        self._cooldown = Cooldown(cooldown, warn_every=warn_every, clock=clock)
         self.last_error: str | None = None
+
+    @property
+    def errors(self) -> int:
+        return self._cooldown.failures
 
     @property
     def available(self) -> bool:
         """False while the store is being left alone after an error."""
-        return self._clock() >= self._retry_at
+        return not self._cooldown.active
 
     def get(self, key: str) -> bytes | None:
         return self._run(lambda: self.store.get(key), None)
@@ -68,19 +66,12 @@ class StoreBackend:
             return default
 
     def _failed(self, error: StoreUnavailable) -> None:
-        now = self._clock()
-        with self._lock:
-            self.errors += 1
-            self.last_error = str(error)
-            self._retry_at = now + self._cooldown
-            warn = now - self._warned_at >= self._warn_every
-            if warn:
-                self._warned_at = now
-        if warn:
+        self.last_error = str(error)
+        if self._cooldown.failed():
             logger.warning(
                 "fallback cache: %s; reads are misses and writes are skipped, "
                 "trying again in %g s (%d errors so far)",
                 error,
-                self._cooldown,
+                self._cooldown.seconds,
                 self.errors,
             )

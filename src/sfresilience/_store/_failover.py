@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
 from ._base import Store, StoreUnavailable
+from ._cooldown import Cooldown
 from ._ledger import Exchange, LedgerState
 from ._memory import MemoryStore
 
@@ -39,18 +39,16 @@ class FailoverStore:
         self.primary = primary
         self.local = local or MemoryStore(namespace=primary.namespace)
         self.namespace = primary.namespace
-        self._cooldown = cooldown
-        self._warn_every = warn_every
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._retry_at = float("-inf")
-        self._warned_at = float("-inf")
-        self.failures = 0
+        self._cooldown = Cooldown(cooldown, warn_every=warn_every, clock=clock)
+
+    @property
+    def failures(self) -> int:
+        return self._cooldown.failures
 
     @property
     def degraded(self) -> bool:
         """Whether calls go to the local store right now."""
-        return self._clock() < self._retry_at
+        return self._cooldown.active
 
     def _run(self, operation: Callable[[Store], T]) -> T:
         if not self.degraded:
@@ -61,19 +59,12 @@ class FailoverStore:
         return operation(self.local)
 
     def _fail(self, error: StoreUnavailable) -> None:
-        now = self._clock()
-        with self._lock:
-            self.failures += 1
-            self._retry_at = now + self._cooldown
-            warn = now - self._warned_at >= self._warn_every
-            if warn:
-                self._warned_at = now
-        if warn:
+        if self._cooldown.failed():
             logger.warning(
                 "%s; using this process's local view for %.0f s "
                 "(budget and modes are no longer shared with the fleet)",
                 error,
-                self._cooldown,
+                self._cooldown.seconds,
             )
 
     def get(self, key: str) -> bytes | None:
