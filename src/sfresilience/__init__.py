@@ -9,6 +9,7 @@ from ._client import ResilientClient
 from ._decorators import caller, critical
 from ._events import Event, EventKind
 from ._modes import Mode, ModeReason
+from ._resilient_query import resilient_query
 from ._settings import Settings
 from ._sobject import SObject
 from ._testing_mode import set_testing
@@ -33,5 +34,6 @@ __all__ = [
     "caller",
     "classify",
     "critical",
+    "resilient_query",
     "set_testing",
 ]
