@@ -167,3 +167,8 @@ class TestCommandLine:
             assert step in result.output
         assert "Every step behaved as the runbook says." in result.output
         assert "2100 contacts read across pages" in result.output
+
+
+def test_fallback_names_are_exported() -> None:
+    """resilient_query, freshness and Freshness are part of the public surface."""
+    assert {"Freshness", "freshness", "resilient_query"} <= set(sfresilience.__all__)

@@ -8,6 +8,7 @@ from ._classify import Classification, ErrorCategory, classify
 from ._client import ResilientClient
 from ._decorators import caller, critical
 from ._events import Event, EventKind
+from ._freshness import Freshness, freshness
 from ._modes import Mode, ModeReason
 from ._resilient_query import resilient_query
 from ._settings import Settings
@@ -26,6 +27,7 @@ __all__ = [
     "Event",
     "EventKind",
     "FailedRecord",
+    "Freshness",
     "Mode",
     "ModeReason",
     "ResilientClient",
@@ -34,6 +36,7 @@ __all__ = [
     "caller",
     "classify",
     "critical",
+    "freshness",
     "resilient_query",
     "set_testing",
 ]
