@@ -86,7 +86,7 @@ def make_app(pages: AccountPages) -> Callable[[dict[str, Any], StartResponse], I
             return _respond(start_response, "404 Not Found", {"error": "no such account"})
         found = freshness(data)
         served = "live" if found is None else f"cached {found.age:.0f} s ago ({found.reason})"
-        body = {"data": data, "freshness": served}
+        body: dict[str, Any] = {"data": data, "freshness": served}
         return _respond(start_response, "200 OK", body, [("X-Data-Freshness", served)])
 
     return app
