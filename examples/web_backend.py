@@ -80,13 +80,13 @@ def make_app(pages: AccountPages) -> Callable[[dict[str, Any], StartResponse], I
         except (FallbackUnavailable, CircuitOpen) as error:
             return _respond(start_response, "503 Service Unavailable", {"error": str(error)})
         except OSError as error:  # requests' network errors: down, and nothing kept yet
-            body = {"error": f"Salesforce is unreachable and nothing is cached ({error!r:.60})"}
-            return _respond(start_response, "503 Service Unavailable", body)
+            down = f"Salesforce is unreachable and nothing is cached ({error!r:.60})"
+            return _respond(start_response, "503 Service Unavailable", {"error": down})
         if data is None:
             return _respond(start_response, "404 Not Found", {"error": "no such account"})
         found = freshness(data)
         served = "live" if found is None else f"cached {found.age:.0f} s ago ({found.reason})"
-        body: dict[str, Any] = {"data": data, "freshness": served}
+        body = {"data": data, "freshness": served}
         return _respond(start_response, "200 OK", body, [("X-Data-Freshness", served)])
 
     return app
