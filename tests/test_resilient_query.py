@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from sfresilience import ResilientClient, Settings, resilient_query
-from sfresilience._fallback_lookup import fallback_of
+from sfresilience._fallback import fallback_of
 from sfresilience._freshness import freshness
 from sfresilience.exceptions import CircuitOpen, FallbackUnavailable
 from sfresilience.testing import FakeSalesforce
@@ -38,11 +38,17 @@ def org() -> Iterator[FakeSalesforce]:
         yield fake
 
 
-def resilient(org: FakeSalesforce, **settings: Any) -> ResilientClient:
+def resilient(
+    org: FakeSalesforce, wall_clock: Clock | None = None, **settings: Any
+) -> ResilientClient:
     clock = Clock()
     settings.setdefault("retry_attempts", 2)
     return ResilientClient(
-        org.client(), settings=Settings(**settings), clock=clock, sleep=clock.sleep
+        org.client(),
+        settings=Settings(**settings),
+        clock=clock,
+        sleep=clock.sleep,
+        wall_clock=wall_clock,
     )
 
 
@@ -67,9 +73,7 @@ def accounts_function(runs: Runs, *, ttl: float = 0.0, critical: bool = False) -
 
 def settle(client: ResilientClient) -> None:
     """Wait for the write-through of what was read (it is off the caller's path)."""
-    cache = fallback_of(client).cache
-    assert cache is not None
-    assert cache.writer.flush(5)
+    assert fallback_of(client).flush(5)
 
 
 class TestLive:
@@ -89,6 +93,21 @@ class TestLive:
         assert found is not None
         assert (["Acme", "Globex"], False, 1, 1) == (again, found.stale, runs.count, queries(org))
         assert "ttl" in found.reason
+
+    def test_after_its_ttl_the_function_runs_again(self, org: FakeSalesforce) -> None:
+        wall = Clock()
+        wall.now = 1_800_000_000.0
+        client, runs = resilient(org, wall_clock=wall), Runs()
+        accounts = accounts_function(runs, ttl=600)
+        accounts(client, "CA")
+        settle(client)
+        wall.now += 599
+        found = freshness(accounts(client, "CA"))
+        assert found is not None
+        assert (599.0, 1) == (found.age, runs.count)
+        wall.now += 1
+        assert freshness(accounts(client, "CA")) is None
+        assert (2, 2) == (runs.count, queries(org))
 
     def test_without_ttl_every_call_runs(self, org: FakeSalesforce) -> None:
         client, runs = resilient(org), Runs()
@@ -189,6 +208,55 @@ class TestOutage:
         assert "critical-only" in found.reason
         assert freshness(vital(client, "CA")) is None  # critical: it ran, live
         assert 2 == queries(org)
+
+    def test_its_own_reads_never_serve_stale_piecemeal(self, org: FakeSalesforce) -> None:
+        """A query the client kept on its own is not served inside the function."""
+        client, runs = resilient(org), Runs()
+        kept = client.query(ACCOUNTS.format("CA"))
+        settle(client)
+        org.faults.outage()
+        assert freshness(client.query(ACCOUNTS.format("CA"))) is not None  # outside: served
+        accounts = accounts_function(runs)
+        with pytest.raises(requests.ConnectionError):
+            accounts(client, "CA")  # inside: the function's own cache has nothing
+        assert kept["totalSize"] == 2
+
+
+class TestSharedCache:
+    @pytest.mark.redis
+    def test_a_fleet_shares_results_through_redis(
+        self, org: FakeSalesforce, redis_url: str, redis_client: Any
+    ) -> None:
+        """What one process read, another serves in fallback mode, sending nothing."""
+        writer = resilient(org, redis_url=redis_url)
+        accounts = accounts_function(Runs())
+        accounts(writer, "CA")
+        settle(writer)
+        reader = resilient(org, redis_url=redis_url, fallback_mode=True)
+        before = len(org.request_log)
+        served = accounts(reader, "CA")
+        found = freshness(served)
+        assert found is not None
+        assert (["Acme", "Globex"], before) == (served, len(org.request_log))
+        assert "fallback_mode" in found.reason
+        assert redis_client.dbsize() > 0
+
+    @pytest.mark.redis
+    def test_redis_dying_loses_no_live_call(self, org: FakeSalesforce, start_redis: Any) -> None:
+        with start_redis() as server:
+            client = resilient(org, redis_url=server.url)
+            runs = Runs()
+            accounts = accounts_function(runs)
+            accounts(client, "CA")
+            settle(client)
+            server.process.kill()
+            server.process.wait()
+            for region in ("CA", "NY", "CA"):
+                assert freshness(accounts(client, region)) is None
+            assert 4 == runs.count
+            org.faults.outage()
+            with pytest.raises(requests.ConnectionError):
+                accounts(client, "CA")  # nothing reachable to serve: the call's own error
 
 
 class TestFindingTheClient:

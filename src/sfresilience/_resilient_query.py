@@ -25,9 +25,7 @@ from simple_salesforce.api import Salesforce
 from ._cache import cache_key
 from ._client import ResilientClient
 from ._decorators import critical as critical_block
-from ._fallback import Fallback
-from ._fallback._outage import stale_served_outside
-from ._fallback_lookup import fallback_of
+from ._fallback import Fallback, fallback_of, stale_served_outside
 from ._key_template import KeyTemplate, receiver_of
 
 
