@@ -117,6 +117,23 @@ class TestLive:
         assert freshness(accounts(client, "CA")) is None
         assert (2, 2) == (runs.count, queries(org))
 
+    def test_changing_a_live_result_never_changes_the_entry(self, org: FakeSalesforce) -> None:
+        client, runs = resilient(org), Runs()
+        accounts = accounts_function(runs, ttl=600)
+        cache = fallback_of(client).cache
+        assert cache is not None
+        held = threading.Event()
+
+        def hold() -> None:
+            held.wait(5)
+
+        cache.writer.submit(hold)  # the result's write queues behind this one
+        first = accounts(client, "CA")
+        first.append("Changed by the caller")
+        held.set()
+        settle(client)
+        assert ["Acme", "Globex"] == accounts(client, "CA")
+
     def test_the_key_tells_arguments_apart(self, org: FakeSalesforce) -> None:
         client, runs = resilient(org), Runs()
         accounts = accounts_function(runs, ttl=600)
@@ -288,6 +305,32 @@ class TestFindingTheClient:
             return int(client.query("SELECT COUNT() FROM Account")["totalSize"])
 
         assert (3, 3) == (count(), count_lazily())
+
+    def test_client_named_by_parameter_or_attribute(self, org: FakeSalesforce) -> None:
+        class Pages:
+            def __init__(self, client: ResilientClient) -> None:
+                self._sf = client
+                self.spare = resilient(org)
+
+            @property
+            def sf(self) -> ResilientClient:
+                return self._sf
+
+            @resilient_query(key="n", client="sf")
+            def through_property(self) -> int:
+                return int(self.sf.query("SELECT COUNT() FROM Account")["totalSize"])
+
+        @resilient_query(key="n", client="main")
+        def by_parameter(main: ResilientClient, other: ResilientClient) -> int:
+            return int(main.query("SELECT COUNT() FROM Account")["totalSize"])
+
+        client = resilient(org)
+        assert 3 == Pages(client).through_property()
+        assert 3 == by_parameter(client, resilient(org))
+        with pytest.raises(TypeError, match=r"client='main'.*expected a ResilientClient, got str"):
+            by_parameter("nope", client)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match=r"client='sf'.*names no parameter.*not a method"):
+            resilient_query(client="sf")(by_parameter)
 
     def test_no_client_is_a_clear_error(self, org: FakeSalesforce) -> None:
         @resilient_query(key="x:{sf}")

@@ -7,13 +7,16 @@ under ``stale_served_outside``, so none of its own reads is answered piecemeal
 from the cache: either the whole function runs live, or its whole last result
 is served.
 
-Which client: ``client=`` given to the decorator (a client, or a function
-returning one); else the first argument that is a ``ResilientClient``; else,
-for a method, the one ``ResilientClient`` among ``self``'s attributes.
+Which client: ``client=`` given to the decorator (a client, a function
+returning one, or the name of a parameter or of an attribute of ``self``);
+else the first argument that is a ``ResilientClient``; else, for a method,
+the one ``ResilientClient`` among ``self``'s attributes.
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import functools
 import inspect
 import math
@@ -26,6 +29,7 @@ from ._cache import cache_key
 from ._client import ResilientClient
 from ._decorators import critical as critical_block
 from ._fallback import Fallback, fallback_of, stale_served_outside
+from ._freshness import freshness
 from ._key_template import KeyTemplate, receiver_of
 
 
@@ -34,7 +38,7 @@ R = TypeVar("R")
 
 _KIND = "resilient_query"
 
-ClientSource = ResilientClient | Callable[[], ResilientClient]
+ClientSource = ResilientClient | Callable[[], ResilientClient] | str
 
 
 def resilient_query(
@@ -54,8 +58,9 @@ def resilient_query(
             from the cache without running the function. 0: always run it while
             Salesforce answers.
         critical: run the function as critical work (as ``@critical``).
-        client: the ``ResilientClient`` whose org the cache belongs to, or a
-            function returning it; None: found among the arguments (see the module).
+        client: the ``ResilientClient`` whose org the cache belongs to, a function
+            returning it, or the name of the parameter (or of ``self``'s attribute)
+            holding it; None: found among the arguments (see the module).
 
     Served from the cache (marked by ``freshness``): inside ``ttl``; in fallback
     mode; while the breaker is open; after an outage (``UNAVAILABLE``,
@@ -87,11 +92,12 @@ def resilient_query(
                 with stale_served_outside():
                     return function(*args, **kwargs)
 
-            if critical:
-                with critical_block():
-                    result: R = fallback.read(entry, whole, fresh_for=ttl)
-                    return result
-            served: R = fallback.read(entry, whole, fresh_for=ttl)
+            with critical_block() if critical else contextlib.nullcontext():
+                served: R = fallback.read(entry, whole, fresh_for=ttl)
+            if freshness(served) is None:
+                # The cache serialises the live result later, off the caller's path:
+                # the caller gets its own copy, so changing it never changes the entry.
+                return copy.deepcopy(served)
             return served
 
         return run
@@ -122,14 +128,29 @@ def _client_finder(
 ) -> Callable[[Mapping[str, Any]], ResilientClient]:
     if isinstance(given, ResilientClient):
         return lambda _arguments: given
+    if isinstance(given, str):
+        return _named_client(given, signature, owner)
     if given is not None:
         if not callable(given):
             msg = f"resilient_query(client=...) of {owner}: expected a ResilientClient or a"
             raise TypeError(f"{msg} function returning one, got {type(given).__name__}")
         source = given
-        return lambda _arguments: _checked(source(), owner, "client=")
+        return lambda _arguments: _checked(source(), owner, "client=...")
     receiver = receiver_of(signature)
     return lambda arguments: _from_arguments(arguments, receiver, owner)
+
+
+def _named_client(
+    name: str, signature: inspect.Signature, owner: str
+) -> Callable[[Mapping[str, Any]], ResilientClient]:
+    where = f"client={name!r}"
+    if name in signature.parameters:
+        return lambda arguments: _checked(arguments[name], owner, where)
+    receiver = receiver_of(signature)
+    if receiver is None:
+        msg = f"resilient_query({where}) of {owner}: names no parameter of {owner}"
+        raise ValueError(f"{msg}, and {owner} is not a method")
+    return lambda arguments: _checked(getattr(arguments[receiver], name), owner, where)
 
 
 def _from_arguments(
@@ -158,6 +179,6 @@ def _from_arguments(
 
 def _checked(found: object, owner: str, where: str) -> ResilientClient:
     if not isinstance(found, ResilientClient):
-        msg = f"resilient_query({where}...) of {owner}: expected a ResilientClient"
+        msg = f"resilient_query({where}) of {owner}: expected a ResilientClient"
         raise TypeError(f"{msg}, got {type(found).__name__}")
     return found
