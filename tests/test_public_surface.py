@@ -172,3 +172,17 @@ class TestCommandLine:
 def test_fallback_names_are_exported() -> None:
     """resilient_query, freshness and Freshness are part of the public surface."""
     assert {"Freshness", "freshness", "resilient_query"} <= set(sfresilience.__all__)
+
+
+def test_fallback_defaults_and_freshness_export(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fallback cache's documented defaults; ``freshness`` of a live value is None."""
+    for name in ("SFRESILIENCE_CACHE_TTL", "SFRESILIENCE_CACHE_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings()
+    assert (False, 3600.0, None) == (
+        settings.fallback_mode,
+        settings.cache_ttl,
+        settings.cache_key,
+    )
+    assert sfresilience.freshness({"records": []}) is None
+    assert sfresilience.Freshness.__name__ == "Freshness"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from sfresilience import ResilientClient, Settings, resilient_query
+from sfresilience import Event, EventKind, ResilientClient, Settings, resilient_query
 from sfresilience._fallback import fallback_of
 from sfresilience._freshness import freshness
 from sfresilience.exceptions import CircuitOpen, FallbackUnavailable
@@ -180,6 +180,19 @@ class TestOutage:
         assert found is not None
         assert (["Acme", "Globex"], True) == (served, found.stale)
         assert "UNAVAILABLE" in found.reason
+
+    def test_serving_from_the_cache_is_told_to_the_hooks(self, org: FakeSalesforce) -> None:
+        events: list[Event] = []
+        client = ResilientClient(
+            org.client(), settings=Settings(retry_attempts=1), on_event=events.append
+        )
+        accounts = accounts_function(Runs())
+        accounts(client, "CA")
+        settle(client)
+        org.faults.outage()
+        accounts(client, "CA")
+        served = [e for e in events if e.kind is EventKind.SERVED_FROM_CACHE]
+        assert ["accounts_function.<locals>.accounts"] == [e.operation for e in served]
 
     def test_nothing_cached_raises_the_calls_own_error_then_circuit_open(
         self, org: FakeSalesforce

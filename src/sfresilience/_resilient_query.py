@@ -93,7 +93,7 @@ def resilient_query(
                     return function(*args, **kwargs)
 
             with critical_block() if critical else contextlib.nullcontext():
-                served: R = fallback.read(entry, whole, fresh_for=ttl)
+                served: R = fallback.read(entry, whole, fresh_for=ttl, operation=owner)
             if freshness(served) is None:
                 # The cache serialises the live result later, off the caller's path:
                 # the caller gets its own copy, so changing it never changes the entry.
