@@ -169,6 +169,11 @@ class TestCommandLine:
         assert "2100 contacts read across pages" in result.output
 
 
+def test_fallback_names_are_exported() -> None:
+    """resilient_query, freshness and Freshness are part of the public surface."""
+    assert {"Freshness", "freshness", "resilient_query"} <= set(sfresilience.__all__)
+
+
 def test_fallback_defaults_and_freshness_export(monkeypatch: pytest.MonkeyPatch) -> None:
     """The fallback cache's documented defaults; ``freshness`` of a live value is None."""
     for name in ("SFRESILIENCE_CACHE_TTL", "SFRESILIENCE_CACHE_KEY"):
