@@ -129,6 +129,10 @@ def install_timeouts(session: requests.Session, timeouts: TimeoutPair) -> None:
 # The whole-exchange bound ---------------------------------------------------
 
 
+_DEADLINE_SLACK = 0.01
+"""Seconds a response may end past the call's deadline, to spare a settimeout per read."""
+
+
 class _DeadlineRaw(io.RawIOBase):
     """A socket file whose every read ends by the deadline, however slow the bytes."""
 
@@ -146,7 +150,13 @@ class _DeadlineRaw(io.RawIOBase):
         if left <= 0:
             raise TimeoutError("timed out: the call's deadline passed during the response")
         timeout = self._sock.gettimeout()
-        self._sock.settimeout(left if timeout is None else min(timeout, left))
+        if timeout is not None and timeout <= left + _DEADLINE_SLACK:
+            # The socket's own timeout (clamped to the deadline when the request
+            # left, see TimeoutAdapter) ends this read by then. settimeout is an
+            # ioctl that releases the GIL, costly on every read, so it is only
+            # called once the deadline is nearer than that timeout.
+            return self._inner.readinto1(buffer)
+        self._sock.settimeout(left)
         try:
             return self._inner.readinto1(buffer)
         finally:
