@@ -1,8 +1,8 @@
 """The fallback cache, the breaker and single-flight, measured side by side in one run.
 
-Reads go through :class:`sfresilience._fallback.Fallback` (the one place that
-decides between Salesforce and the cache) over unmodified simple-salesforce
-against the embedded fake org; the shared backend is a throwaway redis-server.
+Through :class:`ResilientClient` over unmodified simple-salesforce against the
+embedded fake org; its Redis is a throwaway redis-server. The byte bound is
+measured on the embedded backend itself (100,000 API calls would measure the fake).
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ from typing import Any
 from _redis import private_redis
 from _report import RATIO_HEADER, Report, interleaved, median_seconds, ratio_row
 
-from sfresilience._cache import FallbackCache, LruBackend, Scope, StoreBackend, normalise_soql
+from sfresilience import ResilientClient, Settings
+from sfresilience._cache import FallbackCache, LruBackend, Scope, normalise_soql
+from sfresilience._cache._envelope import decode
 from sfresilience._classify import ErrorCategory
-from sfresilience._core._breaker import BreakerPolicy
-from sfresilience._fallback import BreakerCell, Fallback
+from sfresilience._fallback import fallback_of
 from sfresilience._freshness import freshness
-from sfresilience._store import RedisStore
+from sfresilience._store import MemoryStore
 from sfresilience.exceptions import CircuitOpen
 from sfresilience.testing import FakeSalesforce
 
@@ -41,105 +42,113 @@ SMALL = "SELECT Id, Name FROM Account LIMIT 1"
 """bench_overhead's query, so the write-through ratio reads beside its ratio."""
 
 
-def _never() -> Any:
-    raise AssertionError("a cached read must not call Salesforce")
+def _cache_of(client: ResilientClient) -> FallbackCache:
+    cache = fallback_of(client).cache
+    assert cache is not None  # noqa: S101
+    return cache
 
 
-def _query_key(cache: FallbackCache, soql: str) -> str:
-    return cache.key("query", normalise_soql(soql))
+def _query_key(client: ResilientClient, soql: str) -> str:
+    """The key the client keeps ``client.query(soql)`` under."""
+    return _cache_of(client).key("query", (normalise_soql(soql), False, {}))
 
 
 def _counted(org: FakeSalesforce, since: int) -> int:
     return sum(1 for entry in org.request_log[since:] if entry.counted)
 
 
+Clients = Callable[..., ResilientClient]
+"""Makes a client of the fake org on one backend (the same cache every time)."""
+
+
+def _backends(org: FakeSalesforce, redis_url: str) -> dict[str, Clients]:
+    memory = MemoryStore()
+
+    def embedded(**settings: Any) -> ResilientClient:
+        return ResilientClient(org.client(), settings=Settings(**settings), store=memory)
+
+    def redis(**settings: Any) -> ResilientClient:
+        return ResilientClient(org.client(), settings=Settings(redis_url=redis_url, **settings))
+
+    return {"embedded": embedded, "redis": redis}
+
+
 def run(report: Report) -> None:
     with FakeSalesforce(accounts=200, contacts=2000) as org, private_redis() as redis_url:
-        redis_backend = StoreBackend(RedisStore.from_url(redis_url, namespace="bench-cache"))
-        wide = org.client().query(WIDE)
-        _cached_reads(report, wide, redis_backend)
-        _fail_fast(report)
+        backends = _backends(org, redis_url)
+        _cached_reads(report, backends)
+        _fail_fast(report, org)
         _single_flight(report, org)
         _byte_bound(report)
         _workload(report, org)
-        _write_through(report, org, redis_backend)
+        _write_through(report, org, backends)
 
 
 # A cached result, served ------------------------------------------------------
 
 
-def _cached_reads(report: Report, wide: dict[str, Any], redis_backend: StoreBackend) -> None:
+def _cached_reads(report: Report, backends: dict[str, Clients]) -> None:
     rounds = report.rounds
     report.section(
         "Fallback cache: a cached result served",
-        f"`{WIDE}` ({len(wide['records'])} records x 10 fields) answered from the cache "
-        f"inside its freshness window: key from the normalised SOQL, backend read, JSON "
+        f"`client.query` of `{WIDE}` (200 records x 10 fields) in fallback mode "
+        "(`Settings(fallback_mode=True)`), answered from what a normal client of the same "
+        "org and store wrote through: key from the normalised SOQL, backend read, JSON "
         f"decode, the envelope's checks and the `freshness` mark. Median of {rounds} reads.",
     )
     rows, timings = [], {}
-    for backend in (LruBackend(), redis_backend):
-        cache = FallbackCache(backend, scope=SCOPE)
-        fallback = Fallback(cache, BreakerCell())
-        cache.put_now(_query_key(cache, WIDE), wide, fresh_for=3600.0)
-        served = fallback.read(_query_key(cache, WIDE), _never, fresh_for=60.0)
+    for name, make in backends.items():
+        writer, reader = make(), make(fallback_mode=True)
+        wide = writer.query(WIDE)
+        fallback_of(writer).flush(timeout=10)
+        served = reader.query(WIDE)
         found = freshness(served)
         assert found is not None  # noqa: S101
-        assert not found.stale  # noqa: S101
         assert served["records"] == wide["records"]  # noqa: S101
-
-        def hit(fallback: Fallback = fallback, cache: FallbackCache = cache) -> object:
-            return fallback.read(_query_key(cache, WIDE), _never, fresh_for=60.0)
-
-        timings[backend.name] = median_seconds(rounds, hit)
-        raw = median_seconds(rounds, functools.partial(backend.get, _query_key(cache, WIDE)))
-        rows.append([backend.name, f"{timings[backend.name] * 1e3:.3f} ms", f"{raw * 1e3:.3f} ms"])
-    size = _stored_size(wide)
-    report.table(("backend", "served (whole read)", "of it: the backend's get"), rows)
-    report.note(f"- the stored entry: {size / 1024:.0f} KiB of JSON")
+        timings[name] = median_seconds(rounds, functools.partial(reader.query, WIDE))
+        cache, key = _cache_of(reader), _query_key(reader, WIDE)
+        get = functools.partial(cache.backend.get, key)
+        raw, entry = median_seconds(rounds, get), get() or b""
+        opened = functools.partial(decode, entry, scope=cache.scope, key=key, cipher=None)
+        decoding = median_seconds(rounds, opened)
+        took = [f"{seconds * 1e3:.3f} ms" for seconds in (timings[name], raw, decoding)]
+        rows.append([name, *took, f"{len(entry) / 1024:.0f} KiB"])
+    header = ("backend", "served (whole read)", "of it: backend get", "of it: decode", "entry")
+    report.table(header, rows)
     report.target("cached 200x10 result served, embedded", timings["embedded"] * 1e3, 0.2, "ms")
     report.target("cached 200x10 result served, Redis", timings["redis"] * 1e3, 1.0, "ms")
-
-
-def _stored_size(value: Any) -> int:
-    backend = LruBackend()
-    FallbackCache(backend, scope=SCOPE).put_now("k", value)
-    return backend.bytes - len("k")
 
 
 # The breaker open -------------------------------------------------------------
 
 
-def _open_breaker() -> BreakerCell:
-    cell = BreakerCell(BreakerPolicy(threshold=1, open_for=3600.0))
-    cell.record(ErrorCategory.UNAVAILABLE)
-    return cell
-
-
-def _fail_fast(report: Report) -> None:
+def _fail_fast(report: Report, org: FakeSalesforce) -> None:
     rounds = report.rounds * 5
     report.section(
         "Breaker open: fail fast",
-        "A read while the breaker is open and nothing usable is cached: no request, "
-        f"`CircuitOpen` raised and caught. Median of {rounds} reads.",
+        "`client.query` while the org's breaker is open (opened by its threshold of "
+        "`UNAVAILABLE` outcomes) and nothing usable is cached: no request, `CircuitOpen` "
+        f"raised and caught. Embedded cache. Median of {rounds} reads.",
     )
-    rows, timings = [], {}
-    setups = (("no fallback cache", None), ("embedded cache, key not cached", LruBackend()))
-    for name, backend in setups:
-        cache = FallbackCache(backend, scope=SCOPE) if backend is not None else None
-        fallback = Fallback(cache, _open_breaker())
+    client = ResilientClient(org.client(), settings=Settings())
+    breaker = fallback_of(client).breaker
+    for _ in range(breaker.breaker.policy.threshold):
+        breaker.record(ErrorCategory.UNAVAILABLE)
+    before = len(org.request_log)
 
-        def refused(fallback: Fallback = fallback, cache: FallbackCache | None = cache) -> None:
-            try:
-                fallback.read(_query_key(cache, SMALL) if cache else "cache:{x}", _never)
-            except CircuitOpen:
-                return
-            raise AssertionError("the open breaker let a read through")
+    def refused() -> None:
+        try:
+            client.query(SMALL)
+        except CircuitOpen:
+            return
+        raise AssertionError("the open breaker let a read through")
 
-        timings[name] = median_seconds(rounds, refused)
-        rows.append([name, f"{timings[name] * 1e6:.1f} µs"])
-    report.table(("setup", "fail-fast read"), rows)
-    worst = max(timings.values())
-    report.target("breaker-open fail-fast (slower setup)", worst * 1e6, 20, "µs")
+    took = median_seconds(rounds, refused)
+    assert len(org.request_log) == before  # noqa: S101
+    report.table(
+        ("setup", "fail-fast read", "requests sent"), [["embedded", f"{took * 1e6:.1f} µs", 0]]
+    )
+    report.target("breaker-open fail-fast", took * 1e6, 20, "µs")
 
 
 # Single-flight --------------------------------------------------------------
@@ -165,31 +174,25 @@ def _single_flight(report: Report, org: FakeSalesforce) -> None:
     readers, latency = 50, 0.2
     report.section(
         "Single-flight: concurrent identical reads",
-        f"{readers} threads released together read `{SMALL}`; the fake answers each "
-        f"request after {latency * 1e3:.0f} ms. API calls counted in the fake's request log.",
+        f"{readers} threads released together call `query({SMALL!r})` on one client; the "
+        f"fake answers each request after {latency * 1e3:.0f} ms. API calls counted in the "
+        "fake's request log.",
     )
-    sf = org.client()
-    cache = FallbackCache(LruBackend(), scope=SCOPE)
-    fallback = Fallback(cache, BreakerCell())
+    sf, client = org.client(), ResilientClient(org.client(), settings=Settings())
     org.faults.latency(latency)
     try:
         before = len(org.request_log)
         bare = _concurrently(readers, lambda: sf.query(SMALL))
         bare_calls = _counted(org, before)
         before = len(org.request_log)
-        shared = _concurrently(
-            readers, lambda: fallback.read(_query_key(cache, SMALL), lambda: sf.query(SMALL))
-        )
+        shared = _concurrently(readers, lambda: client.query(SMALL))
         flight_calls = _counted(org, before)
     finally:
         org.faults.clear()
     assert all(result == bare[0] for result in (*bare, *shared))  # noqa: S101
     report.table(
         ("reads", "API calls", "results alike"),
-        [
-            ["bare simple-salesforce", bare_calls, "yes"],
-            ["Fallback.read (single-flight)", flight_calls, "yes"],
-        ],
+        [["bare simple-salesforce", bare_calls, "yes"], ["ResilientClient", flight_calls, "yes"]],
     )
     report.target(f"API calls for {readers} concurrent identical reads", flight_calls, 1, "calls")
 
@@ -215,7 +218,7 @@ def _byte_bound(report: Report) -> None:
     peak = 0
     for index in range(queries):
         soql = f"SELECT Id, Name, Phone FROM Account WHERE Name = 'Account {index}'"  # noqa: S608
-        cache.put_now(_query_key(cache, soql), _result(rng, rng.randint(1, 40)))
+        cache.put_now(cache.key("query", normalise_soql(soql)), _result(rng, rng.randint(1, 40)))
         peak = max(peak, backend.bytes)
     heap_peak = tracemalloc.get_traced_memory()[1] - base
     tracemalloc.stop()
@@ -296,9 +299,9 @@ def _page_view(sf: Any, read: Read, account: str) -> list[Any]:
 
 
 def _serve(
-    org: FakeSalesforce, views: list[str], workers: int, read: Read, tick: Callable[[], None]
+    sf: Any, views: list[str], workers: int, read: Read, tick: Callable[[], None]
 ) -> list[Any]:
-    """Run every page view of *views* on *workers* threads, each with its own client."""
+    """Run every page view of *views* on *workers* threads sharing one client, as a web app does."""
     lock, queue, served = threading.Lock(), iter(views), []
 
     def next_view() -> str | None:
@@ -306,11 +309,11 @@ def _serve(
             tick()
             return next(queue, None)
 
-    def worker(sf: Any) -> None:
+    def worker() -> None:
         while (account := next_view()) is not None:
             served.extend(_page_view(sf, read, account))
 
-    threads = [threading.Thread(target=worker, args=(org.client(),)) for _ in range(workers)]
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -325,25 +328,26 @@ def _workload(report: Report, org: FakeSalesforce) -> None:
     sequence = _zipf_sequence(accounts, views)
     report.section(
         "A read-heavy web backend: API calls spent",
-        f"{views:,} page views on {workers} threads, each reading one Account (`get`) and its "
-        f"Contacts (a query); which Account is Zipf-distributed (s = 1.1, seeded) over "
-        f"{len(accounts)}, {len(set(sequence))} of them visited. Views arrive at "
-        f"{rate:g}/s of simulated time (the cache's clock), so the run covers "
-        f"{views / rate:g} s of traffic; reads may be {stale:g} s stale. Same sequence "
-        "for both; API calls counted in the fake's request log.",
+        f"{views:,} page views on {workers} threads sharing one client, each view reading one "
+        f"Account (`get`) and its Contacts (a query); which Account is Zipf-distributed "
+        f"(s = 1.1, seeded) over {len(accounts)}, {len(set(sequence))} of them visited. Views "
+        f"arrive at {rate:g}/s of simulated time (the client's wall clock), so the run covers "
+        f"{traffic:g} s of traffic; reads may be {stale:g} s stale (each read through the "
+        f"client's fallback with a {stale:g} s freshness window, as `resilient_query(ttl=...)` "
+        "reads). Same sequence for both; API calls counted in the fake's request log.",
     )
     before = len(org.request_log)
-    _serve(org, sequence, workers, lambda _kind, _what, call: call(), lambda: None)
+    _serve(org.client(), sequence, workers, lambda _kind, _what, call: call(), lambda: None)
     bare = _counted(org, before)
     clock = _SimulatedTime(rate)
-    cache = FallbackCache(LruBackend(), scope=SCOPE, clock=clock)
-    fallback = Fallback(cache, BreakerCell())
+    client = ResilientClient(org.client(), settings=Settings(), wall_clock=clock)
+    fallback, cache = fallback_of(client), _cache_of(client)
 
     def cached(kind: str, what: Any, call: Callable[[], Any]) -> Any:
         return fallback.read(cache.key(kind, what), call, fresh_for=stale)
 
     before = len(org.request_log)
-    served = _serve(org, sequence, workers, cached, clock.issue)
+    served = _serve(client, sequence, workers, cached, clock.issue)
     cached_calls = _counted(org, before)
     ages = [found.age for result in served if (found := freshness(result)) is not None]
     _workload_report(report, views, (bare, cached_calls), ages, fallback.flights.shared)
@@ -382,50 +386,48 @@ def _workload_report(
 # The happy path with write-through on ----------------------------------------
 
 
-def _write_through(report: Report, org: FakeSalesforce, redis_backend: StoreBackend) -> None:
-    rounds, block = report.rounds // _BLOCK, _BLOCK
+def _write_through(report: Report, org: FakeSalesforce, backends: dict[str, Clients]) -> None:
+    rounds, block = max(report.rounds // _BLOCK, 20), _BLOCK
     report.section(
         "Fallback cache: the happy path with write-through on",
-        f"`{SMALL}` through bare simple-salesforce, and through `Fallback.read` (key, "
-        "breaker, single-flight, the live call, its result handed to the write-behind "
-        "queue and serialised and written on the writer thread). The writer's work "
-        f"competes for the GIL with the calls after it, so each sample is {block} reads in a "
-        "row and, on the write-through side, waiting for the writer to finish them: all "
-        f"of its work is charged to it. Medians of {rounds} interleaved samples, per read; "
-        "two clients of the same fake org, connection pools warmed.",
+        f"`query({SMALL!r})` through bare simple-salesforce and through ResilientClient, "
+        "whose reads are written through to its fallback cache (serialised and written on "
+        "the writer thread). The writer's work competes for the GIL with the calls after "
+        f"it, so each sample is {block} reads in a row, and on the ResilientClient side "
+        "ends when the writer has written them all: its work is charged to the side that "
+        "made it, while its waits on Redis overlap the reads as they would in an app. "
+        f"Medians of {rounds} interleaved samples, per read; connection pools warmed.",
     )
     rows, ratios = [], {}
-    for backend in (LruBackend(), redis_backend):
-        timing, cache = _write_through_timing(org, backend, rounds)
-        ratios[backend.name] = timing[1] / timing[0]
-        rows.append(ratio_row(f"query, write-through to {backend.name}", *timing))
-        rows[-1][0] += f" ({cache.writer.written:,} written, {cache.writer.dropped} dropped)"
+    for name, make in backends.items():
+        client = make()
+        timing = _write_through_timing(org.client(), client, rounds)
+        ratios[name] = timing[1] / timing[0]
+        writer = _cache_of(client).writer
+        rows.append(ratio_row(f"query, write-through to {name}", *timing))
+        rows[-1][0] += f" ({writer.written:,} written, {writer.dropped} dropped)"
     report.table(RATIO_HEADER, rows)
     report.target("write-through on / bare ratio, embedded", ratios["embedded"], 1.05, "x")
     report.target("write-through on / bare ratio, Redis", ratios["redis"], 1.10, "x")
 
 
-_BLOCK = 10
+_BLOCK = 50
 
 
-def _write_through_timing(
-    org: FakeSalesforce, backend: LruBackend | StoreBackend, rounds: int
-) -> tuple[tuple[float, float], FallbackCache]:
-    raw, through = org.client(), org.client()
-    cache = FallbackCache(backend, scope=SCOPE)
-    fallback = Fallback(cache, BreakerCell())
+def _write_through_timing(raw: Any, client: ResilientClient, rounds: int) -> tuple[float, float]:
+    fallback = fallback_of(client)
 
     def bare_block() -> None:
         for _ in range(_BLOCK):
             raw.query(SMALL)
 
-    def cached_block() -> None:
+    def client_block() -> None:
         for _ in range(_BLOCK):
-            fallback.read(_query_key(cache, SMALL), lambda: through.query(SMALL))
-        cache.writer.flush(timeout=10)
+            client.query(SMALL)
+        fallback.flush(timeout=10)
 
     for _ in range(20):
         bare_block()
-        cached_block()
-    bare, cached = interleaved(rounds, bare_block, cached_block)
-    return (bare / _BLOCK, cached / _BLOCK), cache
+        client_block()
+    bare, through = interleaved(rounds, bare_block, client_block)
+    return bare / _BLOCK, through / _BLOCK
