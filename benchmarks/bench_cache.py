@@ -7,18 +7,16 @@ measured on the embedded backend itself (100,000 API calls would measure the fak
 
 from __future__ import annotations
 
-import bisect
 import functools
-import itertools
 import random
 import threading
-import time
 import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
 from _redis import private_redis
 from _report import RATIO_HEADER, Report, interleaved, median_seconds, ratio_row
+from _web_backend import SimulatedTime, serve, zipf_sequence
 
 from sfresilience import ResilientClient, Settings
 from sfresilience._cache import FallbackCache, LruBackend, Scope, normalise_soql
@@ -205,7 +203,7 @@ def _byte_bound(report: Report) -> None:
     bound = 8 * 1024 * 1024
     report.section(
         "Embedded cache: the byte bound",
-        f"{queries:,} distinct queries, results of 1 to 40 records (seeded), written into "
+        f"{queries:,} distinct queries, each result one of 64 seeded ones of 1 to 40 records, into "
         f"an embedded cache bounded by {bound / 2**20:.0f} MiB (entry bound out of the way). "
         "The bound counts each entry's stored form (key + JSON); tracemalloc shows what "
         "the Python heap held.",
@@ -213,12 +211,13 @@ def _byte_bound(report: Report) -> None:
     backend = LruBackend(max_entries=10_000_000, max_bytes=bound)
     cache = FallbackCache(backend, scope=SCOPE)
     rng = random.Random(7)
+    results = [_result(rng, rng.randint(1, 40)) for _ in range(64)]  # sizes vary, built once
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
     peak = 0
     for index in range(queries):
         soql = f"SELECT Id, Name, Phone FROM Account WHERE Name = 'Account {index}'"  # noqa: S608
-        cache.put_now(cache.key("query", normalise_soql(soql)), _result(rng, rng.randint(1, 40)))
+        cache.put_now(cache.key("query", normalise_soql(soql)), rng.choice(results))
         peak = max(peak, backend.bytes)
     heap_peak = tracemalloc.get_traced_memory()[1] - base
     tracemalloc.stop()
@@ -258,74 +257,11 @@ def _result(rng: random.Random, size: int) -> dict[str, Any]:
 # A read-heavy web backend -------------------------------------------------------
 
 
-class _SimulatedTime:
-    """Wall-clock time that moves 1/rate seconds per request issued (the cache's clock)."""
-
-    def __init__(self, rate: float) -> None:
-        self._start = time.time()
-        self._rate = rate
-        self._issued = 0
-
-    def __call__(self) -> float:
-        return self._start + self._issued / self._rate
-
-    def issue(self) -> None:
-        self._issued += 1  # under the caller's lock
-
-
-def _zipf_sequence(accounts: list[str], count: int, exponent: float = 1.1) -> list[str]:
-    """*count* account ids drawn (seeded) with Zipf weights: a few hot, a long cold tail."""
-    rng = random.Random(42)
-    ranked = accounts[:]
-    rng.shuffle(ranked)
-    cumulative = list(
-        itertools.accumulate(1 / (rank**exponent) for rank in range(1, len(ranked) + 1))
-    )
-    return [ranked[bisect.bisect(cumulative, rng.random() * cumulative[-1])] for _ in range(count)]
-
-
-Read = Callable[[str, Any, Callable[[], Any]], Any]
-"""(kind, what identifies the call, the call) -> result."""
-
-
-def _page_view(sf: Any, read: Read, account: str) -> list[Any]:
-    """What one page of the web backend reads: the account and its contacts."""
-    # An id the fake org made, not user input.
-    soql = f"SELECT Id, FirstName, LastName, Email FROM Contact WHERE AccountId = '{account}'"  # noqa: S608
-    return [
-        read("get", ["Account", account], lambda: sf.Account.get(account)),
-        read("query", normalise_soql(soql), lambda: sf.query(soql)),
-    ]
-
-
-def _serve(
-    sf: Any, views: list[str], workers: int, read: Read, tick: Callable[[], None]
-) -> list[Any]:
-    """Run every page view of *views* on *workers* threads sharing one client, as a web app does."""
-    lock, queue, served = threading.Lock(), iter(views), []
-
-    def next_view() -> str | None:
-        with lock:
-            tick()
-            return next(queue, None)
-
-    def worker() -> None:
-        while (account := next_view()) is not None:
-            served.extend(_page_view(sf, read, account))
-
-    threads = [threading.Thread(target=worker) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return served
-
-
 def _workload(report: Report, org: FakeSalesforce) -> None:
     views, traffic, stale, workers = (400 if report.quick else 2000), 20.0, 5.0, 8
     rate = views / traffic
     accounts = [str(record["Id"]) for record in org.org.records("Account")]
-    sequence = _zipf_sequence(accounts, views)
+    sequence = zipf_sequence(accounts, views)
     report.section(
         "A read-heavy web backend: API calls spent",
         f"{views:,} page views on {workers} threads sharing one client, each view reading one "
@@ -337,9 +273,9 @@ def _workload(report: Report, org: FakeSalesforce) -> None:
         "reads). Same sequence for both; API calls counted in the fake's request log.",
     )
     before = len(org.request_log)
-    _serve(org.client(), sequence, workers, lambda _kind, _what, call: call(), lambda: None)
+    serve(org.client(), sequence, workers, lambda _kind, _what, call: call(), lambda: None)
     bare = _counted(org, before)
-    clock = _SimulatedTime(rate)
+    clock = SimulatedTime(rate)
     client = ResilientClient(org.client(), settings=Settings(), wall_clock=clock)
     fallback, cache = fallback_of(client), _cache_of(client)
 
@@ -347,7 +283,7 @@ def _workload(report: Report, org: FakeSalesforce) -> None:
         return fallback.read(cache.key(kind, what), call, fresh_for=stale)
 
     before = len(org.request_log)
-    served = _serve(client, sequence, workers, cached, clock.issue)
+    served = serve(client, sequence, workers, cached, clock.issue)
     cached_calls = _counted(org, before)
     ages = [found.age for result in served if (found := freshness(result)) is not None]
     _workload_report(report, views, (bare, cached_calls), ages, fallback.flights.shared)
