@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +14,10 @@ from simple_salesforce.exceptions import SalesforceOperationError
 
 from sfresilience import ErrorCategory, Event, EventKind, ResilientClient, Settings, caller
 from sfresilience._bulk._query import _Shape
+from sfresilience._store import MemoryStore
+from sfresilience._timeline import timeline_for
 from sfresilience.testing import FakeSalesforce
+from sfresilience.triage._checks import check_recent_errors
 
 
 class Clock:
@@ -128,7 +132,16 @@ def test_rows_still_locked_after_every_attempt_fail_as_row_locks(fake: FakeSales
 def test_stuck_job_is_aborted_and_resubmitted_once(fake: FakeSalesforce) -> None:
     events: list[Event] = []
     clock = Clock()
-    rc = client(fake, clock, events, bulk_job_deadline=60)
+    store = MemoryStore()
+    rc = ResilientClient(
+        fake.client(),
+        settings=Settings(bulk_job_deadline=60),
+        on_event=events.append,
+        clock=clock,
+        sleep=clock.sleep,
+        jitter=lambda: 0.0,
+        store=store,
+    )
     fake.faults.stuck_bulk_jobs(count=1)
     rows = [{"LastName": f"stuck{i}"} for i in range(25)]
     [result] = rc.bulk2.Contact.insert(records=rows, wait=1)
@@ -144,6 +157,22 @@ def test_stuck_job_is_aborted_and_resubmitted_once(fake: FakeSalesforce) -> None
     aborted = [e for e in events if "aborted stuck job" in (e.reason or "")]
     assert len(aborted) == 1
     assert aborted[0].kind is EventKind.RETRY
+    [stuck] = [e for e in events if e.kind is EventKind.BULK_JOB_STUCK]
+    assert stuck.reason == (
+        f"job {first} still InProgress after its 60 s deadline:"
+        " aborted; resubmitting its 25 unprocessed records once"
+    )
+    # The incident timeline keeps the stuck job, and triage counts it.
+    timeline = timeline_for(store)
+    [entry] = [e for e in timeline.entries() if e.kind == "bulk_job_stuck"]
+    assert (entry.category, entry.operation, entry.detail) == (
+        "SERVER_ERROR",
+        "bulk2 Contact.insert",
+        stuck.reason,
+    )
+    check = check_recent_errors(timeline, now=time.time())
+    assert check.status == "warn"
+    assert "SERVER_ERROR 1" in check.detail
 
 
 def test_a_job_stuck_again_after_its_resubmission_raises_classified(fake: FakeSalesforce) -> None:
@@ -336,10 +365,14 @@ def test_bulk_rows_are_typed_by_the_describe_like_rest_records() -> None:
 
 def test_a_stuck_query_job_is_aborted_and_raises_classified(fake: FakeSalesforce) -> None:
     clock = Clock()
-    rc = client(fake, clock, [], bulk_job_deadline=20)
+    events: list[Event] = []
+    rc = client(fake, clock, events, bulk_job_deadline=20)
     fake.faults.stuck_bulk_jobs()
     with pytest.raises(SalesforceOperationError, match="Job timeout") as raised:
         list(rc.bulk2.Contact.query("SELECT Id FROM Contact", wait=1))
+    [stuck] = [e for e in events if e.kind is EventKind.BULK_JOB_STUCK]
+    assert stuck.operation == "bulk2 Contact.query"
+    assert (stuck.reason or "").endswith("aborted; raising a classified timeout")
     assert raised.value.classification.category is ErrorCategory.SERVER_ERROR  # type: ignore[attr-defined]
     assert clock.now >= 20
     fake.bulk.release()

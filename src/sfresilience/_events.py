@@ -43,6 +43,9 @@ class EventKind(enum.StrEnum):
     RECOVERED = "recovered"
     """The call succeeded after failing: ``attempt`` attempts and ``elapsed``
     seconds in all; ``classification`` is the last failure it rode out."""
+    BULK_JOB_STUCK = "bulk_job_stuck"
+    """A Bulk job ran past its deadline and was aborted; ``reason`` names the job,
+    its state and what happens to its unprocessed records."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -79,6 +82,7 @@ _LEVELS = {
     EventKind.BUDGET_EXHAUSTED: logging.ERROR,
     EventKind.BUDGET_RECOVERED: logging.INFO,
     EventKind.RECOVERED: logging.INFO,
+    EventKind.BULK_JOB_STUCK: logging.WARNING,
 }
 
 
@@ -129,4 +133,6 @@ def describe(event: Event) -> str:  # noqa: PLR0911  (one line per kind of event
         return f"{head}; refreshing the session"
     if event.kind is EventKind.GIVE_UP:
         return f"{head}; giving up: {event.reason}. {c.action}"
+    if event.kind is EventKind.BULK_JOB_STUCK:
+        return f"{event.operation}: {event.reason}"
     return f"{head}: {c.message}"
