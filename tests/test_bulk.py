@@ -66,32 +66,11 @@ def test_lock_failed_rows_are_applied_once_and_data_failures_reported(
 ) -> None:
     """10,000 rows: 5 % fail on a locked parent, 1 % on validation; only the locked are resent."""
     parent = account_id(fake)
-    records = []
-    for i in range(10_000):
-        row = {"LastName": f"bulk{i}", "Email": f"bulk{i}@example.com", "AccountId": ""}
-        if i % 20 == 0:  # 500 rows under an Account another transaction holds
-            row["AccountId"] = parent
-        elif i % 100 == 1:  # 100 rows missing a required field
-            row["LastName"] = ""
-        records.append(row)
+    records = _rows_with_failures(parent, 10_000, "bulk")
     holder = contextlib.ExitStack()
     holder.enter_context(fake.locked(parent))
     events: list[Event] = []
-
-    def release_when_resubmitted(event: Event) -> None:
-        events.append(event)
-        if event.kind is EventKind.RETRY and "resubmitting" in (event.reason or ""):
-            holder.close()  # the other transaction commits while we back off
-
-    clock = Clock()
-    rc = ResilientClient(
-        fake.client(),
-        settings=Settings(),
-        on_event=release_when_resubmitted,
-        clock=clock,
-        sleep=clock.sleep,
-        jitter=lambda: 0.0,
-    )
+    rc = _releasing_client(fake, holder, events)
     [result] = rc.bulk2.Contact.insert(records=records, wait=0)
 
     outcome = result.resilient
@@ -378,3 +357,76 @@ def test_a_stuck_query_job_is_aborted_and_raises_classified(fake: FakeSalesforce
     fake.bulk.release()
     [job] = [r for r in fake.request_log if r.method == "PATCH" and "jobs/query" in r.path]
     assert job.status == 200  # the abort
+
+
+def _rows_with_failures(parent: str, count: int, prefix: str) -> list[dict[str, str]]:
+    """*count* Contacts: every 20th under *parent* (locked), every 100th (+1) missing LastName."""
+    records = []
+    for i in range(count):
+        row = {"LastName": f"{prefix}{i}", "Email": f"{prefix}{i}@example.com"}
+        if i % 20 == 0:
+            row["AccountId"] = parent
+        elif i % 100 == 1:
+            row["LastName"] = ""
+        records.append(row)
+    return records
+
+
+def _releasing_client(
+    fake: FakeSalesforce, holder: contextlib.ExitStack, events: list[Event] | None = None
+) -> Any:
+    """A client whose first row resubmission finds the other transaction committed."""
+
+    def release_when_resubmitted(event: Event) -> None:
+        if events is not None:
+            events.append(event)
+        if event.kind is EventKind.RETRY and "resubmitting" in (event.reason or ""):
+            holder.close()
+
+    clock = Clock()
+    return ResilientClient(
+        fake.client(),
+        settings=Settings(),
+        on_event=release_when_resubmitted,
+        clock=clock,
+        sleep=clock.sleep,
+        jitter=lambda: 0.0,
+    )
+
+
+def test_bulk_v1_resubmits_lock_failed_rows_once_and_reports_data_failures(
+    fake: FakeSalesforce,
+) -> None:
+    parent = account_id(fake)
+    records = _rows_with_failures(parent, 2_000, "v1bulk")  # Bulk 1.0 batches of 500
+    holder = contextlib.ExitStack()
+    holder.enter_context(fake.locked(parent))
+    rc = _releasing_client(fake, holder)
+
+    results = rc.bulk.Contact.insert(records, batch_size=500)
+
+    assert len(results) == 2_000  # simple-salesforce's list: one entry per row, in order
+    assert all(results[i]["success"] for i in range(0, 2_000, 20))  # the locked, resubmitted
+    assert [i for i, r in enumerate(results) if not r["success"]] == list(range(1, 2_000, 100))
+    assert {r["errors"][0]["statusCode"] for r in results if not r["success"]} == {
+        "REQUIRED_FIELD_MISSING"
+    }
+    outcome = results.resilient
+    assert (outcome.total, outcome.succeeded, len(outcome.retried)) == (2_000, 1_980, 100)
+    assert len(outcome.job_ids) == 2
+    assert {f.classification.category for f in outcome.failed} == {ErrorCategory.DATA_REJECTED}
+    assert {f.job_id for f in outcome.failed} == {outcome.job_ids[0]}
+    assert count(fake, f"AccountId = '{parent}' AND LastName LIKE 'v1bulk%'") == 100
+    assert count(fake, "LastName LIKE 'v1bulk%'") == 1_980
+
+
+def test_bulk_v1_rows_still_locked_fail_after_every_attempt(fake: FakeSalesforce) -> None:
+    parent = account_id(fake)
+    rc = client(fake, Clock(), [], retry_attempts=2)
+    rows = [{"LastName": f"v1locked{i}", "AccountId": parent} for i in range(3)]
+    with fake.locked(parent):
+        results = rc.bulk.submit_dml("Contact", "insert", rows)
+    assert [r["errors"][0]["statusCode"] for r in results] == ["UNABLE_TO_LOCK_ROW"] * 3
+    assert [f.attempts for f in results.resilient.failed] == [2, 2, 2]
+    assert len(results.resilient.job_ids) == 2
+    assert count(fake, "LastName LIKE 'v1locked%'") == 0

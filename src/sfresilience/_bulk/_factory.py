@@ -6,10 +6,10 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import requests
-from simple_salesforce.bulk import SFBulkHandler
 
 from .._events import logger
 from .._guard import Guard
+from ._bulk1 import ResilientBulkHandler
 from ._bulk2 import ResilientBulk2Handler
 from ._query import object_of, stream_query
 from ._transport import GuardedSession
@@ -33,8 +33,7 @@ def bulk_handler(name: str, sf: Any, guard: Guard, job_deadline: float) -> Any:
     if name == "bulk2":
         watchdog = Watchdog(job_deadline, guard.clock, guard.sleep)
         return ResilientBulk2Handler(sf, guarded, guard, watchdog)
-    # Bulk 1.0: simple-salesforce's own handler and types, over the guarded session.
-    return SFBulkHandler(sf.session_id, sf.bulk_url, sf.proxies, guarded)
+    return ResilientBulkHandler(sf, guarded, guard)
 
 
 def bulk_query_records(
