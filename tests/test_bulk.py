@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
+from simple_salesforce.bulk import SFBulkHandler, SFBulkType
+from simple_salesforce.bulk2 import SFBulk2Handler, SFBulk2Type
 from simple_salesforce.exceptions import SalesforceOperationError
 
 from sfresilience import ErrorCategory, Event, EventKind, ResilientClient, Settings, caller
+from sfresilience._bulk._compat import BULK1_NEEDS, BULK2_NEEDS, changed
 from sfresilience._bulk._query import _Shape
 from sfresilience._store import MemoryStore
 from sfresilience._timeline import timeline_for
@@ -430,3 +434,36 @@ def test_bulk_v1_rows_still_locked_fail_after_every_attempt(fake: FakeSalesforce
     assert [f.attempts for f in results.resilient.failed] == [2, 2, 2]
     assert len(results.resilient.job_ids) == 2
     assert count(fake, "LastName LIKE 'v1locked%'") == 0
+
+
+def test_a_simple_salesforce_whose_bulk_internals_moved_keeps_its_own_handler_guarded(
+    fake: FakeSalesforce, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A future simple-salesforce renames a private parameter we override: no crash."""
+
+    def renamed(self: Any, operation: Any, payload: Any, *args: Any) -> Any:
+        raise AssertionError("not called by this test")
+
+    original = SFBulkType._bulk_operation
+
+    def moved(self: Any, operation: str, payload: Any = None, **kwargs: Any) -> Any:
+        return original(self, operation, kwargs.pop("data", payload), **kwargs)
+
+    monkeypatch.setattr(SFBulk2Type, "_upload_data", renamed)
+    monkeypatch.setattr(SFBulkType, "_bulk_operation", moved)
+    rc = client(fake, Clock(), [])
+    with caplog.at_level(logging.WARNING, "sfresilience"):
+        assert type(rc.bulk2) is SFBulk2Handler
+        assert type(rc.bulk) is SFBulkHandler
+    warned = " ".join(record.getMessage() for record in caplog.records)
+    assert "SFBulk2Type._upload_data" in warned
+    assert "SFBulkType._bulk_operation" in warned
+    fake.faults.expire_sessions()
+    records = rc.bulk.Contact.query("SELECT Id FROM Contact LIMIT 2")
+    assert len(records) == 2
+    assert rc.logins == 1  # still over the guarded session
+
+
+def test_the_simple_salesforce_installed_is_the_one_we_build_on() -> None:
+    assert changed(BULK2_NEEDS) == []
+    assert changed(BULK1_NEEDS) == []

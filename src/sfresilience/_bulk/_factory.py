@@ -6,11 +6,14 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import requests
+from simple_salesforce.bulk import SFBulkHandler
+from simple_salesforce.bulk2 import SFBulk2Handler
 
 from .._events import logger
 from .._guard import Guard
 from ._bulk1 import ResilientBulkHandler
 from ._bulk2 import ResilientBulk2Handler
+from ._compat import BULK1_NEEDS, BULK2_NEEDS, compatible
 from ._query import object_of, stream_query
 from ._transport import GuardedSession
 from ._watchdog import Watchdog
@@ -23,7 +26,8 @@ def bulk_handler(name: str, sf: Any, guard: Guard, job_deadline: float) -> Any:
     """``sf.<name>`` (``bulk`` or ``bulk2``) with its requests routed through *guard*.
 
     A client whose session is not a ``requests.Session`` (a test double) gets
-    simple-salesforce's handler as it is.
+    simple-salesforce's handler as it is; a simple-salesforce whose private Bulk
+    methods changed gets its own handler over the guarded session (``_compat``).
     """
     session = vars(sf).get("session")
     if not isinstance(session, requests.Session):
@@ -31,8 +35,12 @@ def bulk_handler(name: str, sf: Any, guard: Guard, job_deadline: float) -> Any:
     api = "bulk2" if name == "bulk2" else "bulk"
     guarded = GuardedSession(session, sf, guard, api)
     if name == "bulk2":
+        if not compatible(api, BULK2_NEEDS):
+            return SFBulk2Handler(sf.session_id, sf.bulk2_url, sf.proxies, guarded)
         watchdog = Watchdog(job_deadline, guard.clock, guard.sleep)
         return ResilientBulk2Handler(sf, guarded, guard, watchdog)
+    if not compatible(api, BULK1_NEEDS):
+        return SFBulkHandler(sf.session_id, sf.bulk_url, sf.proxies, guarded)
     return ResilientBulkHandler(sf, guarded, guard)
 
 
