@@ -459,8 +459,8 @@ def test_a_simple_salesforce_whose_bulk_internals_moved_keeps_its_own_handler_gu
     assert "SFBulk2Type._upload_data" in warned
     assert "SFBulkType._bulk_operation" in warned
     fake.faults.expire_sessions()
-    records = rc.bulk.Contact.query("SELECT Id FROM Contact LIMIT 2")
-    assert len(records) == 2
+    handler: Any = rc.bulk
+    assert len(handler.Contact.query("SELECT Id FROM Contact LIMIT 2")) == 2
     assert rc.logins == 1  # still over the guarded session
 
 
