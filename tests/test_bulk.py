@@ -13,7 +13,7 @@ import pytest
 import requests
 from simple_salesforce.bulk import SFBulkHandler, SFBulkType
 from simple_salesforce.bulk2 import SFBulk2Handler, SFBulk2Type
-from simple_salesforce.exceptions import SalesforceOperationError
+from simple_salesforce.exceptions import SalesforceMalformedRequest, SalesforceOperationError
 
 from sfresilience import ErrorCategory, Event, EventKind, ResilientClient, Settings, caller
 from sfresilience._bulk._compat import BULK1_NEEDS, BULK2_NEEDS, changed
@@ -467,3 +467,17 @@ def test_a_simple_salesforce_whose_bulk_internals_moved_keeps_its_own_handler_gu
 def test_the_simple_salesforce_installed_is_the_one_we_build_on() -> None:
     assert changed(BULK2_NEEDS) == []
     assert changed(BULK1_NEEDS) == []
+
+
+def test_bulk_v1_writes_are_refused_in_read_only_maintenance(fake: FakeSalesforce) -> None:
+    rc = client(fake, Clock(), [])
+    fake.faults.read_only()
+    with pytest.raises(SalesforceMalformedRequest) as raised:
+        rc.bulk.Contact.insert([{"LastName": "readonly"}])
+    classification = raised.value.classification  # type: ignore[attr-defined]
+    assert classification.category is ErrorCategory.MAINTENANCE
+    assert classification.error_code == "INSERT_UPDATE_DELETE_NOT_ALLOWED_DURING_MAINTENANCE"
+    fake.faults.clear()
+    assert count(fake, "LastName = 'readonly'") == 0
+    [result] = rc.bulk.Contact.insert([{"LastName": "readonly"}])
+    assert result["success"]
