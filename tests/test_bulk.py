@@ -232,6 +232,7 @@ def test_without_the_wrapper_the_bulk_session_stays_expired(fake: FakeSalesforce
 
 def test_bulk_requests_and_the_bulk_daily_limit_reach_the_budget(fake: FakeSalesforce) -> None:
     rc = client(fake, Clock(), [])
+    rc.limits()  # the budget guard's reading of the daily allocations
     before = fake.api_usage
     with caller("nightly-load"):
         rc.bulk2.Contact.insert(records=[{"LastName": f"budget{i}"} for i in range(3)], wait=0)
@@ -239,9 +240,27 @@ def test_bulk_requests_and_the_bulk_daily_limit_reach_the_budget(fake: FakeSales
     assert spent >= 5  # create, upload, close, poll, job info
     assert rc.budget.used == fake.api_usage  # every Bulk answer's Sforce-Limit-Info was read
     assert rc.budget.by_caller["nightly-load"] == spent
-    rc.limits()
     maximum, remaining = rc.budget.daily_limits["DailyBulkApiBatches"]
-    assert maximum - remaining == 1  # one Bulk 2.0 job of under 10,000 records
+    assert maximum - remaining == 1  # one Bulk 2.0 job of under 10,000 records, counted here
+    rc.limits()
+    assert rc.budget.daily_limits["DailyBulkApiBatches"] == (maximum, remaining)  # as Salesforce
+
+
+def test_the_budget_guard_counts_bulk_batches_and_query_jobs_between_readings(
+    fake: FakeSalesforce,
+) -> None:
+    rc = client(fake, Clock(), [])
+    rc.limits()
+    rc.bulk2.Contact.insert(records=[{"LastName": f"batches{i}"} for i in range(25_000)], wait=0)
+    rc.bulk.Contact.insert([{"LastName": f"v1batches{i}"} for i in range(5)], batch_size=2)
+    list(rc.bulk2.Contact.query("SELECT Id FROM Contact LIMIT 5", wait=0))
+    counted = dict(rc.budget.daily_limits)
+    rc.limits()
+    told = dict(rc.budget.daily_limits)
+    assert counted["DailyBulkApiBatches"] == told["DailyBulkApiBatches"]
+    assert told["DailyBulkApiBatches"][0] - told["DailyBulkApiBatches"][1] == 3 + 3
+    assert counted["DailyBulkV2QueryJobs"] == told["DailyBulkV2QueryJobs"]
+    assert told["DailyBulkV2QueryJobs"][0] - told["DailyBulkV2QueryJobs"][1] == 1
 
 
 QUERY = "SELECT Id, FirstName, Email, HasOptedOutOfEmail, CreatedDate, Account.Name FROM Contact"

@@ -20,6 +20,7 @@ from .._events import logger
 from .._guard import Guard
 from ._outcome import BulkOutcome, BulkResults, FailedRecord
 from ._rows import RowPolicy
+from ._transport import BATCHES, count_daily
 
 
 _DML = frozenset({"insert", "update", "upsert", "delete", "hardDelete"})
@@ -79,6 +80,12 @@ class ResilientBulkType(SFBulkType):
         job = super()._create_job(*args, **kwargs)
         self._job_ids.append(str(job["id"]))
         return job
+
+    def _add_batch(self, *args: Any, **kwargs: Any) -> Any:
+        """simple-salesforce's; each batch is counted toward ``DailyBulkApiBatches``."""
+        batch = super()._add_batch(*args, **kwargs)
+        count_daily(self.session, BATCHES, 1)
+        return batch
 
     def _bulk_operation(  # noqa: PLR0917  (simple-salesforce's signature)
         self,

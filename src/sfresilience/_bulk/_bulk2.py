@@ -24,7 +24,11 @@ from simple_salesforce.bulk2 import (
 
 from .._guard import Guard
 from ._ingest import IngestRun
+from ._transport import QUERY_JOBS, count_daily
 from ._watchdog import JobStuck, Watchdog, report_stuck, stuck_error
+
+
+_QUERY_OPERATIONS = frozenset({Operation.query.value, Operation.query_all.value})
 
 
 class ResilientBulk2Handler(SFBulk2Handler):
@@ -108,6 +112,14 @@ class _WatchedClient(_Bulk2Client):
         super().__init__(object_name, bulk2_url, headers, session)
         self._guard = guard
         self._watchdog = watchdog
+
+    def create_job(self, *args: Any, **kwargs: Any) -> Any:
+        """simple-salesforce's; a query job is counted toward ``DailyBulkV2QueryJobs``."""
+        created = super().create_job(*args, **kwargs)
+        operation = args[0] if args else kwargs.get("operation")
+        if str(getattr(operation, "value", operation)) in _QUERY_OPERATIONS:
+            count_daily(self.session, QUERY_JOBS, 1)
+        return created
 
     def wait_for_job(self, job_id: str, is_query: bool, wait: float = 0.5) -> Any:
         """Wait on the guard's clock; a job stuck past its deadline is aborted."""

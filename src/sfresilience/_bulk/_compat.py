@@ -51,6 +51,7 @@ BULK1_NEEDS: _Needs = {
     SFBulkType: {
         "__init__": ("object_name", "bulk_url", "headers", "session"),
         "_create_job": ("operation", "use_serial", "external_id_field"),
+        "_add_batch": ("job_id", "data", "operation"),
         "_bulk_operation": (
             "operation",
             "data",

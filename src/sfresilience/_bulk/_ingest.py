@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +16,7 @@ from .._guard import Guard
 from ._outcome import BulkJobResult, BulkOutcome, FailedRecord
 from ._query import ingest_results
 from ._rows import RowPolicy
+from ._transport import BATCHES, RECORDS_PER_BATCH, count_daily
 from ._watchdog import JobStuck, Watchdog, report_stuck, stuck_classification, stuck_error
 
 
@@ -69,7 +71,7 @@ class IngestRun:
 
     def go(self, data: str, total: int) -> BulkJobResult:
         self._header = next(csv.reader(io.StringIO(data), delimiter=self.delimiter), [])
-        self._job(data, attempt=1)
+        self._job(data, int(total), attempt=1)
         while self._unprocessed or self._transient:
             if self._unprocessed:
                 self._resubmit_unprocessed()
@@ -96,22 +98,24 @@ class IngestRun:
             return
         records = [row.record for row in pending]
         self.retried.extend(records)
-        self._job(self._csv(records), attempt=attempt)
+        self._job(self._csv(records), len(records), attempt=attempt)
 
     def _resubmit_unprocessed(self) -> None:
         """The records an aborted stuck job never reached, in a new job (once per load)."""
         rows, self._unprocessed = self._unprocessed, []
         self.retried.extend(rows)
-        self._job(self._csv(rows), attempt=2)
+        self._job(self._csv(rows), len(rows), attempt=2)
 
     # One job -------------------------------------------------------------------
 
-    def _job(self, data: str, *, attempt: int) -> None:
-        """Create, upload, close and watch one job; sort its rows into the tallies."""
+    def _job(self, data: str, rows: int, *, attempt: int) -> None:
+        """Create, upload, close and watch one job of *rows* rows; sort them into the tallies."""
         job_id = self._open_job()
         try:
             self.client.upload_job_data(job_id, data)
             self.client.close_job(job_id)
+            batches = max(1, math.ceil(rows / RECORDS_PER_BATCH))
+            count_daily(self.client.session, BATCHES, batches)
             self.watchdog.wait(
                 lambda: self.client.get_job(job_id, is_query=False), job_id, self.wait
             )

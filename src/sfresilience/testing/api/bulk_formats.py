@@ -1,4 +1,4 @@
-"""The wire formats of Bulk API 1.0 besides JSON: XML job and batch infos, CSV data.
+"""The wire formats of Bulk API 1.0: XML job and batch infos, CSV data, JSON bodies.
 
 Clients such as Data Loader, jsforce and salesforce-bulk speak XML `jobInfo` /
 `batchInfo` documents with CSV batches; simple-salesforce speaks JSON throughout. A
