@@ -16,8 +16,6 @@ from simple_salesforce.bulk2 import SFBulk2Handler, SFBulk2Type
 from simple_salesforce.exceptions import SalesforceMalformedRequest, SalesforceOperationError
 
 from sfresilience import ErrorCategory, Event, EventKind, ResilientClient, Settings, caller
-from sfresilience._bulk._compat import BULK1_NEEDS, BULK2_NEEDS, changed
-from sfresilience._bulk._query import _Shape
 from sfresilience._store import MemoryStore
 from sfresilience._timeline import timeline_for
 from sfresilience.testing import FakeSalesforce
@@ -321,50 +319,6 @@ def test_a_job_creation_whose_answer_was_lost_is_not_sent_again(fake: FakeSalesf
     assert len(creates) == 1
 
 
-def test_bulk_rows_are_typed_by_the_describe_like_rest_records() -> None:
-    describe = {
-        "fields": [
-            {"name": "NumberOfEmployees", "type": "int"},
-            {"name": "AnnualRevenue", "type": "currency"},
-            {"name": "Active__c", "type": "boolean"},
-            {"name": "CreatedDate", "type": "datetime"},
-            {
-                "name": "OwnerId",
-                "type": "reference",
-                "relationshipName": "Owner",
-                "referenceTo": ["User"],
-            },
-        ]
-    }
-    shape = _Shape("Account", describe, lambda kind, rid: f"/sobjects/{kind}/{rid}")
-    row = {
-        "Id": "001A",
-        "NumberOfEmployees": "12",
-        "AnnualRevenue": "2.5",
-        "Active__c": "true",
-        "CreatedDate": "2024-01-02T03:04:05.000Z",
-        "Owner.Id": "005B",
-        "Owner.Name": "Ada",
-        "Parent.Name": "",
-        "Description": "",
-    }
-    assert shape.record(row) == {
-        "attributes": {"type": "Account", "url": "/sobjects/Account/001A"},
-        "Id": "001A",
-        "NumberOfEmployees": 12,
-        "AnnualRevenue": 2.5,
-        "Active__c": True,
-        "CreatedDate": "2024-01-02T03:04:05.000+0000",
-        "Description": None,
-        "Owner": {
-            "attributes": {"type": "User", "url": "/sobjects/User/005B"},
-            "Id": "005B",
-            "Name": "Ada",
-        },
-        "Parent": None,
-    }
-
-
 def test_a_stuck_query_job_is_aborted_and_raises_classified(fake: FakeSalesforce) -> None:
     clock = Clock()
     events: list[Event] = []
@@ -481,11 +435,6 @@ def test_a_simple_salesforce_whose_bulk_internals_moved_keeps_its_own_handler_gu
     handler: Any = rc.bulk
     assert len(handler.Contact.query("SELECT Id FROM Contact LIMIT 2")) == 2
     assert rc.logins == 1  # still over the guarded session
-
-
-def test_the_simple_salesforce_installed_is_the_one_we_build_on() -> None:
-    assert changed(BULK2_NEEDS) == []
-    assert changed(BULK1_NEEDS) == []
 
 
 def test_bulk_v1_writes_are_refused_in_read_only_maintenance(fake: FakeSalesforce) -> None:
