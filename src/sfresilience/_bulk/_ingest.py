@@ -70,7 +70,9 @@ class IngestRun:
     # The whole load ------------------------------------------------------------
 
     def go(self, data: str, total: int) -> BulkJobResult:
-        self._header = next(csv.reader(io.StringIO(data), delimiter=self.delimiter), [])
+        end = data.find("\n")  # the header only: not a copy of the whole chunk
+        first_line = data if end < 0 else data[: end + 1]
+        self._header = next(csv.reader([first_line], delimiter=self.delimiter), [])
         self._job(data, int(total), attempt=1)
         while self._unprocessed or self._transient:
             if self._unprocessed:
