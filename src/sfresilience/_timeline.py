@@ -42,6 +42,8 @@ _VERSION: Final = 1
 # Event kinds told as they are, by their value; the rest are counted too.
 _ERRORS: Final = "errors"
 """The kind of an entry that counts classified failures."""
+_DETAILED: Final = frozenset({EventKind.GIVE_UP, EventKind.BULK_JOB_STUCK})
+"""Events whose reason the entry keeps (a stuck job's names the job and its fate)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -54,7 +56,7 @@ class Entry:
     """End of the window."""
     kind: str
     """``"errors"`` (classified failures), ``"retry"``, ``"give_up"``, ``"recovered"``,
-    ``"refresh"``, a budget event (``"budget_warning"`` ...), ``"mode"`` (a
+    ``"refresh"``, ``"bulk_job_stuck"``, a budget event (``"budget_warning"`` ...), ``"mode"`` (a
     fleet switch turned on or off by ``sfresilience mode``), or another kind a
     part of the library records with :meth:`Timeline.record`."""
     count: int
@@ -141,7 +143,7 @@ class Timeline:
         kind = _ERRORS if event.kind is EventKind.CLASSIFIED else str(event.kind.value)
         # Why a call gave up; a retry's or a budget event's reason varies per
         # call (delays, counts) and would split the counts.
-        detail = event.reason if event.kind is EventKind.GIVE_UP else None
+        detail = event.reason if event.kind in _DETAILED else None
         self.record(
             kind,
             category=c.category.value if c is not None else None,
