@@ -147,7 +147,7 @@ def post(url: str, update: Update, *, timeout: float = _TIMEOUT) -> None:
     try:
         answer = requests.post(url, json=update.payload(), timeout=timeout)
     except requests.RequestException as error:
-        reason = redact(str(error)).replace(url, where)
+        reason = _without_secret(redact(str(error)), url)
         raise SlackRefused(
             f"could not reach the Slack webhook at {where}: {reason[:200]}"
         ) from None
@@ -158,6 +158,14 @@ def post(url: str, update: Update, *, timeout: float = _TIMEOUT) -> None:
     told = f"{body}: {hint}" if hint else body
     msg = f"the Slack webhook at {where} refused the update: HTTP {answer.status_code} {told}"
     raise SlackRefused(msg)
+
+
+def _without_secret(text: str, url: str) -> str:
+    """*text* (an error urllib3 wrote) with the webhook's path, its secret, masked."""
+    parts = urllib.parse.urlsplit(url)
+    text = text.replace(url, _where(url))
+    secret = parts.path + (f"?{parts.query}" if parts.query else "")
+    return text.replace(secret, "/[REDACTED]") if len(secret) > 1 else text
 
 
 def _where(url: str) -> str:
