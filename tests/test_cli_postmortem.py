@@ -13,7 +13,13 @@ from sfresilience import ResilientClient, Settings, caller
 from sfresilience._store import RedisStore, shared_store
 from sfresilience._timeline import Timeline, timeline_for
 from sfresilience.testing import FakeSalesforce
-from test_cli_incident import lock_storm_and_expired_session, org, sfresilience
+
+# pytest puts tests/ on the path (no __init__.py); mypy knows the module as tests.test_cli_incident.
+from test_cli_incident import (  # type: ignore[import-not-found]
+    lock_storm_and_expired_session,
+    org,
+    sfresilience,
+)
 
 
 __all__ = ["org"]  # the fixture, shared with the incident tests
