@@ -92,6 +92,7 @@ BAD_VALUES = {
     "SFRESILIENCE_RETRY_AMBIGUOUS_WRITES": "yes please",
     "SFRESILIENCE_BULK_JOB_DEADLINE": "-5",
     "SFRESILIENCE_BULK_QUERY_THRESHOLD": "lots",
+    "SFRESILIENCE_SLACK_WEBHOOK_URL": "hooks.slack.com/services/T0/B0/secret",
 }
 # SFRESILIENCE_STATUS_URL takes any text in main: it has no bad value to try.
 UNVALIDATED = {"SFRESILIENCE_STATUS_URL"}
