@@ -92,6 +92,10 @@ BAD_VALUES = {
     "SFRESILIENCE_RETRY_AMBIGUOUS_WRITES": "yes please",
     "SFRESILIENCE_BULK_JOB_DEADLINE": "-5",
     "SFRESILIENCE_BULK_QUERY_THRESHOLD": "lots",
+    "SFRESILIENCE_CACHE_TTL": "-1",
+    "SFRESILIENCE_CACHE_KEY": "not-a-fernet-key",
+    "SFRESILIENCE_CACHE_MAX_ENTRIES": "0",
+    "SFRESILIENCE_CACHE_MAX_BYTES": "12",
     "SFRESILIENCE_SLACK_WEBHOOK_URL": "hooks.slack.com/services/T0/B0/secret",
 }
 # SFRESILIENCE_STATUS_URL takes any text in main: it has no bad value to try.

@@ -27,7 +27,7 @@ from ..incident import (
     timeline_rows,
 )
 from ._incident import Refusal, read_incident, timeline_of
-from ._status import _read
+from ._status import _client, _read
 
 
 _SHOWN_ROWS: Final = 20
@@ -57,7 +57,7 @@ def run(*, since: str, output: str) -> int:
 
 def _spend(settings: Settings, store: Store, notes: list[str]) -> dict[str, int]:
     """API calls per caller over the last 24 hours, from the budget ledger of the SF_* org."""
-    _, budget = _read(settings, store, notes)
+    _, budget = _read(settings, store, notes, _client(notes))
     return dict(budget.by_caller) if budget is not None else {}
 
 
