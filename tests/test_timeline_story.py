@@ -47,11 +47,8 @@ class Clock:
 
 
 class Later(enum.StrEnum):
-    """Kinds a later layer (the fallback's breaker and cache) adds to EventKind."""
+    """A kind no part reports yet (critical-only blocks): counted by its name all the same."""
 
-    BREAKER_OPEN = "breaker_open"
-    SERVED_STALE = "served_stale"
-    WRITE_REFUSED = "write_refused"
     CRITICAL_ONLY_BLOCKED = "critical_only_blocked"
 
 
@@ -79,14 +76,15 @@ def outage(timeline: Timeline, clock: Clock) -> None:
     timeline.hook(event(EventKind.BUDGET_WARNING, None, reason="usage 81 %"))
     for _ in range(12):
         timeline.hook(event(EventKind.CLASSIFIED, DOWN))
-    timeline.hook(event(Later.BREAKER_OPEN, DOWN, reason="5 failures in 10 s"))
+    timeline.hook(event(EventKind.BREAKER_OPENED, DOWN, reason="5 failures in 10 s"))
     for _ in range(40):
-        timeline.hook(event(Later.SERVED_STALE, None))
+        timeline.hook(event(EventKind.SERVED_FROM_CACHE, None))
     for _ in range(3):
-        timeline.hook(event(Later.WRITE_REFUSED, None))
+        timeline.hook(event(EventKind.WRITE_REFUSED, None))
         timeline.hook(event(Later.CRITICAL_ONLY_BLOCKED, None))
     timeline.record("mode", detail="critical-only on fleet-wide: Trust 5968 (set by oncall@host)")
     clock.now += 300
+    timeline.hook(event(EventKind.BREAKER_CLOSED, None, reason="probe succeeded"))
     timeline.hook(event(EventKind.RECOVERED, DOWN, elapsed=2.0))
 
 
@@ -98,7 +96,12 @@ def test_every_kind_lands_in_the_impact(timeline: Timeline, clock: Clock) -> Non
     assert (impact.served_from_cache, impact.writes_refused, impact.blocked) == (40, 3, 3)
     assert impact.recovered == 1
     assert incident.severity == "P1"  # Salesforce unavailable is the runbook's P1
-    assert [e.detail for e in incident.of("breaker")] == ["5 failures in 10 s"]
+    moves = [(e.kind, e.detail) for e in incident.of("breaker")]
+    assert moves == [
+        ("breaker_opened", "5 failures in 10 s"),
+        ("breaker_closed", "probe succeeded"),
+    ]
+    assert "Circuit breaker open" not in slack_update(incident).current_action  # closed again
     assert incident.state == "ongoing"
     assert incident.duration == pytest.approx(600, abs=60)
 
@@ -175,7 +178,7 @@ def test_no_secret_and_no_record_data(clock: Clock) -> None:
         body=[{"errorCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION", "message": "jane@example.com"}],
     )
     timeline.hook(event(EventKind.CLASSIFIED, record))
-    timeline.hook(event(Later.BREAKER_OPEN, DOWN, reason=f"Authorization: Bearer {token}"))
+    timeline.hook(event(EventKind.BREAKER_OPENED, DOWN, reason=f"Authorization: Bearer {token}"))
     timeline.record("mode", detail=f"on: sid={token}")
     raw = b"".join(store.newest("timeline", 100))
     for leaked in (b"AQ4AQFakeTokenValue", b"jane@example.com"):

@@ -43,6 +43,9 @@ def current_action(incident: Incident) -> str:
         doing.append(f"fleet switch on ({modes[-1].detail})")
     if incident.of("blocked") or "budget_critical" in {e.kind for e in incident.entries}:
         doing.append("critical-only mode holds back non-critical work")
+    breaker = incident.of("breaker")
+    if breaker and not breaker[-1].kind.endswith("closed"):
+        doing.append("circuit breaker open: calls to Salesforce stopped, writes refused")
     if incident.impact.served_from_cache:
         doing.append("reads served from the fallback cache")
     if _count(incident, "ROW_LOCK"):
