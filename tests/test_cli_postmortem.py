@@ -64,6 +64,9 @@ def test_the_json_draft_holds_every_part(env: dict[str, str]) -> None:
         draft["chart"]["series"]["ROW_LOCK"][-1] + sum(draft["chart"]["series"]["ROW_LOCK"][:-1])
         == 12
     )
+    usage = draft["api_usage_chart"]
+    assert usage["bucket_seconds"] == 3600
+    assert sum(usage["series"]["nightly-sync"]) == draft["by_caller"]["nightly-sync"]
     assert not SECRETS.search(done.stdout)
     again = json.loads(sfresilience(env, "postmortem", "--since", "1h", "--json").stdout)
     moving = {"since", "duration_seconds"}  # measured from now
@@ -89,6 +92,9 @@ def test_the_markdown_draft_has_a_mermaid_chart(env: dict[str, str]) -> None:
     assert re.search(r'x-axis \["\d\d:\d\d"', chart)
     assert re.search(r"bar \[[\d, ]+\]", chart)
     assert "| line 1 | ROW_LOCK | 12 |" in text
+    usage = text.split("## API usage over the incident (budget ledger, per hour)", 1)[1]
+    assert "```mermaid\nxychart-beta\n" in usage
+    assert "| line 1 | nightly-sync |" in usage
     assert "| failed | 4 |" in text
     assert "- [ ] Lock storm" in text
     assert "| nightly-sync |" in text
@@ -100,6 +106,7 @@ def test_the_terminal_view_has_a_compact_chart(env: dict[str, str]) -> None:
     assert "Failed attempts by category" in done.stdout
     assert "█" in done.stdout
     assert "ROW_LOCK (12)" in done.stdout
+    assert "API calls by caller" in done.stdout
     assert "Action items" in done.stdout
     assert "nightly-sync" in done.stdout
 

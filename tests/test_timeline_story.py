@@ -28,6 +28,7 @@ from sfresilience.incident import (
     postmortem_markdown,
     slack_update,
     summarize,
+    usage_chart,
 )
 from sfresilience.testing import FakeSalesforce, FakeTrust
 
@@ -236,3 +237,17 @@ def test_triage_records_the_trust_incident_it_sees(
     ]
     assert "NA137" in (seen.detail or "")
     assert "Login failures" in (seen.detail or "")
+
+
+def test_api_usage_is_charted_per_hour_with_the_top_callers() -> None:
+    hourly = {
+        START: {"nightly-sync": 900, "web": 100, "a": 1, "b": 1, "c": 1},
+        START + 3600: {"nightly-sync": 50, "d": 7},
+        START + 7200: {},
+    }
+    chart = usage_chart(hourly)
+    assert chart is not None
+    assert [s.name for s in chart.series] == ["nightly-sync", "web", "d", "a", "other callers"]
+    assert chart.totals() == [1003, 57, 0]
+    assert "| bar | every API call | 1,060 |" in mermaid(chart)
+    assert usage_chart({START: {}}) is None
