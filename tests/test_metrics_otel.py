@@ -1,0 +1,160 @@
+"""OpenTelemetryHook: real traffic through the fake org, read with the SDK's in-memory reader."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+from sfresilience import ResilientClient, Settings, critical
+from sfresilience._store import MemoryStore
+from sfresilience.metrics import OpenTelemetryHook
+from sfresilience.testing import FakeSalesforce
+
+
+@pytest.fixture
+def org() -> Iterator[FakeSalesforce]:
+    with FakeSalesforce(contacts=10) as fake:
+        yield fake
+
+
+@pytest.fixture
+def reader() -> InMemoryMetricReader:
+    return InMemoryMetricReader()
+
+
+@pytest.fixture
+def hook(reader: InMemoryMetricReader) -> Iterator[OpenTelemetryHook]:
+    provider = MeterProvider(metric_readers=[reader])
+    yield OpenTelemetryHook(meter=provider.get_meter("test"))
+    provider.shutdown()
+
+
+def client_for(org: FakeSalesforce, hook: OpenTelemetryHook) -> ResilientClient:
+    client = ResilientClient(
+        org.client(),
+        settings=Settings(retry_attempts=6),
+        on_event=hook,
+        sleep=lambda _seconds: None,
+        store=MemoryStore(),
+    )
+    hook.watch(client)
+    return client
+
+
+def collect(reader: InMemoryMetricReader) -> dict[str, Any]:
+    data = reader.get_metrics_data()
+    assert data is not None
+    return {
+        metric.name: metric
+        for resource in data.resource_metrics
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+    }
+
+
+def point(metric: Any, **attributes: str) -> float:
+    """The value (or, for a histogram, the count) of the point with exactly *attributes*."""
+    for data_point in metric.data.data_points:
+        if dict(data_point.attributes) == attributes:
+            if hasattr(data_point, "count"):  # a histogram's point
+                return float(data_point.count)
+            return float(data_point.value)
+    return 0.0
+
+
+def test_an_incident_is_recorded_with_dotted_names_units_and_attributes(
+    org: FakeSalesforce, hook: OpenTelemetryHook, reader: InMemoryMetricReader
+) -> None:
+    client = client_for(org, hook)
+    org.faults.expire_sessions()
+    client.query("SELECT Id FROM Account")
+    org.faults.server_errors(2, status=503)
+    client.query("SELECT Id FROM Account")
+    with pytest.raises(Exception, match="INVALID_FIELD"):
+        client.query("SELECT Nmae FROM Contact")
+    metrics = collect(reader)
+    unavailable = {"error.type": "UNAVAILABLE", "sfresilience.operation": "query"}
+    assert 2 == point(metrics["sfresilience.errors"], **unavailable)
+    assert 2 == point(metrics["sfresilience.retries"], **unavailable)
+    assert 1 == point(metrics["sfresilience.recoveries"], **unavailable)
+    bug = {"error.type": "INVALID_REQUEST", "sfresilience.operation": "query"}
+    assert 1 == point(metrics["sfresilience.give_ups"], **bug)
+    refreshes = metrics["sfresilience.session.refreshes"]
+    assert 1 == point(refreshes, **{"sfresilience.operation": "query"})
+    duration = metrics["sfresilience.recovery.duration"]
+    assert "s" == duration.unit
+    assert 1 == point(duration, **unavailable)
+    assert "{error}" == metrics["sfresilience.errors"].unit
+    assert all(name.startswith("sfresilience.") for name in metrics)
+
+
+def test_budget_and_mode_are_observed_from_the_client(
+    org: FakeSalesforce, hook: OpenTelemetryHook, reader: InMemoryMetricReader
+) -> None:
+    client = client_for(org, hook)
+    org.set_api_usage(int(org.api_limit * 0.96))
+    client.query("SELECT Id FROM Account LIMIT 1")
+    with critical():  # the next call trades the reading: the thresholds are crossed
+        client.query("SELECT Id FROM Account LIMIT 1")
+    metrics = collect(reader)
+    used = point(metrics["sfresilience.budget.used"])
+    assert used >= org.api_limit * 0.96
+    assert org.api_limit == point(metrics["sfresilience.budget.limit"])
+    assert "{request}" == metrics["sfresilience.budget.used"].unit
+    utilization = metrics["sfresilience.budget.utilization"]
+    assert "1" == utilization.unit
+    assert used / org.api_limit == pytest.approx(point(utilization))
+    mode = metrics["sfresilience.mode"]
+    assert 1 == point(mode, **{"sfresilience.mode": "critical-only"})
+    assert 0 == point(mode, **{"sfresilience.mode": "normal"})
+    crossings = metrics["sfresilience.budget.threshold_crossings"]
+    assert 1 == point(crossings, **{"sfresilience.budget.threshold": "critical"})
+
+
+def test_attributes_hold_no_secret(
+    org: FakeSalesforce, hook: OpenTelemetryHook, reader: InMemoryMetricReader
+) -> None:
+    client = client_for(org, hook)
+    contact = str(org.org.records("Contact")[0]["Id"])
+    org.faults.server_errors(1, status=503)
+    client.Contact.update(contact, {"Title": "Scanned"})
+    org.faults.expire_sessions()
+    client.query("SELECT Id FROM Contact WHERE Id = '" + contact + "'")  # noqa: S608
+    values = {
+        str(value)
+        for metric in collect(reader).values()
+        for data_point in metric.data.data_points
+        for value in data_point.attributes.values()
+    }
+    assert values  # something was recorded
+    for secret in (client.session_id, contact, org.instance_url, "SELECT"):
+        assert not any(secret in value for value in values)
+
+
+def test_without_the_otel_api_the_error_names_the_extra() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys; sys.modules['opentelemetry.metrics'] = None\n"
+                "import sfresilience.metrics\n"
+                "sfresilience.metrics.OpenTelemetryHook()"
+            ),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert 1 == done.returncode
+    assert done.stderr.strip().splitlines()[-1] == (
+        "ModuleNotFoundError: OpenTelemetryHook needs opentelemetry: "
+        "pip install 'sfresilience[otel]'"
+    )

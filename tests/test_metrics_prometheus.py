@@ -1,0 +1,238 @@
+"""PrometheusHook: real traffic through the fake org, scraped as Prometheus scrapes it."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from prometheus_client import CollectorRegistry, generate_latest, start_http_server
+from prometheus_client.parser import text_string_to_metric_families
+
+from sfresilience import ErrorCategory, ResilientClient, Settings
+from sfresilience._store import MemoryStore
+from sfresilience.metrics import PrometheusHook
+from sfresilience.metrics._common import MODES, operation_kind
+from sfresilience.testing import FakeSalesforce
+
+
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+@pytest.fixture
+def org() -> Iterator[FakeSalesforce]:
+    with FakeSalesforce(contacts=30, lock_hold=0.02, lock_wait=0.005) as fake:
+        yield fake
+
+
+@pytest.fixture
+def registry() -> CollectorRegistry:
+    return CollectorRegistry()
+
+
+def client_for(org: FakeSalesforce, hook: PrometheusHook) -> ResilientClient:
+    client = ResilientClient(
+        org.client(),
+        settings=Settings(retry_attempts=6),
+        on_event=hook,
+        sleep=lambda _seconds: None,
+        store=MemoryStore(),
+    )
+    hook.watch(client)
+    return client
+
+
+def scrape(text: str) -> Samples:
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def value(samples: Samples, name: str, **labels: str) -> float:
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def an_incident(org: FakeSalesforce, client: ResilientClient) -> None:
+    """An expired session, a 503 burst, a code bug."""
+    org.faults.expire_sessions()
+    client.query("SELECT Id FROM Account")
+    org.faults.server_errors(2, status=503)
+    client.query("SELECT Id FROM Account")
+    with pytest.raises(Exception, match="INVALID_FIELD"):
+        client.query("SELECT Nmae FROM Contact")
+
+
+def test_an_incident_is_counted_by_category_and_operation(
+    org: FakeSalesforce, registry: CollectorRegistry
+) -> None:
+    hook = PrometheusHook(registry=registry)
+    an_incident(org, client_for(org, hook))
+    samples = scrape(generate_latest(registry).decode())
+    unavailable = {"category": ErrorCategory.UNAVAILABLE.value, "operation": "query"}
+    assert 2 == value(samples, "sfresilience_errors_total", **unavailable)
+    assert 2 == value(samples, "sfresilience_retries_total", **unavailable)
+    assert 1 == value(samples, "sfresilience_recoveries_total", **unavailable)
+    assert 1 == value(samples, "sfresilience_session_refreshes_total", operation="query")
+    expired = {"category": "SESSION_EXPIRED", "operation": "query"}
+    assert 1 == value(samples, "sfresilience_recoveries_total", **expired)
+    bug = {"category": "INVALID_REQUEST", "operation": "query"}
+    assert 1 == value(samples, "sfresilience_errors_total", **bug)
+    assert 0 == value(samples, "sfresilience_retries_total", **bug)
+    assert 1 == value(samples, "sfresilience_give_ups_total", **bug)
+    assert 2 == value(samples, "sfresilience_recovery_duration_seconds_count")
+    assert 1 == value(samples, "sfresilience_events_total", kind="refresh")
+
+
+def test_lock_contention_is_ridden_through_and_counted(
+    org: FakeSalesforce, registry: CollectorRegistry
+) -> None:
+    """A write finds its record locked; the lock is let go while the client backs off."""
+    hook = PrometheusHook(registry=registry)
+    contact = str(org.org.records("Contact")[0]["Id"])
+    with contextlib.ExitStack() as held:
+        held.enter_context(org.locked(contact))
+        client = ResilientClient(
+            org.client(),
+            on_event=hook,
+            sleep=lambda _seconds: held.close(),  # the other writer finishes meanwhile
+            store=MemoryStore(),
+        )
+        client.Contact.update(contact, {"Title": "Counted"})
+    samples = scrape(generate_latest(registry).decode())
+    lock = {"category": "ROW_LOCK", "operation": "update"}
+    assert 1 == value(samples, "sfresilience_errors_total", **lock)
+    assert 1 == value(samples, "sfresilience_retries_total", **lock)
+    assert 1 == value(samples, "sfresilience_recoveries_total", **lock)
+
+
+def test_budget_and_mode_gauges_follow_the_client(
+    org: FakeSalesforce, registry: CollectorRegistry
+) -> None:
+    hook = PrometheusHook(registry=registry)
+    client = client_for(org, hook)
+    org.set_api_usage(int(org.api_limit * 0.96))
+    client.query("SELECT Id FROM Account LIMIT 1")
+    samples = scrape(generate_latest(registry).decode())
+    used = value(samples, "sfresilience_budget_used")
+    assert used >= org.api_limit * 0.96
+    assert org.api_limit == value(samples, "sfresilience_budget_limit")
+    assert used / org.api_limit == pytest.approx(value(samples, "sfresilience_budget_used_ratio"))
+    assert 1 == value(samples, "sfresilience_mode", mode="critical-only")
+    assert 0 == value(samples, "sfresilience_mode", mode="normal")
+    assert 1 == value(samples, "sfresilience_budget_threshold_crossings_total", threshold="warning")
+    assert 1 == value(
+        samples, "sfresilience_budget_threshold_crossings_total", threshold="critical"
+    )
+
+
+def test_a_scrape_over_http_sees_the_counts(
+    org: FakeSalesforce, registry: CollectorRegistry
+) -> None:
+    hook = PrometheusHook(registry=registry)
+    an_incident(org, client_for(org, hook))
+    server, thread = start_http_server(0, addr="127.0.0.1", registry=registry)
+    try:
+        response = requests.get(f"http://127.0.0.1:{server.server_port}/metrics", timeout=5)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    assert response.headers["Content-Type"].startswith("text/plain")
+    samples = scrape(response.text)
+    assert 1 == value(samples, "sfresilience_session_refreshes_total", operation="query")
+    assert 1 == value(samples, "sfresilience_mode", mode="normal")
+
+
+# Labels: a small vocabulary, and never a secret ----------------------------------
+
+_SALESFORCE_ID = re.compile(r"\b[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?\b")
+
+
+def test_labels_hold_no_secret_no_record_id_and_no_query(
+    org: FakeSalesforce, registry: CollectorRegistry
+) -> None:
+    hook = PrometheusHook(registry=registry)
+    client = client_for(org, hook)
+    an_incident(org, client)
+    contact = str(org.org.records("Contact")[0]["Id"])
+    org.faults.server_errors(1, status=503)
+    client.Contact.update(contact, {"Title": "Scanned"})
+    text = generate_latest(registry).decode()
+    secrets = [client.session_id, org.instance_url, contact, "SELECT", "Nmae"]
+    for secret in secrets:
+        assert secret not in text
+    vocabulary = {
+        "category": {c.value for c in ErrorCategory},
+        "operation": {"query", "update", "login", "other"},
+        "kind": {"classified", "retry", "refresh", "give_up", "recovered"},
+        "threshold": {"warning", "critical", "exhausted", "recovered"},
+        "mode": set(MODES),
+    }
+    for _name, labels in scrape(text):
+        for label, label_value in labels:
+            if label == "le":
+                continue
+            assert label_value in vocabulary[label], (label, label_value)
+            assert not _SALESFORCE_ID.fullmatch(label_value)
+
+
+@pytest.mark.parametrize(
+    ("operation", "kind"),
+    [
+        ("query", "query"),
+        ("Contact.update", "update"),
+        ("My_Object__c.create", "create"),
+        ("bulk2 POST jobs/ingest/7507y00000AbCdEAAZ/batches", "bulk2"),
+        ("bulk2 Contact.insert", "bulk2.insert"),
+        ("https://example.my.salesforce.com/services/data/v59.0/sobjects/0031x00000AbCdE", "other"),
+        ("", "other"),
+    ],
+)
+def test_operations_become_a_bounded_kind(operation: str, kind: str) -> None:
+    assert kind == operation_kind(operation)
+
+
+def test_without_prometheus_client_the_error_names_the_extra() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys; sys.modules['prometheus_client'] = None\n"
+                "import sfresilience.metrics\n"
+                "sfresilience.metrics.PrometheusHook()"
+            ),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert 1 == done.returncode
+    last = done.stderr.strip().splitlines()[-1]
+    assert last == (
+        "ModuleNotFoundError: PrometheusHook needs prometheus_client: "
+        "pip install 'sfresilience[prometheus]'"
+    )
+
+
+def test_the_docs_list_exactly_the_metrics_a_scrape_shows(
+    org: FakeSalesforce, registry: CollectorRegistry
+) -> None:
+    hook = PrometheusHook(registry=registry)
+    client_for(org, hook).query("SELECT Id FROM Account LIMIT 1")
+    page = (Path(__file__).parent.parent / "docs" / "metrics.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `(sfresilience_[a-z_]+)` \|", page, re.MULTILINE))
+    scraped = {
+        family.name + ("_total" if family.type == "counter" else "")
+        for family in text_string_to_metric_families(generate_latest(registry).decode())
+        if not family.name.endswith("_created")  # prometheus_client's own start times
+    }
+    assert documented == scraped
