@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -99,6 +99,12 @@ class Settings(BaseSettings):
     """``SFRESILIENCE_BULK_QUERY_THRESHOLD``: ``query_all`` of more records than this (by
     its first page's ``totalSize``) reads them from a Bulk 2.0 query job; unset: never."""
 
+    slack_webhook_url: SecretStr | None = Field(
+        None, validation_alias="SFRESILIENCE_SLACK_WEBHOOK_URL"
+    )
+    """``SFRESILIENCE_SLACK_WEBHOOK_URL``: the Slack incoming webhook ``sfresilience incident
+    --post`` sends the update to; a secret (its path is the credential), never shown."""
+
     if not TYPE_CHECKING:  # keep the typed signature pydantic's mypy plugin writes
 
         def __init__(self, **values: Any) -> None:
@@ -147,6 +153,17 @@ class Settings(BaseSettings):
             ("redis://", "rediss://", "unix://")
         ):
             msg = "SFRESILIENCE_REDIS_URL must start with redis://, rediss:// or unix://"
+            raise ValueError(msg)
+        return self
+
+    @model_validator(mode="after")
+    def _webhook_is_http(self) -> Self:
+        # Checked here, not on the field, so that the message never repeats the URL.
+        url = self.slack_webhook_url
+        if url is not None and not url.get_secret_value().startswith(("https://", "http://")):
+            msg = (
+                "SFRESILIENCE_SLACK_WEBHOOK_URL must be an https:// URL (Slack's incoming webhook)"
+            )
             raise ValueError(msg)
         return self
 
