@@ -77,6 +77,10 @@ class Fallback:
         self.forced = forced
         self.flights = flights or SingleFlight()
 
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every result read so far is in the cache; False on timeout."""
+        return self.cache.writer.flush(timeout) if self.cache is not None else True
+
     # Reads -------------------------------------------------------------------
 
     def read(self, key: str | None, call: Callable[[], T], *, fresh_for: float = 0.0) -> Any:

@@ -1,0 +1,146 @@
+"""One :class:`Fallback` per client, built from the settings and the shared store.
+
+Wrappers of one org sharing one store share its breaker and its cache: the
+breaker is the process's view of the org, and a second wrapper must not pay
+for an outage the first one already found.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import redis
+
+from .._cache import (
+    Backend,
+    FallbackCache,
+    LruBackend,
+    Scope,
+    StoreBackend,
+    WriteBehind,
+    cipher_from,
+)
+from .._modes import FALLBACK, EnvToggle, FleetSwitch, ModeReason, Pinned, ReasonSource
+from .._settings import Settings
+from .._store import FailoverStore, MemoryStore, RedisStore, Store
+from .._trust_status import TrustV1
+from ._breaker_cell import BreakerCell
+from ._outage import Fallback
+
+
+# Cache reads happen only when Salesforce is not answering: they must not add
+# the store's usual 2 s timeout to a read that is already failing.
+_CACHE_TIMEOUT = 0.25
+_INSTANCE_HOST = re.compile(r"^(?:https?://)?([a-z]{2,4}\d+)[.-]", re.IGNORECASE)
+
+
+class _Shared:
+    """What wrappers of one org on one store share."""
+
+    def __init__(self, breaker: BreakerCell, backend: Backend) -> None:
+        self.breaker = breaker
+        self.backend = backend
+        self.writer = WriteBehind()  # one worker thread per org, not per wrapper
+
+
+_shared: weakref.WeakKeyDictionary[Any, dict[str, _Shared]] = weakref.WeakKeyDictionary()
+_shared_lock = threading.Lock()
+
+
+def instance_key(sf: Any) -> str | None:
+    """The org's instance for the status API (``NA137``), when its host names one."""
+    found = _INSTANCE_HOST.match(str(vars(sf).get("sf_instance") or ""))
+    return found.group(1).upper() if found else None
+
+
+def _backend(settings: Settings, store: Store) -> Backend:
+    """Redis when the store is Redis (short timeouts of its own), else an embedded LRU."""
+    primary = store.primary if isinstance(store, FailoverStore) else store
+    if isinstance(primary, MemoryStore):
+        return LruBackend(
+            max_entries=settings.cache_max_entries, max_bytes=settings.cache_max_bytes
+        )
+    if isinstance(primary, RedisStore) and settings.redis_url:
+        client = redis.Redis.from_url(
+            settings.redis_url,
+            socket_connect_timeout=_CACHE_TIMEOUT,
+            socket_timeout=_CACHE_TIMEOUT,
+        )
+        primary = RedisStore(client, namespace=primary.namespace, url=settings.redis_url)
+    return StoreBackend(primary)
+
+
+def _claim_probe(store: Store, org: str) -> Callable[[float], bool]:
+    """One probe per fleet: an atomic claim in the shared store (a local one: per process)."""
+    return lambda ttl: store.claim(f"breaker:{{{org}}}:probe", ttl=ttl)
+
+
+def _shared_for(
+    sf: Any, settings: Settings, store: Store, org: str, clock: Callable[[], float]
+) -> _Shared:
+    with _shared_lock:
+        per_store = _shared.setdefault(store, {})
+        found = per_store.get(org)
+        if found is None:
+            breaker = BreakerCell(
+                instance=lambda: instance_key(sf),
+                status=TrustV1(settings.status_url),
+                claim_probe=_claim_probe(store, org),
+                wall_clock=clock,
+            )
+            found = per_store[org] = _Shared(breaker, _backend(settings, store))
+        return found
+
+
+def fallback_sources(settings: Settings, store: Store, **clock: Any) -> list[ReasonSource]:
+    """What forces fallback: ``SF_FALLBACK_MODE``, the fleet switch, the settings."""
+    sources: list[ReasonSource] = [EnvToggle("SF_FALLBACK_MODE", FALLBACK, **clock)]
+    if settings.fallback_mode:
+        sources.append(Pinned(FALLBACK, "Settings(fallback_mode=True)"))
+    sources.append(FleetSwitch(store, FALLBACK))
+    return sources
+
+
+def forced_by(sources: Sequence[ReasonSource]) -> Callable[[], list[str]]:
+    """The reasons fallback is forced now (cheap when none is: asked on every call)."""
+
+    def forced() -> list[str]:
+        return [str(r) for s in sources if s.active() for r in s.reasons()]
+
+    return forced
+
+
+def build_fallback(
+    sf: Any,
+    settings: Settings,
+    store: Store,
+    org: str,
+    *,
+    wall_clock: Callable[[], float] | None = None,
+) -> tuple[Fallback, list[ReasonSource]]:
+    """The client's fallback, and the sources that force it (for ``client.mode``)."""
+    clock = wall_clock or time.time
+    shared = _shared_for(sf, settings, store, org, clock)
+    api_version = str(vars(sf).get("sf_version") or "unknown")
+    cache = FallbackCache(
+        shared.backend,
+        scope=Scope(org, api_version),
+        max_age=settings.cache_ttl,
+        cipher=cipher_from(settings.cache_key.get_secret_value() if settings.cache_key else None),
+        clock=clock,
+        writer=shared.writer,
+    )
+    sources = fallback_sources(settings, store, **({"clock": wall_clock} if wall_clock else {}))
+    return Fallback(cache, shared.breaker, forced=forced_by(sources)), sources
+
+
+def breaker_reasons(breaker: BreakerCell) -> tuple[ModeReason, ...]:
+    """The breaker's reason for fallback while it is not closed."""
+    if breaker.refusing_writes():
+        return (ModeReason(FALLBACK, breaker.source, breaker.describe(), breaker.since()),)
+    return ()
