@@ -12,10 +12,12 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
+from .._decorators import caller
 from .._events import Event, EventKind, describe
 from .._settings import load_settings
 from ..testing import FakeSalesforce, FakeTrust
 from ._demo_steps import STEPS, Action, Drill, Step
+from ._postmortem import _render as render_postmortem
 from ._triage import render as render_triage
 
 
@@ -116,7 +118,10 @@ def _run_step(drill: Drill, progress: _Progress, title: str, does: str, action: 
     progress.running = title
     sent = len(drill.org.request_log)
     try:
-        action(drill, step)
+        # The calls of each step are spent under a caller label of their own: the
+        # postmortem's per-caller spend tells the steps apart.
+        with caller(title.split(". ", 1)[-1].lower().replace(" ", "-")):
+            action(drill, step)
     except Exception as error:  # noqa: BLE001  (the drill reports, never crashes)
         step.error = f"unexpected {type(error).__name__}: {error}"
     step.seconds = time.monotonic() - progress.started
@@ -162,6 +167,9 @@ def _finish(console: Console, steps: list[Step], drill: Drill, seconds: float) -
     if drill.triages:
         console.print("\n[bold]The triage at the end:")
         render_triage(drill.triages[-1], console)
+    if drill.incidents:
+        console.print("\n[bold]The postmortem it drafted:")
+        render_postmortem(drill.incidents[-1], drill.client.budget.by_caller, [], console)
     failed = [step.title for step in steps if not step.passed]
     if failed:
         console.print(f"[red]Steps that did not behave: {', '.join(failed)}")

@@ -7,6 +7,7 @@ the library did; the step fails unless every claim holds.
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import os
 import threading
@@ -20,8 +21,13 @@ from .._classify import ErrorCategory
 from .._client import ResilientClient
 from .._decorators import critical
 from .._events import Event, EventKind
+from .._fallback import fallback_of
+from .._freshness import freshness
 from .._settings import Settings
-from ..exceptions import BudgetExhausted, CriticalOnlyBlocked
+from .._store import shared_store
+from .._timeline import timeline_for
+from ..exceptions import BudgetExhausted, CircuitOpen, CriticalOnlyBlocked, WriteRefused
+from ..incident import Incident, summarize
 from ..testing import FakeSalesforce, FakeTrust
 from ..triage import Report, Target, run_triage
 
@@ -73,6 +79,7 @@ class Drill:
         self.trust: FakeTrust = org.trust
         self.events = events
         self.hours_passed = 0.0  # the drill jumps the budget's clock instead of waiting
+        self.skipped = 0.0  # and the breaker's past its cooldown
         self.settings = Settings(
             retry_attempts=12, retry_deadline=2.0, backoff_initial=0.02, backoff_max=0.4
         )
@@ -80,11 +87,26 @@ class Drill:
             org.client(),
             settings=self.settings,
             on_event=events.append,
+            clock=lambda: time.monotonic() + self.skipped,
             wall_clock=lambda: time.time() + self.hours_passed * 3600,
         )
         self.instance = org.org.instance_name
         self.incident: int | None = None
         self.triages: list[Report] = []
+        self.started = time.time()
+        self.incidents: list[Incident] = []
+
+    def fallback_flush(self) -> None:
+        """Wait until the results read so far are in the fallback cache (written behind)."""
+        fallback_of(self.client).flush(timeout=5.0)
+
+    def postmortem(self) -> Incident:
+        """The incident the client's timeline tells of since the drill began."""
+        timeline = timeline_for(shared_store(self.settings.redis_url))
+        entries = timeline.entries(since=self.started)
+        incident = summarize(entries, since=self.started, now=time.time())
+        self.incidents.append(incident)
+        return incident
 
     def trust_status(self) -> str:
         try:
@@ -121,6 +143,11 @@ def _environment(variables: dict[str, str]) -> Iterator[None]:
 Action = Callable[[Drill, Step], None]
 
 
+def _thread(target: Callable[..., object], *args: object) -> threading.Thread:
+    """A worker thread that keeps the step's caller label (a context variable)."""
+    return threading.Thread(target=contextvars.copy_context().run, args=(target, *args))
+
+
 def normal_traffic(drill: Drill, step: Step) -> None:
     result = drill.client.query_all("SELECT Id, Name, Account.Name FROM Contact")
     instance = drill.client.query("SELECT InstanceName FROM Organization")
@@ -140,10 +167,7 @@ def lock_contention(drill: Drill, step: Step) -> None:
     account = drill.org.org.records("Account")[0]["Id"]
     contacts = [c["Id"] for c in drill.org.org.records("Contact") if c["AccountId"] == account]
     contacts = contacts[:8]
-    threads = [
-        threading.Thread(target=drill.client.Contact.update, args=(cid, {"Title": "Drilled"}))
-        for cid in contacts
-    ]
+    threads = [_thread(drill.client.Contact.update, cid, {"Title": "Drilled"}) for cid in contacts]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -236,6 +260,31 @@ def _refused_at_the_limit(drill: Drill, step: Step) -> None:
         step.claim("at 100 % even critical calls stop unsent", len(drill.org.request_log) == sent)
 
 
+# The dashboards of five workers: distinct reads, so no two share one flight.
+DASHBOARDS = tuple(
+    f"SELECT Id, Name FROM Account ORDER BY Name LIMIT {n}"  # noqa: S608  (a literal number)
+    for n in range(1, 6)
+)
+
+
+def _read_all(client: ResilientClient, queries: tuple[str, ...]) -> list[object]:
+    """Each query read by a worker thread of its own, at once; the results or errors."""
+    results: list[object] = [None] * len(queries)
+
+    def read(index: int) -> None:
+        try:
+            results[index] = client.query(queries[index])
+        except Exception as error:  # noqa: BLE001  (told by the caller's claims)
+            results[index] = error
+
+    threads = [_thread(read, i) for i in range(len(queries))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
 def server_burst(drill: Drill, step: Step) -> None:
     burst = 3
     drill.org.faults.server_errors(burst, status=503)
@@ -243,6 +292,10 @@ def server_burst(drill: Drill, step: Step) -> None:
     retried = step.count(EventKind.RETRY, ErrorCategory.UNAVAILABLE)
     step.claim(f"{burst} 503s retried", retried == burst)
     step.claim("the caller got its answer", result["totalSize"] == 1)
+    dashboards = _read_all(drill.client, DASHBOARDS)
+    step.claim(f"{len(DASHBOARDS)} workers' dashboards read live (and kept in the cache)",
+               all(isinstance(d, dict) and freshness(d) is None for d in dashboards))  # fmt: skip
+    drill.fallback_flush()
     step.outcome = "the burst was ridden through; the caller saw nothing"
 
 
@@ -250,15 +303,37 @@ def outage(drill: Drill, step: Step) -> None:
     drill.incident = drill.trust.open_incident(drill.instance, severity="major")
     drill.org.faults.outage()
     started = time.monotonic()
-    try:
-        drill.client.query("SELECT Id FROM Account LIMIT 1")
-        step.claim("the outage surfaced", False)  # noqa: FBT003
-    except requests.ConnectionError as error:
-        c = getattr(error, "classification", None)
-        unavailable = c is not None and c.category is ErrorCategory.UNAVAILABLE
-        step.claim("classified UNAVAILABLE", unavailable)
+    served = [freshness(result) for result in _read_all(drill.client, DASHBOARDS)]
     waited = time.monotonic() - started
-    step.claim("raised within the 2 s deadline", waited <= drill.settings.retry_deadline + 0.5)
+    stale = sum(1 for f in served if f is not None and f.stale)
+    step.claim(f"all {len(DASHBOARDS)} dashboards served from the cache, marked stale",
+               stale == len(DASHBOARDS))  # fmt: skip
+    step.claim("within the 2 s deadline", waited <= drill.settings.retry_deadline + 0.5)
+    mode = drill.client.mode
+    by_breaker = any(r.source == "breaker" for r in mode.reasons)
+    step.claim("the breaker opened: fallback mode", mode.effective == "fallback" and by_breaker)
+    tries = step.count(EventKind.CLASSIFIED)
+    again = freshness(drill.client.query(DASHBOARDS[0]))
+    step.claim("with the breaker open, a read is served without trying Salesforce",
+               again is not None and step.count(EventKind.CLASSIFIED) == tries)  # fmt: skip
+    try:
+        drill.client.Account.update(drill.org.org.records("Account")[0]["Id"], {"Name": "X"})
+        step.claim("writes refused while the breaker is open", False)  # noqa: FBT003
+    except WriteRefused:
+        step.claim("writes refused while the breaker is open, not sent", True)  # noqa: FBT003
+    try:
+        drill.client.query("SELECT Id FROM Opportunity LIMIT 3")
+        step.claim("a read never cached raises CircuitOpen", False)  # noqa: FBT003
+    except CircuitOpen:
+        step.claim("a read never cached raises CircuitOpen", True)  # noqa: FBT003
+    _triage_in_outage(drill, step)
+    step.outcome = (
+        f"{stale} reads served from the cache in {waited:.1f} s; {mode}; Trust says "
+        f"{drill.trust_status()}; triage verdict: {drill.triages[-1].verdict}"
+    )
+
+
+def _triage_in_outage(drill: Drill, step: Step) -> None:
     verdict = drill.triage().verdict
     if drill.settings.redis_url:  # the instance was remembered while healthy
         step.claim("triage says salesforce_incident", verdict == "salesforce_incident")
@@ -266,21 +341,49 @@ def outage(drill: Drill, step: Step) -> None:
         # Without Redis no instance is remembered: an unreachable org is not known to be
         # on the incident's instance, and triage says so rather than guess.
         step.claim("triage says unknown (no Redis to remember the instance)", verdict == "unknown")
-    step.outcome = (
-        f"ConnectionError classified UNAVAILABLE after {waited:.1f} s; Trust says "
-        f"{drill.trust_status()}; triage verdict: {verdict}"
-    )
+
+
+_COOLDOWN_SKIP = 130.0
+"""Seconds the drill skips ahead: past the breaker's cooldown (120 s after a core incident)."""
 
 
 def recovery(drill: Drill, step: Step) -> None:
     drill.org.faults.restore()
     if drill.incident is not None:
         drill.trust.resolve_incident(drill.incident)
+    cooling = freshness(drill.client.query(DASHBOARDS[0]))
+    step.claim("while the breaker cools down, reads are still served from the cache",
+               cooling is not None)  # fmt: skip
+    drill.skipped += _COOLDOWN_SKIP
+    live = drill.client.query(DASHBOARDS[1])
+    step.claim("after the cooldown one probe goes through and is answered live",
+               freshness(live) is None)  # fmt: skip
+    step.claim("the breaker closed: normal mode", drill.client.mode.effective == "normal")
     total = drill.client.query("SELECT COUNT() FROM Contact")["totalSize"]
     step.claim("calls answered again", total == len(drill.org.org.records("Contact")))
     verdict = drill.triage().verdict
     step.claim("triage says healthy", verdict == "healthy")
-    step.outcome = f"{total} contacts counted; Trust says {drill.trust_status()}; triage: {verdict}"
+    step.outcome = (
+        f"the drill skipped {_COOLDOWN_SKIP:.0f} s of cooldown; the probe closed the breaker; "
+        f"{total} contacts counted; Trust says {drill.trust_status()}; triage: {verdict}"
+    )
+
+
+def postmortem(drill: Drill, step: Step) -> None:
+    """The draft the timeline gives: every incident of the drill, counted."""
+    incident = drill.postmortem()
+    seen = {category for category, _, _ in incident.errors}
+    for category in ("ROW_LOCK", "SESSION_EXPIRED", "INVALID_REQUEST", "UNAVAILABLE"):
+        step.claim(f"the timeline counted {category}", category in seen)
+    i = incident.impact
+    step.claim("one session refresh counted", i.session_refreshes == 1)
+    step.claim("the recoveries counted (locks, session, burst)", i.recovered >= 3)  # noqa: PLR2004
+    step.claim("the calls that gave up counted", i.failed >= 1)
+    step.outcome = (
+        f"{incident.severity or 'no'} severity; {i.failed_attempts} failed attempts, "
+        f"{i.retried} retried, {i.recovered} recovered, {i.failed} failed, "
+        f"{i.served_from_cache} served from cache, {i.writes_refused} writes refused"
+    )
 
 
 STEPS: tuple[tuple[str, str, Action], ...] = (
@@ -294,4 +397,5 @@ STEPS: tuple[tuple[str, str, Action], ...] = (
     ("6. 503 burst", "three 503 CDN pages in a row", server_burst),
     ("7. Outage", "connections refused; Trust reports a major incident", outage),
     ("8. Recovery", "listening again; the incident is resolved", recovery),
+    ("9. Postmortem", "(nothing: the library drafts it from its timeline)", postmortem),
 )  # fmt: skip
