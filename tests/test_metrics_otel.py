@@ -11,8 +11,8 @@ import pytest
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
-from sfresilience import ResilientClient, Settings, critical
-from sfresilience._store import MemoryStore
+from metrics_traffic import Clock, a_recovery, an_incident, an_outage, client_for
+from sfresilience import ResilientClient, critical
 from sfresilience.metrics import OpenTelemetryHook
 from sfresilience.testing import FakeSalesforce
 
@@ -35,14 +35,7 @@ def hook(reader: InMemoryMetricReader) -> Iterator[OpenTelemetryHook]:
     provider.shutdown()
 
 
-def client_for(org: FakeSalesforce, hook: OpenTelemetryHook) -> ResilientClient:
-    client = ResilientClient(
-        org.client(),
-        settings=Settings(retry_attempts=6),
-        on_event=hook,
-        sleep=lambda _seconds: None,
-        store=MemoryStore(),
-    )
+def watched(hook: OpenTelemetryHook, client: ResilientClient) -> ResilientClient:
     hook.watch(client)
     return client
 
@@ -71,13 +64,8 @@ def point(metric: Any, **attributes: str) -> float:
 def test_an_incident_is_recorded_with_dotted_names_units_and_attributes(
     org: FakeSalesforce, hook: OpenTelemetryHook, reader: InMemoryMetricReader
 ) -> None:
-    client = client_for(org, hook)
-    org.faults.expire_sessions()
-    client.query("SELECT Id FROM Account")
-    org.faults.server_errors(2, status=503)
-    client.query("SELECT Id FROM Account")
-    with pytest.raises(Exception, match="INVALID_FIELD"):
-        client.query("SELECT Nmae FROM Contact")
+    client = watched(hook, client_for(org, hook))
+    an_incident(org, client)
     metrics = collect(reader)
     unavailable = {"error.type": "UNAVAILABLE", "sfresilience.operation": "query"}
     assert 2 == point(metrics["sfresilience.errors"], **unavailable)
@@ -97,7 +85,7 @@ def test_an_incident_is_recorded_with_dotted_names_units_and_attributes(
 def test_budget_and_mode_are_observed_from_the_client(
     org: FakeSalesforce, hook: OpenTelemetryHook, reader: InMemoryMetricReader
 ) -> None:
-    client = client_for(org, hook)
+    client = watched(hook, client_for(org, hook))
     org.set_api_usage(int(org.api_limit * 0.96))
     client.query("SELECT Id FROM Account LIMIT 1")
     with critical():  # the next call trades the reading: the thresholds are crossed
@@ -120,12 +108,13 @@ def test_budget_and_mode_are_observed_from_the_client(
 def test_attributes_hold_no_secret(
     org: FakeSalesforce, hook: OpenTelemetryHook, reader: InMemoryMetricReader
 ) -> None:
-    client = client_for(org, hook)
+    client = watched(hook, client_for(org, hook))
     contact = str(org.org.records("Contact")[0]["Id"])
     org.faults.server_errors(1, status=503)
     client.Contact.update(contact, {"Title": "Scanned"})
     org.faults.expire_sessions()
     client.query("SELECT Id FROM Contact WHERE Id = '" + contact + "'")  # noqa: S608
+    an_outage(org, client)  # the reasons of these events name URLs: attributes must not
     values = {
         str(value)
         for metric in collect(reader).values()
@@ -158,3 +147,26 @@ def test_without_the_otel_api_the_error_names_the_extra() -> None:
         "ModuleNotFoundError: OpenTelemetryHook needs opentelemetry: "
         "pip install 'sfresilience[otel]'"
     )
+
+
+def test_an_outage_records_stale_serves_refused_writes_and_the_breaker(
+    org: FakeSalesforce, hook: OpenTelemetryHook, reader: InMemoryMetricReader
+) -> None:
+    clock = Clock()
+    client = watched(hook, client_for(org, hook, clock))
+    an_outage(org, client)
+    metrics = collect(reader)
+    query = {"sfresilience.operation": "query"}
+    assert 6 == point(metrics["sfresilience.cache.stale_serves"], **query)
+    assert "{read}" == metrics["sfresilience.cache.stale_serves"].unit
+    update = {"sfresilience.operation": "update"}
+    assert 1 == point(metrics["sfresilience.writes.refused"], **update)
+    opened = {"sfresilience.breaker.state": "open"}
+    assert 1 == point(metrics["sfresilience.breaker.transitions"], **opened)
+    assert 1 == point(metrics["sfresilience.breaker.state"], **opened)
+    a_recovery(org, client, clock)
+    metrics = collect(reader)
+    closed = {"sfresilience.breaker.state": "closed"}
+    assert 1 == point(metrics["sfresilience.breaker.transitions"], **closed)
+    assert 1 == point(metrics["sfresilience.breaker.state"], **closed)
+    assert 0 == point(metrics["sfresilience.breaker.state"], **opened)

@@ -14,10 +14,11 @@ import requests
 from prometheus_client import CollectorRegistry, generate_latest, start_http_server
 from prometheus_client.parser import text_string_to_metric_families
 
-from sfresilience import ErrorCategory, ResilientClient, Settings
+from metrics_traffic import Clock, a_recovery, an_incident, an_outage, client_for
+from sfresilience import ErrorCategory, EventKind, ResilientClient
 from sfresilience._store import MemoryStore
 from sfresilience.metrics import PrometheusHook
-from sfresilience.metrics._common import MODES, operation_kind
+from sfresilience.metrics._common import BREAKER_STATES, MODES, operation_kind
 from sfresilience.testing import FakeSalesforce
 
 
@@ -35,14 +36,7 @@ def registry() -> CollectorRegistry:
     return CollectorRegistry()
 
 
-def client_for(org: FakeSalesforce, hook: PrometheusHook) -> ResilientClient:
-    client = ResilientClient(
-        org.client(),
-        settings=Settings(retry_attempts=6),
-        on_event=hook,
-        sleep=lambda _seconds: None,
-        store=MemoryStore(),
-    )
+def watched(hook: PrometheusHook, client: ResilientClient) -> ResilientClient:
     hook.watch(client)
     return client
 
@@ -59,21 +53,11 @@ def value(samples: Samples, name: str, **labels: str) -> float:
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
-def an_incident(org: FakeSalesforce, client: ResilientClient) -> None:
-    """An expired session, a 503 burst, a code bug."""
-    org.faults.expire_sessions()
-    client.query("SELECT Id FROM Account")
-    org.faults.server_errors(2, status=503)
-    client.query("SELECT Id FROM Account")
-    with pytest.raises(Exception, match="INVALID_FIELD"):
-        client.query("SELECT Nmae FROM Contact")
-
-
 def test_an_incident_is_counted_by_category_and_operation(
     org: FakeSalesforce, registry: CollectorRegistry
 ) -> None:
     hook = PrometheusHook(registry=registry)
-    an_incident(org, client_for(org, hook))
+    an_incident(org, watched(hook, client_for(org, hook)))
     samples = scrape(generate_latest(registry).decode())
     unavailable = {"category": ErrorCategory.UNAVAILABLE.value, "operation": "query"}
     assert 2 == value(samples, "sfresilience_errors_total", **unavailable)
@@ -116,7 +100,7 @@ def test_budget_and_mode_gauges_follow_the_client(
     org: FakeSalesforce, registry: CollectorRegistry
 ) -> None:
     hook = PrometheusHook(registry=registry)
-    client = client_for(org, hook)
+    client = watched(hook, client_for(org, hook))
     org.set_api_usage(int(org.api_limit * 0.96))
     client.query("SELECT Id FROM Account LIMIT 1")
     samples = scrape(generate_latest(registry).decode())
@@ -136,7 +120,7 @@ def test_a_scrape_over_http_sees_the_counts(
     org: FakeSalesforce, registry: CollectorRegistry
 ) -> None:
     hook = PrometheusHook(registry=registry)
-    an_incident(org, client_for(org, hook))
+    an_incident(org, watched(hook, client_for(org, hook)))
     server, thread = start_http_server(0, addr="127.0.0.1", registry=registry)
     try:
         response = requests.get(f"http://127.0.0.1:{server.server_port}/metrics", timeout=5)
@@ -159,11 +143,12 @@ def test_labels_hold_no_secret_no_record_id_and_no_query(
     org: FakeSalesforce, registry: CollectorRegistry
 ) -> None:
     hook = PrometheusHook(registry=registry)
-    client = client_for(org, hook)
+    client = watched(hook, client_for(org, hook))
     an_incident(org, client)
     contact = str(org.org.records("Contact")[0]["Id"])
     org.faults.server_errors(1, status=503)
     client.Contact.update(contact, {"Title": "Scanned"})
+    an_outage(org, client)  # served stale, breaker, a refused write: reasons name the URL
     text = generate_latest(registry).decode()
     secrets = [client.session_id, org.instance_url, contact, "SELECT", "Nmae"]
     for secret in secrets:
@@ -171,9 +156,10 @@ def test_labels_hold_no_secret_no_record_id_and_no_query(
     vocabulary = {
         "category": {c.value for c in ErrorCategory},
         "operation": {"query", "update", "login", "other"},
-        "kind": {"classified", "retry", "refresh", "give_up", "recovered"},
+        "kind": {kind.value for kind in EventKind},
         "threshold": {"warning", "critical", "exhausted", "recovered"},
         "mode": set(MODES),
+        "state": set(BREAKER_STATES),
     }
     for _name, labels in scrape(text):
         for label, label_value in labels:
@@ -227,7 +213,7 @@ def test_the_docs_list_exactly_the_metrics_a_scrape_shows(
     org: FakeSalesforce, registry: CollectorRegistry
 ) -> None:
     hook = PrometheusHook(registry=registry)
-    client_for(org, hook).query("SELECT Id FROM Account LIMIT 1")
+    watched(hook, client_for(org, hook)).query("SELECT Id FROM Account LIMIT 1")
     page = (Path(__file__).parent.parent / "docs" / "metrics.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"^\| `(sfresilience_[a-z_]+)` \|", page, re.MULTILINE))
     scraped = {
@@ -236,3 +222,35 @@ def test_the_docs_list_exactly_the_metrics_a_scrape_shows(
         if not family.name.endswith("_created")  # prometheus_client's own start times
     }
     assert documented == scraped
+
+
+def test_an_outage_counts_stale_serves_refused_writes_and_the_breaker(
+    org: FakeSalesforce, registry: CollectorRegistry
+) -> None:
+    hook = PrometheusHook(registry=registry)
+    clock = Clock()
+    client = watched(hook, client_for(org, hook, clock))
+    an_outage(org, client)
+    samples = scrape(generate_latest(registry).decode())
+    assert 6 == value(samples, "sfresilience_cache_stale_serves_total", operation="query")
+    assert 1 == value(samples, "sfresilience_writes_refused_total", operation="update")
+    assert 1 == value(samples, "sfresilience_breaker_transitions_total", state="open")
+    assert 1 == value(samples, "sfresilience_breaker_state", state="open")
+    assert 0 == value(samples, "sfresilience_breaker_state", state="closed")
+    assert 1 == value(samples, "sfresilience_mode", mode="fallback")
+    a_recovery(org, client, clock)
+    samples = scrape(generate_latest(registry).decode())
+    assert 1 == value(samples, "sfresilience_breaker_transitions_total", state="half-open")
+    assert 1 == value(samples, "sfresilience_breaker_transitions_total", state="closed")
+    assert 1 == value(samples, "sfresilience_breaker_state", state="closed")
+    assert 1 == value(samples, "sfresilience_mode", mode="normal")
+
+
+def test_without_a_watched_client_the_breaker_gauge_follows_its_events(
+    org: FakeSalesforce, registry: CollectorRegistry
+) -> None:
+    hook = PrometheusHook(registry=registry)
+    an_outage(org, client_for(org, hook))
+    samples = scrape(generate_latest(registry).decode())
+    assert 1 == value(samples, "sfresilience_breaker_state", state="open")
+    assert ("sfresilience_mode", (("mode", "normal"),)) not in samples

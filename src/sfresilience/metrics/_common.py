@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Final
 
 from .._events import Event, EventKind, logger
+from .._fallback import fallback_of
 from .._store import StoreUnavailable
 
 
@@ -23,9 +24,24 @@ if TYPE_CHECKING:
     from .._client import ResilientClient
 
 
-__all__ = ["MODES", "State", "Watch", "budget_threshold", "import_extra", "operation_kind"]
+__all__ = [
+    "BREAKER_STATES",
+    "MODES",
+    "State",
+    "Watch",
+    "breaker_state",
+    "budget_threshold",
+    "import_extra",
+    "operation_kind",
+]
 
 MODES: Final = ("normal", "critical-only", "fallback")
+BREAKER_STATES: Final = ("closed", "open", "half-open")
+_BREAKER_EVENTS: Final = {
+    EventKind.BREAKER_OPENED: "open",
+    EventKind.BREAKER_HALF_OPEN: "half-open",
+    EventKind.BREAKER_CLOSED: "closed",
+}
 OTHER: Final = "other"
 _WORD = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _MAX_OPERATIONS: Final = 64
@@ -84,6 +100,11 @@ def operation_kind(operation: str) -> str:
     return method if _WORD.fullmatch(method) else OTHER
 
 
+def breaker_state(event: Event) -> str | None:
+    """The state a breaker event moved to: ``"open"``, ``"half-open"`` or ``"closed"``."""
+    return _BREAKER_EVENTS.get(event.kind)
+
+
 def budget_threshold(event: Event) -> str | None:
     """``"warning"``, ``"critical"``, ``"exhausted"`` or ``"recovered"`` for a budget event."""
     return _THRESHOLDS.get(event.kind)
@@ -96,6 +117,7 @@ class State:
     used: int | None = None
     limit: int | None = None
     mode: str | None = None
+    breaker: str | None = None
 
     @property
     def ratio(self) -> float | None:
@@ -110,6 +132,7 @@ class Watch:
     def __init__(self) -> None:
         self._client: ResilientClient | None = None
         self._budget: Budget | None = None
+        self._breaker: str | None = None
         self._lock = threading.Lock()
 
     def client(self, client: ResilientClient) -> None:
@@ -117,17 +140,23 @@ class Watch:
             self._client = client
 
     def saw(self, event: Event) -> None:
-        if event.budget is not None:
-            with self._lock:
+        state = breaker_state(event)
+        with self._lock:
+            if event.budget is not None:
                 self._budget = event.budget
+            if state is not None:
+                self._breaker = state
 
     def now(self) -> State:
         with self._lock:
-            client, budget = self._client, self._budget
+            client, budget, breaker = self._client, self._budget, self._breaker
         if client is not None:
             try:
                 live = client.budget
-                return State(live.used, live.limit, client.mode.effective)
+                breaker = fallback_of(client).breaker.state.value
+                return State(live.used, live.limit, client.mode.effective, breaker)
             except StoreUnavailable:  # a scrape must not fail while the shared store is down
                 logger.warning("sfresilience metrics: reading the client's state failed")
-        return State(budget.used, budget.limit) if budget else State()
+        if budget is None:
+            return State(breaker=breaker)
+        return State(budget.used, budget.limit, breaker=breaker)

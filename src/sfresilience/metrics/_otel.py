@@ -7,7 +7,16 @@ from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
 from .._events import Event, EventKind
-from ._common import MODES, OperationKinds, State, Watch, budget_threshold, import_extra
+from ._common import (
+    BREAKER_STATES,
+    MODES,
+    OperationKinds,
+    State,
+    Watch,
+    breaker_state,
+    budget_threshold,
+    import_extra,
+)
 
 
 if TYPE_CHECKING:
@@ -15,20 +24,17 @@ if TYPE_CHECKING:
 
 _CATEGORY = "error.type"  # the semantic conventions' low-cardinality error class
 _OPERATION = "sfresilience.operation"
+_BREAKER = "sfresilience.breaker.state"
 
 
 class OpenTelemetryHook:
     """Records every event as OpenTelemetry metrics; pass it as ``on_event=``.
 
-    Counters ``sfresilience.errors``, ``sfresilience.retries``,
-    ``sfresilience.recoveries``, ``sfresilience.give_ups`` (attributes
-    ``error.type``: the category, ``sfresilience.operation``),
-    ``sfresilience.session.refreshes``, ``sfresilience.budget.threshold_crossings``
-    (``sfresilience.budget.threshold``), ``sfresilience.events``
-    (``sfresilience.event.kind``); the histogram ``sfresilience.recovery.duration``
-    (s); observable gauges ``sfresilience.budget.used``, ``sfresilience.budget.limit``,
-    ``sfresilience.budget.utilization`` and ``sfresilience.mode``
-    (``sfresilience.mode``), read from the client given to :meth:`watch`.
+    Counters ``sfresilience.<what>`` with units and the attributes ``error.type``
+    (the category) and ``sfresilience.operation``; the histogram
+    ``sfresilience.recovery.duration`` (s); observable gauges of the budget, the mode
+    and the breaker's state, read from the client given to :meth:`watch`. Every name,
+    unit and attribute is listed in docs/metrics.md.
 
     Args:
         meter: the meter to record with; default the global provider's ``"sfresilience"``.
@@ -54,6 +60,13 @@ class OpenTelemetryHook:
             "budget.threshold_crossings", "{crossing}", "API budget thresholds crossed."
         )
         self._events = counter("events", "{event}", "Every event the library reported.")
+        self._stale = counter(
+            "cache.stale_serves", "{read}", "Reads answered from the fallback cache."
+        )
+        self._refused = counter("writes.refused", "{write}", "Writes not sent.")
+        self._breaker = counter(
+            "breaker.transitions", "{transition}", "Circuit breaker state changes."
+        )
         self._recovery_seconds = meter.create_histogram(
             "sfresilience.recovery.duration",
             unit="s",
@@ -78,6 +91,7 @@ class OpenTelemetryHook:
         gauge("budget.utilization", "1", "Share of the allocation used.",
               lambda s: [] if s.ratio is None else [obs(s.ratio)])  # fmt: skip
         gauge("mode", "1", "1 for the mode calls run in.", self._modes)
+        gauge("breaker.state", "1", "1 for the circuit breaker's state.", self._breaker_states)
 
     def _modes(self, state: State) -> list[Any]:
         if state.mode is None:
@@ -85,6 +99,14 @@ class OpenTelemetryHook:
         return [
             self._observation(1 if name == state.mode else 0, {"sfresilience.mode": name})
             for name in MODES
+        ]
+
+    def _breaker_states(self, state: State) -> list[Any]:
+        if state.breaker is None:
+            return []
+        return [
+            self._observation(1 if name == state.breaker else 0, {_BREAKER: name})
+            for name in BREAKER_STATES
         ]
 
     def watch(self, client: ResilientClient) -> None:
@@ -98,9 +120,18 @@ class OpenTelemetryHook:
         if threshold is not None:
             self._crossings.add(1, {"sfresilience.budget.threshold": threshold})
             return
+        state = breaker_state(event)
+        if state is not None:
+            self._breaker.add(1, {_BREAKER: state})
+            return
         operation = self._operation(event.operation)
-        if event.kind is EventKind.REFRESH:
-            self._refreshes.add(1, {_OPERATION: operation})
+        by_operation = {
+            EventKind.REFRESH: self._refreshes,
+            EventKind.SERVED_FROM_CACHE: self._stale,
+            EventKind.WRITE_REFUSED: self._refused,
+        }.get(event.kind)
+        if by_operation is not None:
+            by_operation.add(1, {_OPERATION: operation})
             return
         counter = {
             EventKind.CLASSIFIED: self._errors,

@@ -6,7 +6,15 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from .._events import Event, EventKind
-from ._common import MODES, OperationKinds, Watch, budget_threshold, import_extra
+from ._common import (
+    BREAKER_STATES,
+    MODES,
+    OperationKinds,
+    Watch,
+    breaker_state,
+    budget_threshold,
+    import_extra,
+)
 
 
 if TYPE_CHECKING:
@@ -18,15 +26,13 @@ _RECOVERY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 class PrometheusHook:
     """Counts every event into Prometheus metrics; pass it as ``on_event=``.
 
-    Counters ``sfresilience_errors_total``, ``sfresilience_retries_total``,
-    ``sfresilience_recoveries_total``, ``sfresilience_give_ups_total`` (labels
-    ``category``, ``operation``), ``sfresilience_session_refreshes_total``,
-    ``sfresilience_budget_threshold_crossings_total`` (``threshold``) and
-    ``sfresilience_events_total`` (``kind``); the histogram
-    ``sfresilience_recovery_duration_seconds``; gauges ``sfresilience_budget_used``,
-    ``sfresilience_budget_limit``, ``sfresilience_budget_used_ratio`` and
-    ``sfresilience_mode`` (``mode``), read at scrape time from the client given
-    to :meth:`watch` (the budget gauges follow budget events until then).
+    Counters ``sfresilience_<what>_total`` labelled by ``category`` and ``operation``
+    (errors, retries, recoveries, give-ups), the session refreshes, budget threshold
+    crossings, stale cache serves, refused writes and breaker transitions; the
+    histogram ``sfresilience_recovery_duration_seconds``; gauges of the budget, the
+    mode and the breaker's state, read at scrape time from the client given to
+    :meth:`watch` (the budget and breaker gauges follow events until then). Every
+    name and label is listed in docs/metrics.md.
 
     Args:
         registry: where the metrics are registered; default ``prometheus_client.REGISTRY``.
@@ -60,6 +66,17 @@ class PrometheusHook:
             ("threshold",),
         )
         self._events = counter("events", "Every event the library reported.", ("kind",))
+        self._stale = counter(
+            "cache_stale_serves",
+            "Reads answered from the fallback cache instead of Salesforce.",
+            ("operation",),
+        )
+        self._refused = counter(
+            "writes_refused", "Writes not sent (fallback mode, breaker open).", ("operation",)
+        )
+        self._breaker = counter(
+            "breaker_transitions", "Circuit breaker state changes, by new state.", ("state",)
+        )
         self._recovery_seconds = prom.Histogram(
             "recovery_duration",
             "Seconds from a call's start to its success after failing.",
@@ -80,9 +97,18 @@ class PrometheusHook:
         if threshold is not None:
             self._crossings.labels(threshold).inc()
             return
+        state = breaker_state(event)
+        if state is not None:
+            self._breaker.labels(state).inc()
+            return
         operation = self._operation(event.operation)
-        if event.kind is EventKind.REFRESH:
-            self._refreshes.labels(operation).inc()
+        by_operation = {
+            EventKind.REFRESH: self._refreshes,
+            EventKind.SERVED_FROM_CACHE: self._stale,
+            EventKind.WRITE_REFUSED: self._refused,
+        }.get(event.kind)
+        if by_operation is not None:
+            by_operation.labels(operation).inc()
             return
         counter = {
             EventKind.CLASSIFIED: self._errors,
@@ -123,3 +149,8 @@ class _StateCollector:
             for name in MODES:
                 mode.add_metric((name,), 1.0 if name == state.mode else 0.0)
             yield mode
+        if state.breaker is not None:
+            breaker = gauge(f"{p}_breaker_state", "1 for the breaker's state.", labels=("state",))
+            for name in BREAKER_STATES:
+                breaker.add_metric((name,), 1.0 if name == state.breaker else 0.0)
+            yield breaker
