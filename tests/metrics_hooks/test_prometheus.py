@@ -14,12 +14,13 @@ import requests
 from prometheus_client import CollectorRegistry, generate_latest, start_http_server
 from prometheus_client.parser import text_string_to_metric_families
 
-from metrics_traffic import Clock, a_recovery, an_incident, an_outage, client_for
 from sfresilience import ErrorCategory, EventKind, ResilientClient
 from sfresilience._store import MemoryStore
 from sfresilience.metrics import PrometheusHook
 from sfresilience.metrics._common import BREAKER_STATES, MODES, operation_kind
 from sfresilience.testing import FakeSalesforce
+
+from .traffic import Clock, a_recovery, an_incident, an_outage, client_for
 
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -214,7 +215,7 @@ def test_the_docs_list_exactly_the_metrics_a_scrape_shows(
 ) -> None:
     hook = PrometheusHook(registry=registry)
     watched(hook, client_for(org, hook)).query("SELECT Id FROM Account LIMIT 1")
-    page = (Path(__file__).parent.parent / "docs" / "metrics.md").read_text(encoding="utf-8")
+    page = (Path(__file__).parents[2] / "docs" / "metrics.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"^\| `(sfresilience_[a-z_]+)` \|", page, re.MULTILINE))
     scraped = {
         family.name + ("_total" if family.type == "counter" else "")

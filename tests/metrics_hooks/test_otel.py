@@ -11,10 +11,11 @@ import pytest
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
-from metrics_traffic import Clock, a_recovery, an_incident, an_outage, client_for
 from sfresilience import ResilientClient, critical
 from sfresilience.metrics import OpenTelemetryHook
 from sfresilience.testing import FakeSalesforce
+
+from .traffic import Clock, a_recovery, an_incident, an_outage, client_for
 
 
 @pytest.fixture
