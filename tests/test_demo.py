@@ -19,6 +19,7 @@ STEPS = (
     "6. 503 burst",
     "7. Outage",
     "8. Recovery",
+    "9. Postmortem",
 )
 
 
@@ -80,10 +81,25 @@ def test_every_step_passes_and_the_demo_exits_zero(done: subprocess.CompletedPro
         "at 100 % even critical calls stop unsent",
         "back to normal an hour later",
         "3 503s retried",
-        "classified UNAVAILABLE",
-        "raised within the 2 s deadline",
+        "5 workers' dashboards read live (and kept in the cache)",
+        "all 5 dashboards served from the cache, marked stale",
+        "within the 2 s deadline",
+        "the breaker opened: fallback mode",
+        "the breaker's opening reported once",
+        "with the breaker open, a read is served without trying Salesforce",
+        "writes refused while the breaker is open, not sent",
+        "a read never cached raises CircuitOpen",
         "triage says unknown (no Redis to remember the instance)",
+        "while the breaker cools down, reads are still served from the cache",
+        "after the cooldown one probe goes through and is answered live",
+        "the breaker closed: normal mode",
+        "half-open, then closed, reported",
         "triage says healthy",
+        "the timeline counted ROW_LOCK",
+        "the timeline counted SESSION_EXPIRED",
+        "the timeline counted UNAVAILABLE",
+        "the reads served from the cache counted",
+        "the refused write counted",
     ],
 )
 def test_each_claim_is_checked_and_holds(
@@ -92,10 +108,17 @@ def test_each_claim_is_checked_and_holds(
     assert f"✔ {claim}" in flat(done.stdout)
 
 
-def test_the_end_shows_the_triage_verdict(done: subprocess.CompletedProcess[str]) -> None:
+def test_the_end_shows_the_triage_verdict_and_the_postmortem(
+    done: subprocess.CompletedProcess[str],
+) -> None:
     end = done.stdout[done.stdout.index("The triage at the end:") :]
     assert "verdict: healthy" in end
     assert "instance_status" in end
+    postmortem = flat(end[end.index("The postmortem it drafted:") :])
+    assert "Postmortem draft" in postmortem
+    assert "served from cache 7" in postmortem  # 5 dashboards, 1 more, 1 in the cooldown
+    assert "Action items" in postmortem
+    assert "lock-contention" in postmortem  # the spend of each step's caller label
 
 
 def test_a_library_that_does_not_do_what_it_claims_fails_the_demo() -> None:

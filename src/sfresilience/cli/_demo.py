@@ -16,7 +16,8 @@ from .._decorators import caller
 from .._events import Event, EventKind, describe
 from .._settings import load_settings
 from ..testing import FakeSalesforce, FakeTrust
-from ._demo_steps import STEPS, Action, Drill, Step
+from ._demo_drill import Action, Drill, Step
+from ._demo_steps import STEPS
 from ._postmortem import _render as render_postmortem
 from ._triage import render as render_triage
 
@@ -67,10 +68,14 @@ def _counts(events: list[Event]) -> str:
         EventKind.REFRESH: "session refreshes",
         EventKind.RECOVERED: "recoveries",
         EventKind.GIVE_UP: "gave up",
+        EventKind.SERVED_FROM_CACHE: "served from cache",
+        EventKind.WRITE_REFUSED: "writes refused",
     }
     counts: dict[str, int] = {}
     for event in events:
-        name = names.get(event.kind, "budget events")
+        name = names.get(event.kind) or event.kind.value.replace("_", " ")
+        if event.kind.value.startswith("budget_"):
+            name = "budget events"
         counts[name] = counts.get(name, 0) + 1
     return ", ".join(f"{n} {name}" for name, n in counts.items()) or "nothing to do"
 
@@ -83,15 +88,35 @@ def _summarised(events: list[Event]) -> list[str]:
     for event in events:
         if event.kind is EventKind.CLASSIFIED:
             continue
-        # An event without a classification (the budget's) is told apart by its reason.
-        what = event.classification.category.value if event.classification else event.reason
-        key: tuple[EventKind, str] = (event.kind, what or "")
+        key: tuple[EventKind, str] = (event.kind, _told_apart_by(event))
         counts[key] = counts.get(key, 0) + 1
         first.setdefault(key, event)
     for key, event in first.items():
         times = f" (x{counts[key]})" if counts[key] > 1 else ""
-        lines.append(describe(event) + times)
+        line = _line(event)
+        if len(line) > _LONGEST_LINE:
+            line = line[: _LONGEST_LINE - 1] + "…"
+        lines.append(line + times)
     return lines or ["nothing to do"]
+
+
+_LONGEST_LINE = 160
+"""Characters of one event's line (a cache serve's reason quotes the whole error)."""
+
+
+def _line(event: Event) -> str:
+    if event.kind is EventKind.SERVED_FROM_CACHE:
+        return f"{event.operation}: served from the fallback cache, marked stale"
+    return describe(event)
+
+
+def _told_apart_by(event: Event) -> str:
+    """What makes two events of one kind worth two lines: the category, or a budget reason."""
+    if event.classification is not None:
+        return event.classification.category.value
+    if event.kind.value.startswith("budget_"):
+        return event.reason or ""  # which threshold was crossed, and which way
+    return ""  # breaker moves, cache serves, refused writes: counted together
 
 
 def _panel(step: Step) -> Panel:
@@ -150,7 +175,11 @@ def run_demo(*, contacts: int = 2500, console: Console | None = None) -> int:
     ) as org:
         drill = Drill(org, events)  # list.append is atomic: hooks in threads are safe
         console.rule("[bold]sfresilience incident drill")
-        console.print(f"A fake Salesforce org at {org.instance_url}, Trust at {drill.trust.url}\n")
+        console.print(
+            f"A fake Salesforce org at {org.instance_url}, Trust at {drill.trust.url}.\n"
+            "The drill skips ahead instead of waiting: an hour for the API budget's "
+            "window, two minutes for the breaker's cooldown.\n"
+        )
         progress = _Progress(drill.events)
         with Live(progress, console=console, refresh_per_second=8, transient=True) as live:
             for title, does, action in STEPS:

@@ -7,145 +7,14 @@ the library did; the step fails unless every claim holds.
 
 from __future__ import annotations
 
-import contextvars
-import dataclasses
-import os
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-
-import requests
 
 from .._classify import ErrorCategory
-from .._client import ResilientClient
 from .._decorators import critical
-from .._events import Event, EventKind
-from .._fallback import fallback_of
+from .._events import EventKind
 from .._freshness import freshness
-from .._settings import Settings
-from .._store import shared_store
-from .._timeline import timeline_for
 from ..exceptions import BudgetExhausted, CircuitOpen, CriticalOnlyBlocked, WriteRefused
-from ..incident import Incident, summarize
-from ..testing import FakeSalesforce, FakeTrust
-from ..triage import Report, Target, run_triage
-
-
-@dataclasses.dataclass
-class Step:
-    """One step of the drill as it ran."""
-
-    title: str
-    salesforce_does: str
-    outcome: str = ""
-    claims: list[tuple[str, bool]] = dataclasses.field(default_factory=list)
-    events: list[Event] = dataclasses.field(default_factory=list)
-    """What the library reported during the step (filled in when it ends)."""
-    source: list[Event] | None = None
-    """While it runs: the drill's event list, from ``first`` on."""
-    first: int = 0
-    seconds: float = 0.0
-    requests: int = 0
-    """HTTP requests the fake org received during the step."""
-    error: str | None = None
-
-    def claim(self, what: str, holds: bool) -> bool:
-        self.claims.append((what, holds))
-        return holds
-
-    def seen(self) -> list[Event]:
-        return self.events if self.source is None else self.source[self.first :]
-
-    @property
-    def passed(self) -> bool:
-        return self.error is None and all(holds for _, holds in self.claims)
-
-    def count(self, kind: EventKind, category: ErrorCategory | None = None) -> int:
-        return sum(
-            1
-            for e in self.seen()
-            if e.kind is kind
-            and (category is None or (e.classification and e.classification.category is category))
-        )
-
-
-class Drill:
-    """The fake org, its Trust status, and the integration's client."""
-
-    def __init__(self, org: FakeSalesforce, events: list[Event]) -> None:
-        assert org.trust is not None  # noqa: S101  (the drill pairs them)
-        self.org = org
-        self.trust: FakeTrust = org.trust
-        self.events = events
-        self.hours_passed = 0.0  # the drill jumps the budget's clock instead of waiting
-        self.skipped = 0.0  # and the breaker's past its cooldown
-        self.settings = Settings(
-            retry_attempts=12, retry_deadline=2.0, backoff_initial=0.02, backoff_max=0.4
-        )
-        self.client = ResilientClient(
-            org.client(),
-            settings=self.settings,
-            on_event=events.append,
-            clock=lambda: time.monotonic() + self.skipped,
-            wall_clock=lambda: time.time() + self.hours_passed * 3600,
-        )
-        self.instance = org.org.instance_name
-        self.incident: int | None = None
-        self.triages: list[Report] = []
-        self.started = time.time()
-        self.incidents: list[Incident] = []
-
-    def fallback_flush(self) -> None:
-        """Wait until the results read so far are in the fallback cache (written behind)."""
-        fallback_of(self.client).flush(timeout=5.0)
-
-    def postmortem(self) -> Incident:
-        """The incident the client's timeline tells of since the drill began."""
-        timeline = timeline_for(shared_store(self.settings.redis_url))
-        entries = timeline.entries(since=self.started)
-        incident = summarize(entries, since=self.started, now=time.time())
-        self.incidents.append(incident)
-        return incident
-
-    def trust_status(self) -> str:
-        try:
-            response = requests.get(
-                f"{self.trust.url}/v1/instances/{self.instance}/status/preview", timeout=2
-            )
-            return str(response.json()["status"])
-        except requests.RequestException:
-            return "unreachable (unknown, not healthy)"
-
-    def triage(self) -> Report:
-        """``sfresilience triage`` as on-call runs it, pointed at the fake by its environment."""
-        settings = self.settings.model_copy(update={"status_url": self.trust.url})
-        with _environment(self.org.env()):
-            report = run_triage(Target(), settings, timeout=3.0)
-        self.triages.append(report)
-        return report
-
-
-@contextmanager
-def _environment(variables: dict[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-Action = Callable[[Drill, Step], None]
-
-
-def _thread(target: Callable[..., object], *args: object) -> threading.Thread:
-    """A worker thread that keeps the step's caller label (a context variable)."""
-    return threading.Thread(target=contextvars.copy_context().run, args=(target, *args))
+from ._demo_drill import Action, Drill, Step, read_all, worker
 
 
 def normal_traffic(drill: Drill, step: Step) -> None:
@@ -167,7 +36,7 @@ def lock_contention(drill: Drill, step: Step) -> None:
     account = drill.org.org.records("Account")[0]["Id"]
     contacts = [c["Id"] for c in drill.org.org.records("Contact") if c["AccountId"] == account]
     contacts = contacts[:8]
-    threads = [_thread(drill.client.Contact.update, cid, {"Title": "Drilled"}) for cid in contacts]
+    threads = [worker(drill.client.Contact.update, cid, {"Title": "Drilled"}) for cid in contacts]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -267,24 +136,6 @@ DASHBOARDS = tuple(
 )
 
 
-def _read_all(client: ResilientClient, queries: tuple[str, ...]) -> list[object]:
-    """Each query read by a worker thread of its own, at once; the results or errors."""
-    results: list[object] = [None] * len(queries)
-
-    def read(index: int) -> None:
-        try:
-            results[index] = client.query(queries[index])
-        except Exception as error:  # noqa: BLE001  (told by the caller's claims)
-            results[index] = error
-
-    threads = [_thread(read, i) for i in range(len(queries))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 def server_burst(drill: Drill, step: Step) -> None:
     burst = 3
     drill.org.faults.server_errors(burst, status=503)
@@ -292,7 +143,7 @@ def server_burst(drill: Drill, step: Step) -> None:
     retried = step.count(EventKind.RETRY, ErrorCategory.UNAVAILABLE)
     step.claim(f"{burst} 503s retried", retried == burst)
     step.claim("the caller got its answer", result["totalSize"] == 1)
-    dashboards = _read_all(drill.client, DASHBOARDS)
+    dashboards = read_all(drill.client, DASHBOARDS)
     step.claim(f"{len(DASHBOARDS)} workers' dashboards read live (and kept in the cache)",
                all(isinstance(d, dict) and freshness(d) is None for d in dashboards))  # fmt: skip
     drill.fallback_flush()
@@ -303,7 +154,7 @@ def outage(drill: Drill, step: Step) -> None:
     drill.incident = drill.trust.open_incident(drill.instance, severity="major")
     drill.org.faults.outage()
     started = time.monotonic()
-    served = [freshness(result) for result in _read_all(drill.client, DASHBOARDS)]
+    served = [freshness(result) for result in read_all(drill.client, DASHBOARDS)]
     waited = time.monotonic() - started
     stale = sum(1 for f in served if f is not None and f.stale)
     step.claim(f"all {len(DASHBOARDS)} dashboards served from the cache, marked stale",
@@ -312,6 +163,7 @@ def outage(drill: Drill, step: Step) -> None:
     mode = drill.client.mode
     by_breaker = any(r.source == "breaker" for r in mode.reasons)
     step.claim("the breaker opened: fallback mode", mode.effective == "fallback" and by_breaker)
+    step.claim("the breaker's opening reported once", step.count(EventKind.BREAKER_OPENED) == 1)
     tries = step.count(EventKind.CLASSIFIED)
     again = freshness(drill.client.query(DASHBOARDS[0]))
     step.claim("with the breaker open, a read is served without trying Salesforce",
@@ -326,6 +178,9 @@ def outage(drill: Drill, step: Step) -> None:
         step.claim("a read never cached raises CircuitOpen", False)  # noqa: FBT003
     except CircuitOpen:
         step.claim("a read never cached raises CircuitOpen", True)  # noqa: FBT003
+    step.claim("each read from the cache and the refused write reported",
+               step.count(EventKind.SERVED_FROM_CACHE) == len(DASHBOARDS) + 1
+               and step.count(EventKind.WRITE_REFUSED) == 1)  # fmt: skip
     _triage_in_outage(drill, step)
     step.outcome = (
         f"{stale} reads served from the cache in {waited:.1f} s; {mode}; Trust says "
@@ -359,6 +214,8 @@ def recovery(drill: Drill, step: Step) -> None:
     step.claim("after the cooldown one probe goes through and is answered live",
                freshness(live) is None)  # fmt: skip
     step.claim("the breaker closed: normal mode", drill.client.mode.effective == "normal")
+    moves = (step.count(EventKind.BREAKER_HALF_OPEN), step.count(EventKind.BREAKER_CLOSED))
+    step.claim("half-open, then closed, reported", moves == (1, 1))
     total = drill.client.query("SELECT COUNT() FROM Contact")["totalSize"]
     step.claim("calls answered again", total == len(drill.org.org.records("Contact")))
     verdict = drill.triage().verdict
@@ -379,6 +236,9 @@ def postmortem(drill: Drill, step: Step) -> None:
     step.claim("one session refresh counted", i.session_refreshes == 1)
     step.claim("the recoveries counted (locks, session, burst)", i.recovered >= 3)  # noqa: PLR2004
     step.claim("the calls that gave up counted", i.failed >= 1)
+    step.claim("the reads served from the cache counted",
+               i.served_from_cache >= len(DASHBOARDS) + 1)  # fmt: skip
+    step.claim("the refused write counted", i.writes_refused == 1)
     step.outcome = (
         f"{incident.severity or 'no'} severity; {i.failed_attempts} failed attempts, "
         f"{i.retried} retried, {i.recovered} recovered, {i.failed} failed, "
