@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -171,3 +173,20 @@ def test_an_outage_records_stale_serves_refused_writes_and_the_breaker(
     assert 1 == point(metrics["sfresilience.breaker.transitions"], **closed)
     assert 1 == point(metrics["sfresilience.breaker.state"], **closed)
     assert 0 == point(metrics["sfresilience.breaker.state"], **opened)
+
+
+def test_the_docs_list_exactly_the_instruments_recorded(
+    org: FakeSalesforce, hook: OpenTelemetryHook, reader: InMemoryMetricReader
+) -> None:
+    clock = Clock()
+    client = watched(hook, client_for(org, hook, clock))
+    an_incident(org, client)
+    an_outage(org, client)
+    a_recovery(org, client, clock)
+    org.set_api_usage(int(org.api_limit * 0.96))
+    with critical():
+        client.query("SELECT Id FROM Account LIMIT 1")
+        client.query("SELECT Id FROM Account LIMIT 1")
+    page = (Path(__file__).parents[2] / "docs" / "metrics.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `(sfresilience\.[a-z_.]+)` \|", page, re.MULTILINE))
+    assert documented == set(collect(reader))

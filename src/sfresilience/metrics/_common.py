@@ -26,11 +26,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BREAKER_STATES",
+    "COUNTERS",
     "MODES",
+    "Count",
+    "Counter",
     "State",
     "Watch",
     "breaker_state",
     "budget_threshold",
+    "counts",
     "import_extra",
     "operation_kind",
 ]
@@ -98,6 +102,80 @@ def operation_kind(operation: str) -> str:
             return OTHER
         return f"{api}.{method}" if _WORD.fullmatch(method) else api
     return method if _WORD.fullmatch(method) else OTHER
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Counter:
+    """One counter both exporters make: Prometheus ``sfresilience_<name>_total``,
+    OpenTelemetry ``sfresilience.<otel_name>`` in *unit*."""
+
+    name: str
+    otel_name: str
+    unit: str
+    description: str
+    labels: tuple[str, ...]
+
+
+_BY_CALL = ("category", "operation")
+COUNTERS: Final = (
+    Counter("errors", "errors", "{error}", "Failed attempts, by error category.", _BY_CALL),
+    Counter("retries", "retries", "{retry}", "Attempts made again after a failure.", _BY_CALL),
+    Counter("recoveries", "recoveries", "{call}", "Calls that succeeded after failing.",
+            _BY_CALL),
+    Counter("give_ups", "give_ups", "{call}", "Calls that stopped and raised.", _BY_CALL),
+    Counter("session_refreshes", "session.refreshes", "{login}",
+            "Expired sessions logged in again.", ("operation",)),
+    Counter("budget_threshold_crossings", "budget.threshold_crossings", "{crossing}",
+            "API budget thresholds crossed (recovered: back below one).", ("threshold",)),
+    Counter("cache_stale_serves", "cache.stale_serves", "{read}",
+            "Reads answered from the fallback cache instead of Salesforce.", ("operation",)),
+    Counter("writes_refused", "writes.refused", "{write}",
+            "Writes not sent (fallback mode, breaker open).", ("operation",)),
+    Counter("breaker_transitions", "breaker.transitions", "{transition}",
+            "Circuit breaker state changes, by the state entered.", ("state",)),
+    Counter("events", "events", "{event}", "Every event the library reported.", ("kind",)),
+)  # fmt: skip
+_BY_KIND: Final = {
+    EventKind.CLASSIFIED: "errors",
+    EventKind.RETRY: "retries",
+    EventKind.RECOVERED: "recoveries",
+    EventKind.GIVE_UP: "give_ups",
+    EventKind.REFRESH: "session_refreshes",
+    EventKind.SERVED_FROM_CACHE: "cache_stale_serves",
+    EventKind.WRITE_REFUSED: "writes_refused",
+}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Count:
+    """What one event adds: one to *counter* with *labels*, and maybe a recovery's seconds."""
+
+    counter: str
+    labels: dict[str, str]
+    recovery_seconds: float | None = None
+
+
+def counts(event: Event, operations: OperationKinds) -> list[Count]:
+    """The counts *event* makes, ``events`` first; labels from fixed vocabularies only."""
+    found = [Count("events", {"kind": event.kind.value})]
+    threshold, state = budget_threshold(event), breaker_state(event)
+    if threshold is not None:
+        return [*found, Count("budget_threshold_crossings", {"threshold": threshold})]
+    if state is not None:
+        return [*found, Count("breaker_transitions", {"state": state})]
+    counter = _BY_KIND.get(event.kind)
+    if counter is None:
+        return found
+    labels = {"operation": operations(event.operation)}
+    if "category" in _COUNTER[counter].labels:
+        if event.classification is None:
+            return found
+        labels = {"category": event.classification.category.value, **labels}
+    recovered = event.elapsed if event.kind is EventKind.RECOVERED else None
+    return [*found, Count(counter, labels, recovered)]
+
+
+_COUNTER: Final = {counter.name: counter for counter in COUNTERS}
 
 
 def breaker_state(event: Event) -> str | None:

@@ -6,15 +6,15 @@ from collections.abc import Callable, Iterable
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
-from .._events import Event, EventKind
+from .._events import Event
 from ._common import (
     BREAKER_STATES,
+    COUNTERS,
     MODES,
     OperationKinds,
     State,
     Watch,
-    breaker_state,
-    budget_threshold,
+    counts,
     import_extra,
 )
 
@@ -22,9 +22,14 @@ from ._common import (
 if TYPE_CHECKING:
     from .._client import ResilientClient
 
-_CATEGORY = "error.type"  # the semantic conventions' low-cardinality error class
-_OPERATION = "sfresilience.operation"
 _BREAKER = "sfresilience.breaker.state"
+_ATTRIBUTES = {
+    "category": "error.type",  # the semantic conventions' low-cardinality error class
+    "operation": "sfresilience.operation",
+    "threshold": "sfresilience.budget.threshold",
+    "state": _BREAKER,
+    "kind": "sfresilience.event.kind",
+}
 
 
 class OpenTelemetryHook:
@@ -47,26 +52,12 @@ class OpenTelemetryHook:
         self._observation = otel.Observation
         self._operation = OperationKinds()
         self._watch = Watch()
-
-        def counter(name: str, unit: str, doc: str) -> Any:
-            return meter.create_counter(f"sfresilience.{name}", unit=unit, description=doc)
-
-        self._errors = counter("errors", "{error}", "Failed attempts, by error category.")
-        self._retries = counter("retries", "{retry}", "Attempts made again after a failure.")
-        self._recoveries = counter("recoveries", "{call}", "Calls that succeeded after failing.")
-        self._give_ups = counter("give_ups", "{call}", "Calls that stopped and raised.")
-        self._refreshes = counter("session.refreshes", "{login}", "Expired sessions renewed.")
-        self._crossings = counter(
-            "budget.threshold_crossings", "{crossing}", "API budget thresholds crossed."
-        )
-        self._events = counter("events", "{event}", "Every event the library reported.")
-        self._stale = counter(
-            "cache.stale_serves", "{read}", "Reads answered from the fallback cache."
-        )
-        self._refused = counter("writes.refused", "{write}", "Writes not sent.")
-        self._breaker = counter(
-            "breaker.transitions", "{transition}", "Circuit breaker state changes."
-        )
+        self._counters = {
+            c.name: meter.create_counter(
+                f"sfresilience.{c.otel_name}", unit=c.unit, description=c.description
+            )
+            for c in COUNTERS
+        }
         self._recovery_seconds = meter.create_histogram(
             "sfresilience.recovery.duration",
             unit="s",
@@ -114,34 +105,9 @@ class OpenTelemetryHook:
         self._watch.client(client)
 
     def __call__(self, event: Event) -> None:
-        self._events.add(1, {"sfresilience.event.kind": event.kind.value})
         self._watch.saw(event)
-        threshold = budget_threshold(event)
-        if threshold is not None:
-            self._crossings.add(1, {"sfresilience.budget.threshold": threshold})
-            return
-        state = breaker_state(event)
-        if state is not None:
-            self._breaker.add(1, {_BREAKER: state})
-            return
-        operation = self._operation(event.operation)
-        by_operation = {
-            EventKind.REFRESH: self._refreshes,
-            EventKind.SERVED_FROM_CACHE: self._stale,
-            EventKind.WRITE_REFUSED: self._refused,
-        }.get(event.kind)
-        if by_operation is not None:
-            by_operation.add(1, {_OPERATION: operation})
-            return
-        counter = {
-            EventKind.CLASSIFIED: self._errors,
-            EventKind.RETRY: self._retries,
-            EventKind.RECOVERED: self._recoveries,
-            EventKind.GIVE_UP: self._give_ups,
-        }.get(event.kind)
-        if counter is None or event.classification is None:
-            return
-        attributes = {_CATEGORY: event.classification.category.value, _OPERATION: operation}
-        counter.add(1, attributes)
-        if event.kind is EventKind.RECOVERED and event.elapsed is not None:
-            self._recovery_seconds.record(event.elapsed, attributes)
+        for count in counts(event, self._operation):
+            attributes = {_ATTRIBUTES[name]: value for name, value in count.labels.items()}
+            self._counters[count.counter].add(1, attributes)
+            if count.recovery_seconds is not None:
+                self._recovery_seconds.record(count.recovery_seconds, attributes)

@@ -5,16 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from .._events import Event, EventKind
-from ._common import (
-    BREAKER_STATES,
-    MODES,
-    OperationKinds,
-    Watch,
-    breaker_state,
-    budget_threshold,
-    import_extra,
-)
+from .._events import Event
+from ._common import BREAKER_STATES, COUNTERS, MODES, OperationKinds, Watch, counts, import_extra
 
 
 if TYPE_CHECKING:
@@ -48,35 +40,12 @@ class PrometheusHook:
         # threshold crossing) comes before the counters are read in the same scrape.
         core = import_extra("prometheus_client.core", "prometheus", "PrometheusHook")
         self.registry.register(_StateCollector(core, self._watch, namespace))
-        labels = ("category", "operation")
-
-        def counter(name: str, doc: str, names: tuple[str, ...] = labels) -> Any:
-            return prom.Counter(name, doc, names, namespace=namespace, registry=self.registry)
-
-        self._errors = counter("errors", "Failed attempts, by error category.")
-        self._retries = counter("retries", "Attempts made again after a failure.")
-        self._recoveries = counter("recoveries", "Calls that succeeded after failing.")
-        self._give_ups = counter("give_ups", "Calls that stopped and raised.")
-        self._refreshes = counter(
-            "session_refreshes", "Expired sessions logged in again.", ("operation",)
-        )
-        self._crossings = counter(
-            "budget_threshold_crossings",
-            "API budget thresholds crossed (recovered: back below one).",
-            ("threshold",),
-        )
-        self._events = counter("events", "Every event the library reported.", ("kind",))
-        self._stale = counter(
-            "cache_stale_serves",
-            "Reads answered from the fallback cache instead of Salesforce.",
-            ("operation",),
-        )
-        self._refused = counter(
-            "writes_refused", "Writes not sent (fallback mode, breaker open).", ("operation",)
-        )
-        self._breaker = counter(
-            "breaker_transitions", "Circuit breaker state changes, by new state.", ("state",)
-        )
+        self._counters = {
+            c.name: prom.Counter(
+                c.name, c.description, c.labels, namespace=namespace, registry=self.registry
+            )
+            for c in COUNTERS
+        }
         self._recovery_seconds = prom.Histogram(
             "recovery_duration",
             "Seconds from a call's start to its success after failing.",
@@ -91,36 +60,11 @@ class PrometheusHook:
         self._watch.client(client)
 
     def __call__(self, event: Event) -> None:
-        self._events.labels(event.kind.value).inc()
         self._watch.saw(event)
-        threshold = budget_threshold(event)
-        if threshold is not None:
-            self._crossings.labels(threshold).inc()
-            return
-        state = breaker_state(event)
-        if state is not None:
-            self._breaker.labels(state).inc()
-            return
-        operation = self._operation(event.operation)
-        by_operation = {
-            EventKind.REFRESH: self._refreshes,
-            EventKind.SERVED_FROM_CACHE: self._stale,
-            EventKind.WRITE_REFUSED: self._refused,
-        }.get(event.kind)
-        if by_operation is not None:
-            by_operation.labels(operation).inc()
-            return
-        counter = {
-            EventKind.CLASSIFIED: self._errors,
-            EventKind.RETRY: self._retries,
-            EventKind.RECOVERED: self._recoveries,
-            EventKind.GIVE_UP: self._give_ups,
-        }.get(event.kind)
-        if counter is None or event.classification is None:
-            return
-        counter.labels(event.classification.category.value, operation).inc()
-        if event.kind is EventKind.RECOVERED and event.elapsed is not None:
-            self._recovery_seconds.observe(event.elapsed)
+        for count in counts(event, self._operation):
+            self._counters[count.counter].labels(**count.labels).inc()
+            if count.recovery_seconds is not None:
+                self._recovery_seconds.observe(count.recovery_seconds)
 
 
 class _StateCollector:
