@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,12 +16,6 @@ from sfresilience.metrics import OpenTelemetryHook
 from sfresilience.testing import FakeSalesforce
 
 from .traffic import Clock, a_recovery, an_incident, an_outage, client_for
-
-
-@pytest.fixture
-def org() -> Iterator[FakeSalesforce]:
-    with FakeSalesforce(contacts=10) as fake:
-        yield fake
 
 
 @pytest.fixture
@@ -127,29 +119,6 @@ def test_attributes_hold_no_secret(
     assert values  # something was recorded
     for secret in (client.session_id, contact, org.instance_url, "SELECT"):
         assert not any(secret in value for value in values)
-
-
-def test_without_the_otel_api_the_error_names_the_extra() -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            (
-                "import sys; sys.modules['opentelemetry.metrics'] = None\n"
-                "import sfresilience.metrics\n"
-                "sfresilience.metrics.OpenTelemetryHook()"
-            ),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    assert 1 == done.returncode
-    assert done.stderr.strip().splitlines()[-1] == (
-        "ModuleNotFoundError: OpenTelemetryHook needs opentelemetry: "
-        "pip install 'sfresilience[otel]'"
-    )
 
 
 def test_an_outage_records_stale_serves_refused_writes_and_the_breaker(

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,12 +21,6 @@ from .traffic import Clock, a_recovery, an_incident, an_outage, client_for
 
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
-
-
-@pytest.fixture
-def org() -> Iterator[FakeSalesforce]:
-    with FakeSalesforce(contacts=30, lock_hold=0.02, lock_wait=0.005) as fake:
-        yield fake
 
 
 @pytest.fixture
@@ -184,30 +175,6 @@ def test_labels_hold_no_secret_no_record_id_and_no_query(
 )
 def test_operations_become_a_bounded_kind(operation: str, kind: str) -> None:
     assert kind == operation_kind(operation)
-
-
-def test_without_prometheus_client_the_error_names_the_extra() -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            (
-                "import sys; sys.modules['prometheus_client'] = None\n"
-                "import sfresilience.metrics\n"
-                "sfresilience.metrics.PrometheusHook()"
-            ),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    assert 1 == done.returncode
-    last = done.stderr.strip().splitlines()[-1]
-    assert last == (
-        "ModuleNotFoundError: PrometheusHook needs prometheus_client: "
-        "pip install 'sfresilience[prometheus]'"
-    )
 
 
 def test_the_docs_list_exactly_the_metrics_a_scrape_shows(
