@@ -88,6 +88,18 @@ class Drill:
         self.started = time.time()
         self.incidents: list[Incident] = []
 
+    def refused(
+        self, step: Step, what: str, refusal: type[Exception], call: Callable[[], object]
+    ) -> None:
+        """Claim that *call* raises *refusal* and sends nothing to Salesforce."""
+        sent = len(self.org.request_log)
+        try:
+            call()
+        except refusal:
+            step.claim(what, len(self.org.request_log) == sent)
+        else:
+            step.claim(what, False)  # noqa: FBT003
+
     def fallback_flush(self) -> None:
         """Wait until the results read so far are in the fallback cache (written behind)."""
         fallback_of(self.client).flush(timeout=5.0)

@@ -87,11 +87,8 @@ def budget_pressure(drill: Drill, step: Step) -> None:
     mode = drill.client.mode
     step.claim("critical-only mode on at 95 %", mode.effective == "critical-only")
     sent = len(drill.org.request_log)
-    try:
-        drill.client.query("SELECT Id FROM Contact LIMIT 1")
-        step.claim("non-critical work refused", False)  # noqa: FBT003
-    except CriticalOnlyBlocked:
-        step.claim("non-critical work refused, not sent", len(drill.org.request_log) == sent)
+    drill.refused(step, "non-critical work refused, not sent", CriticalOnlyBlocked,
+                  lambda: drill.client.query("SELECT Id FROM Contact LIMIT 1"))  # fmt: skip
     with critical():
         drill.client.query("SELECT Id FROM Account LIMIT 1")
     step.claim("critical work still sent", len(drill.org.request_log) > sent)
@@ -121,12 +118,8 @@ def _refused_at_the_limit(drill: Drill, step: Step) -> None:
         c = getattr(error, "classification", None)
         limited = c is not None and c.category is ErrorCategory.API_LIMIT_EXCEEDED
         step.claim("Salesforce's refusal classified API_LIMIT_EXCEEDED", limited)
-    sent = len(drill.org.request_log)
-    try:
-        drill.client.query("SELECT Id FROM Account LIMIT 1")
-        step.claim("at 100 % calls stop", False)  # noqa: FBT003
-    except BudgetExhausted:
-        step.claim("at 100 % even critical calls stop unsent", len(drill.org.request_log) == sent)
+    drill.refused(step, "at 100 % even critical calls stop unsent", BudgetExhausted,
+                  lambda: drill.client.query("SELECT Id FROM Account LIMIT 1"))  # fmt: skip
 
 
 # The dashboards of five workers: distinct reads, so no two share one flight.
@@ -168,16 +161,11 @@ def outage(drill: Drill, step: Step) -> None:
     again = freshness(drill.client.query(DASHBOARDS[0]))
     step.claim("with the breaker open, a read is served without trying Salesforce",
                again is not None and step.count(EventKind.CLASSIFIED) == tries)  # fmt: skip
-    try:
-        drill.client.Account.update(drill.org.org.records("Account")[0]["Id"], {"Name": "X"})
-        step.claim("writes refused while the breaker is open", False)  # noqa: FBT003
-    except WriteRefused:
-        step.claim("writes refused while the breaker is open, not sent", True)  # noqa: FBT003
-    try:
-        drill.client.query("SELECT Id FROM Opportunity LIMIT 3")
-        step.claim("a read never cached raises CircuitOpen", False)  # noqa: FBT003
-    except CircuitOpen:
-        step.claim("a read never cached raises CircuitOpen", True)  # noqa: FBT003
+    account = drill.org.org.records("Account")[0]["Id"]
+    drill.refused(step, "writes refused while the breaker is open, not sent", WriteRefused,
+                  lambda: drill.client.Account.update(account, {"Name": "X"}))  # fmt: skip
+    drill.refused(step, "a read never cached raises CircuitOpen", CircuitOpen,
+                  lambda: drill.client.query("SELECT Id FROM Opportunity LIMIT 3"))  # fmt: skip
     step.claim("each read from the cache and the refused write reported",
                step.count(EventKind.SERVED_FROM_CACHE) == len(DASHBOARDS) + 1
                and step.count(EventKind.WRITE_REFUSED) == 1)  # fmt: skip
