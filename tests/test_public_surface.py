@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 import sfresilience
 import sfresilience.exceptions
+import sfresilience.metrics
 import sfresilience.testing
 from sfresilience import Settings, set_testing
 from sfresilience._settings import load_settings
@@ -26,7 +27,7 @@ _NOT_EXPORTS = (types.ModuleType, type(__future__.annotations))
 
 @pytest.mark.parametrize(
     "module",
-    [sfresilience, sfresilience.exceptions, sfresilience.testing],
+    [sfresilience, sfresilience.exceptions, sfresilience.testing, sfresilience.metrics],
     ids=lambda m: m.__name__,
 )
 def test_all_is_sorted_and_exact(module: types.ModuleType) -> None:
