@@ -22,6 +22,7 @@ from .exceptions import ConfigurationError
 _DAY = 86_400.0
 Fraction = Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)]
 Seconds = Annotated[float, Field(gt=0.0, le=_DAY, allow_inf_nan=False)]
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "redis+cluster://", "rediss+cluster://")
 
 
 class Settings(BaseSettings):
@@ -143,10 +144,11 @@ class Settings(BaseSettings):
         if self.backoff_initial > self.backoff_max:
             msg = "SFRESILIENCE_BACKOFF_INITIAL must not exceed SFRESILIENCE_BACKOFF_MAX"
             raise ValueError(msg)
-        if self.redis_url is not None and not self.redis_url.startswith(
-            ("redis://", "rediss://", "unix://")
-        ):
-            msg = "SFRESILIENCE_REDIS_URL must start with redis://, rediss:// or unix://"
+        if self.redis_url is not None and not self.redis_url.startswith(_REDIS_SCHEMES):
+            msg = (
+                "SFRESILIENCE_REDIS_URL must start with redis://, rediss://, unix://, "
+                "redis+cluster:// or rediss+cluster://"
+            )
             raise ValueError(msg)
         return self
 
