@@ -50,13 +50,14 @@ class Seen:
 
 
 class Clock:
-    """The fake's clock: real time plus what a row skips ahead (`advance`)."""
+    """A clock of real time (*base*) plus what a test skips ahead (`advance`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, base: Callable[[], float] = time.monotonic) -> None:
         self.offset = 0.0
+        self._base = base
 
     def __call__(self) -> float:
-        return time.monotonic() + self.offset
+        return self._base() + self.offset
 
     def advance(self, seconds: float) -> None:
         self.offset += seconds

@@ -7,12 +7,15 @@ also checks that the store never failed over.
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
-from tests.chaos.chaos_cluster import Cluster
+from tests.chaos.chaos_cluster import Cluster, StartRedis, start_cluster
+from tests.chaos.matrix import Clock
 
 from sfresilience import ResilientClient, Settings, critical
 from sfresilience._cache import FallbackCache, Scope, StoreBackend
@@ -166,3 +169,34 @@ def test_a_cluster_nobody_answers_is_unavailable_not_a_crash() -> None:
     store = FailoverStore(RedisStore.from_url("redis+cluster://127.0.0.1:9/0"))
     assert 1 == store.increment("n", ttl=5)
     assert store.degraded
+
+
+@pytest.mark.chaos
+def test_a_master_killed_mid_run_costs_no_call(
+    fake: FakeSalesforce, start_redis: StartRedis, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Cluster of its own loses a master: calls go on, on the local view, each sent once."""
+    with start_cluster(start_redis) as cluster:
+        store = FailoverStore(RedisStore.from_url(cluster.url))
+        wall = Clock(time.time)
+        client = ResilientClient(fake.client(), settings=Settings(), store=store, wall_clock=wall)
+        for _ in range(3):
+            wall.advance(1.1)  # a budget trade per call: each call talks to the Cluster
+            client.query(SOQL)
+        assert not store.degraded
+        owner = _master_of(cluster, "sfr:budget:{")
+        cluster.kill(owner)
+        with caplog.at_level(logging.WARNING, logger="sfresilience"):
+            for _ in range(5):
+                wall.advance(1.1)
+                client.query(SOQL)
+        assert store.degraded
+        assert [r for r in caplog.records if "local view" in r.getMessage()]
+        assert 8 == sum(1 for r in fake.request_log if r.counted)
+
+
+def _master_of(cluster: Cluster, prefix: str) -> int:
+    for index, keys in enumerate(cluster.keys().values()):
+        if any(key.startswith(prefix) for key in keys):
+            return index
+    raise AssertionError(f"no master holds a key starting {prefix}")
