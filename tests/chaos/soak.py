@@ -31,6 +31,12 @@ from tests.chaos.soak_worker import Report, Spec, work
 from sfresilience.testing import FakeSalesforce
 
 
+REDIS_KILLED_AT = 0.34
+"""Share of the run at which the schedule kills Redis (see soak_schedule.STEPS)."""
+COOLDOWN_MARGIN = 35.0
+"""Seconds the run must go on after that: the failover store's 30 s cooldown, and some."""
+
+
 @dataclass
 class Phase:
     """One phase's reports and what the fake saw."""
@@ -39,6 +45,8 @@ class Phase:
     seconds: float
     reports: list[Report]
     violations: list[str] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
+    """Known gaps the run met: reported, not failed (see docs/reliability.md)."""
     faults: list[str] = field(default_factory=list)
     sent: int = 0
     api_usage: int = 0
@@ -48,8 +56,26 @@ class Phase:
     def operations(self) -> int:
         return sum(sum(report.outcomes.values()) for report in self.reports)
 
-    def latencies(self) -> list[float]:
-        return sorted(x for r in self.reports for values in r.latencies.values() for x in values)
+    def latencies(self, kind: str | None = None) -> list[float]:
+        """Seconds each successful operation (of *kind*, else of every kind) took."""
+        return sorted(
+            x
+            for r in self.reports
+            for name, values in r.latencies.items()
+            if kind in {None, name}
+            for x in values
+        )
+
+    def by_kind(self) -> dict[str, dict[str, float]]:
+        """p50 / p99 in ms of each operation kind."""
+        kinds = sorted({name for r in self.reports for name in r.latencies})
+        return {
+            kind: {
+                "p50_ms": round(percentile(self.latencies(kind), 0.5) * 1000, 2),
+                "p99_ms": round(percentile(self.latencies(kind), 0.99) * 1000, 2),
+            }
+            for kind in kinds
+        }
 
     def outcomes(self) -> dict[str, int]:
         total: dict[str, int] = {}
@@ -149,6 +175,10 @@ def soak(
 
     *skip*: schedule steps left out (by the start of their name).
     """
+    if seconds * (1 - REDIS_KILLED_AT) < COOLDOWN_MARGIN:
+        # The workers go back to Redis 30 s after it failed them: a shorter run ends
+        # before they do, and their counters could not agree yet.
+        skip = (*skip, "Redis killed")
     base = {"workers": workers, "seed": seed, "bulk": bulk, "skip": skip}
     phases = []
     with _redis() as server:
@@ -172,11 +202,13 @@ def summary(phases: list[Phase]) -> dict[str, Any]:
             "p50_ms": round(percentile(latencies, 0.5) * 1000, 2),
             "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
             "mean_ms": round(statistics.fmean(latencies) * 1000, 2) if latencies else None,
+            "by_kind": phase.by_kind(),
             "sent_to_salesforce": phase.sent,
             "api_usage": f"{phase.api_usage}/{phase.api_limit}",
             "outcomes": phase.outcomes(),
             "faults": phase.faults,
             "violations": phase.violations,
+            "findings": phase.findings,
         })  # fmt: skip
     return {"phases": rows}
 

@@ -12,10 +12,15 @@ if TYPE_CHECKING:
 
 
 def check(phase: Phase, fake: FakeSalesforce, *, checked_fleet: bool) -> list[str]:
-    """Every broken promise of *phase*, one line each (empty: all kept)."""
+    """Every broken promise of *phase*, one line each (empty: all kept).
+
+    Bulk jobs reported failed whose records landed anyway go to `phase.findings`.
+    """
     contacts = fake.org.records("Contact")
     broken = [f"unclassified error: {line}" for r in phase.reports for line in r.unclassified]
-    broken += _copies(phase, contacts)
+    copies = _copies_by_external_id(contacts)
+    broken += _copies(phase, copies)
+    phase.findings = _bulk_applied_after_error(phase, copies)
     broken += _updates(phase, contacts)
     refused = sum(1 for r in fake.request_log if r.status == 403)
     if refused:
@@ -27,13 +32,30 @@ def check(phase: Phase, fake: FakeSalesforce, *, checked_fleet: bool) -> list[st
     return broken
 
 
-def _copies(phase: Phase, contacts: list[dict[str, Any]]) -> list[str]:
-    """Each created record: once if reported done, never if refused, never twice."""
+def _copies_by_external_id(contacts: list[dict[str, Any]]) -> dict[str, int]:
     copies: dict[str, int] = {}
     for record in contacts:
         external = record.get("External_Id__c")
         if isinstance(external, str) and not record.get("IsDeleted"):
             copies[external] = copies.get(external, 0) + 1
+    return copies
+
+
+def _bulk_applied_after_error(phase: Phase, copies: dict[str, int]) -> list[str]:
+    """Bulk rows whose job the caller was told failed (not "may have been applied"), but ran."""
+    landed = [
+        external
+        for report in phase.reports
+        for external, verdict in report.created.items()
+        if verdict == "bulk-failed" and copies.get(external)
+    ]
+    if not landed:
+        return []
+    return [f"{len(landed)} Bulk rows landed although their job was reported failed: {landed[:5]}"]
+
+
+def _copies(phase: Phase, copies: dict[str, int]) -> list[str]:
+    """Each created record: once if reported done, never if refused, never twice."""
     broken = []
     for report in phase.reports:
         for external, verdict in report.created.items():

@@ -60,7 +60,7 @@ class Report:
     latencies: dict[str, list[float]] = field(default_factory=dict)
     unclassified: list[str] = field(default_factory=list)
     created: dict[str, str] = field(default_factory=dict)
-    """External id -> "ok", "ambiguous" or "refused"."""
+    """External id -> "ok", "ambiguous", "refused" or "bulk-failed" (a Bulk job's error)."""
     updates: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     """Record id -> [(title, "ok" / "ambiguous" / "refused"), ...] in order."""
     by_caller: dict[str, int] = field(default_factory=dict)
@@ -182,8 +182,10 @@ class Worker:
         try:
             results = self.sf.bulk2.Contact.insert(records=rows, wait=0.05)
         except Exception as error:
+            # Told apart: a job that failed while being polled may still have run.
+            told = verdict(error)
             for external in externals:
-                self.report.created[external] = verdict(error)
+                self.report.created[external] = "bulk-failed" if told == "refused" else told
             raise
         failed = sum(int(result.get("numberRecordsFailed", 0)) for result in results)
         for external in externals:

@@ -13,8 +13,12 @@ from typing import Any
 
 import pytest
 import requests
-from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceRefusedRequest
-from tests.chaos.matrix import FAST, Harness, Row, Seen, failed, ok, run_row
+from simple_salesforce.exceptions import (
+    SalesforceAuthenticationFailed,
+    SalesforceError,
+    SalesforceRefusedRequest,
+)
+from tests.chaos.matrix import FAST, Harness, Row, Seen, ambiguous, failed, ok, run_row
 
 from sfresilience import ErrorCategory, ResilientClient, Settings
 from sfresilience.exceptions import BudgetExhausted
@@ -157,3 +161,28 @@ ROWS = [
 @pytest.mark.parametrize("row", ROWS, ids=[row.name for row in ROWS])
 def test_fault_matrix_under_load(row: Row) -> None:
     run_row(row)
+
+
+def _bulk_insert(h: Harness) -> Any:
+    rows = [{"LastName": "Zz-Bulk", "External_Id__c": f"B{i}"} for i in range(3)]
+    return h.client.bulk2.Contact.insert(records=rows, wait=0.05)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap (found by the soak): a Bulk 2.0 ingest whose polling fails after the "
+    "job was closed is reported as a plain failure, not as 'may have been applied'",
+)
+def test_a_bulk_job_that_ran_but_could_not_be_polled_is_reported_ambiguous() -> None:
+    """Seeded: the job is created, loaded and closed; then two polls meet the maintenance
+    page and the call gives up, while the job runs and its three rows land."""
+    run_row(
+        Row(
+            "bulk: closed, then polling fails",
+            lambda h: h.fake.faults.maintenance(probability=0.5, seed=3),
+            _bulk_insert,
+            ambiguous(SalesforceError),
+            lambda h: len(h.records("Contact", LastName="Zz-Bulk")) == 3,
+            settings={"retry_attempts": 2},
+        )
+    )
