@@ -8,12 +8,13 @@ HTTP, and then states what the caller saw (`Seen`) and what reached Salesforce
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sfresilience import ErrorCategory, ResilientClient, Settings
+from sfresilience import ErrorCategory, Event, ResilientClient, Settings
 from sfresilience._store import MemoryStore, Store
 from sfresilience.exceptions import SFResilienceError
 from sfresilience.testing import FakeSalesforce
@@ -74,6 +75,7 @@ class Harness:
     sleeps: list[float] = field(default_factory=list)
     on_sleep: list[Callable[[], None]] = field(default_factory=list)
     exits: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+    events: list[Event] = field(default_factory=list)
     marks: dict[str, Any] = field(default_factory=dict)
     """What a row's call noted for its checks (the id it deleted, ...)."""
     _client: ResilientClient | None = None
@@ -91,6 +93,7 @@ class Harness:
                 settings=Settings(**{**FAST, **self.settings}),
                 sleep=self.sleep,
                 store=self.store,
+                on_event=self.events.append,
             )
         return self._client
 
@@ -198,13 +201,37 @@ def run_row(row: Row) -> None:
         check_row(row, harness)
 
 
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@contextlib.contextmanager
+def _logged() -> Iterator[list[str]]:
+    """Every line the library logs meanwhile, at DEBUG and up."""
+    logger, handler = logging.getLogger("sfresilience"), _Records()
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield handler.lines
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
 def check_row(row: Row, harness: Harness) -> None:
     client = harness.client  # logged in before the fault is armed
     row.arm(harness)
-    seen = harness.observe(row.call)
+    with _logged() as lines:
+        seen = harness.observe(row.call)
     assert row.caller(seen), f"the caller saw {seen.error!r} / {seen.value!r}"
     if seen.error is not None:
         assert classified(seen.error), f"an unclassified error reached the caller: {seen.error!r}"
     assert row.salesforce(harness), f"Salesforce saw {harness.fake.request_log}"
-    shown = error_text(seen.error)
+    shown = "\n".join([error_text(seen.error), *lines, *map(repr, harness.events)])
     assert [] == [secret for secret in secrets_of(harness.fake, client) if secret in shown]

@@ -91,7 +91,12 @@ def _long_request_holds_the_only_slot(h: Harness) -> None:
     h.exits.callback(holder.join)
     assert h.fake.faults.wait_hanging(1)
     h.clock.advance(30)
-    h.on_sleep.append(h.fake.faults.clear)
+
+    def long_request_done() -> None:
+        h.fake.faults.clear()
+        holder.join()
+
+    h.on_sleep.append(long_request_done)
 
 
 def _lock_storm(h: Harness) -> Any:
