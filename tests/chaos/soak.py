@@ -204,6 +204,7 @@ def summary(phases: list[Phase]) -> dict[str, Any]:
             "mean_ms": round(statistics.fmean(latencies) * 1000, 2) if latencies else None,
             "by_kind": phase.by_kind(),
             "sent_to_salesforce": phase.sent,
+            "fleet_counted": sum(phase.reports[0].by_caller.values()) if phase.reports else 0,
             "api_usage": f"{phase.api_usage}/{phase.api_limit}",
             "outcomes": phase.outcomes(),
             "faults": phase.faults,
