@@ -20,7 +20,7 @@ from tests.chaos.servers import Cluster, StartRedis, start_cluster
 from sfresilience import ResilientClient, Settings, critical
 from sfresilience._cache import FallbackCache, Scope, StoreBackend
 from sfresilience._modes import CRITICAL_ONLY, set_fleet_switch
-from sfresilience._store import Exchange, FailoverStore, RedisStore, Thresholds
+from sfresilience._store import Exchange, FailoverStore, RedisStore, StoreUnavailable, Thresholds
 from sfresilience._timeline import Timeline
 from sfresilience.exceptions import ConfigurationError, CriticalOnlyBlocked
 from sfresilience.testing import FakeSalesforce
@@ -166,9 +166,12 @@ def test_settings_take_a_cluster_url_and_refuse_an_unknown_scheme() -> None:
 def test_a_cluster_nobody_answers_is_unavailable_not_a_crash() -> None:
     """Building the Cluster client contacts the nodes: that failure is StoreUnavailable,
     raised on first use, and the failover store serves from memory instead."""
-    store = FailoverStore(RedisStore.from_url("redis+cluster://127.0.0.1:9/0"))
+    store = FailoverStore(RedisStore.from_url("redis+cluster://:s3cret-pw@127.0.0.1:9/0"))
     assert 1 == store.increment("n", ttl=5)
     assert store.degraded
+    with pytest.raises(StoreUnavailable) as caught:
+        store.primary.ping()
+    assert "s3cret-pw" not in f"{caught.value} {store!r}"
 
 
 @pytest.mark.chaos
