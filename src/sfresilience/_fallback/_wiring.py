@@ -32,6 +32,7 @@ from .._settings import Settings
 from .._store import FailoverStore, MemoryStore, RedisStore, Store
 from .._trust_status import TrustV1
 from ._breaker_cell import BreakerCell
+from ._flight import SingleFlight
 from ._outage import Fallback
 
 
@@ -48,6 +49,7 @@ class _Shared:
         self.breaker = breaker
         self.backend = backend
         self.writer = WriteBehind()  # one worker thread per org, not per wrapper
+        self.flights = SingleFlight()  # identical reads of any wrapper are one call
 
 
 _shared: weakref.WeakKeyDictionary[Any, dict[str, _Shared]] = weakref.WeakKeyDictionary()
@@ -189,7 +191,13 @@ def build_fallback(
     )
     sources = fallback_sources(settings, store, **({"clock": wall_clock} if wall_clock else {}))
     board = BreakerBoard(store, org, wall)
-    fallback = Fallback(cache, shared.breaker, forced=forced_by(sources), hooks=(*hooks, board))
+    fallback = Fallback(
+        cache,
+        shared.breaker,
+        forced=forced_by(sources),
+        flights=shared.flights,
+        hooks=(*hooks, board),
+    )
     return fallback, sources
 
 
