@@ -15,9 +15,10 @@ import redis
 
 from sfresilience import Event, EventKind, ResilientClient, Settings, freshness
 from sfresilience._fallback import fallback_of
-from sfresilience._store import RedisStore
+from sfresilience._modes import set_fleet_switch
+from sfresilience._store import MemoryStore, RedisStore
 from sfresilience.exceptions import CircuitOpen, FallbackUnavailable, WriteRefused
-from sfresilience.testing import FakeSalesforce
+from sfresilience.testing import FakeSalesforce, FakeTrust
 
 
 Q = "SELECT Id, Name FROM Contact LIMIT 5"
@@ -305,3 +306,69 @@ class TestRedisDies:
                 monkeypatch.setenv("SF_FALLBACK_MODE", "true")
                 assert live == client.query(Q)  # written to the new server, read back
                 assert freshness(client.query(Q)) is not None
+
+
+class TestTrustOnOpening:
+    def outage(self, client: ResilientClient, fake: FakeSalesforce) -> None:
+        warm(client)
+        fake.faults.server_errors(status=503)
+        for _ in range(5):
+            client.query(Q)
+
+    def test_a_core_incident_keeps_the_breaker_open_longer(self) -> None:
+        clock = FakeClock()
+        with (
+            FakeTrust(instances=("NA137",)) as trust,
+            FakeSalesforce(contacts=5, my_domain="na137") as fake,
+        ):
+            trust.open_incident("NA137", severity="major")
+            settings = Settings(retry_attempts=1, status_url=trust.url)
+            client = build(fake, clock, settings=settings)
+            self.outage(client, fake)
+            breaker = fallback_of(client).breaker
+            assert breaker.status is not None
+            assert breaker.status.core_incident is True
+            assert any("NA137" in str(reason) for reason in client.mode.reasons)
+            fake.faults.clear()
+            before = queries(fake)
+            clock.now += 31  # past the usual open_for, not the incident's
+            assert freshness(client.query(Q)) is not None
+            assert before == queries(fake)
+            clock.now += 90
+            assert freshness(client.query(Q)) is None  # the probe
+            assert before + 1 == queries(fake)
+
+    def test_an_unreachable_status_api_is_unknown_never_healthy(self) -> None:
+        clock = FakeClock()
+        with FakeSalesforce(contacts=5, my_domain="na137") as fake:
+            settings = Settings(retry_attempts=1, status_url="http://127.0.0.1:9")
+            client = build(fake, clock, settings=settings)
+            self.outage(client, fake)
+            breaker = fallback_of(client).breaker
+            assert breaker.status is not None
+            assert breaker.status.core_incident is None
+            assert "unreachable" in breaker.describe()
+            assert "fallback" == client.mode.effective
+
+
+class TestFleetSwitch:
+    def test_the_fleet_switch_forces_fallback_with_its_reason_and_expiry(
+        self, fake: FakeSalesforce
+    ) -> None:
+        store = MemoryStore()
+        client = build(fake, FakeClock(), store=store)
+        live = warm(client)
+        set_fleet_switch(store, "fallback", on=True, reason="Trust 5968", duration=3600)
+        fresh = build(fake, FakeClock(), store=store)  # the switch is re-read each second
+        before = sent(fake)
+        assert live == fresh.query(Q)
+        assert "Trust 5968" in reason(fresh.query(Q))
+        (why,) = fresh.mode.reasons
+        assert ("fallback", "fleet switch") == (why.mode, why.source)
+        assert "until" in why.detail
+        assert why.since is not None
+        with pytest.raises(WriteRefused, match="Trust 5968"):
+            fresh.Contact.create({"LastName": "x"})
+        assert before == sent(fake)
+        set_fleet_switch(store, "fallback", on=False)
+        assert "normal" == build(fake, FakeClock(), store=store).mode.effective

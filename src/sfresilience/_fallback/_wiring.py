@@ -7,6 +7,7 @@ for an outage the first one already found.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -25,7 +26,7 @@ from .._cache import (
     WriteBehind,
     cipher_from,
 )
-from .._events import Hook
+from .._events import Event, EventKind, Hook
 from .._modes import FALLBACK, EnvToggle, FleetSwitch, ModeReason, Pinned, ReasonSource
 from .._settings import Settings
 from .._store import FailoverStore, MemoryStore, RedisStore, Store
@@ -74,6 +75,33 @@ def _backend(settings: Settings, store: Store, clock: Callable[[], float]) -> Ba
         )
         primary = RedisStore(client, namespace=primary.namespace, url=settings.redis_url)
     return StoreBackend(primary, clock=clock)
+
+
+def board_key(org: str) -> str:
+    """Where the fleet's last breaker change for *org* is posted (``sfresilience status``)."""
+    return f"breaker:{{{org}}}:state"
+
+
+class BreakerBoard:
+    """An event hook posting breaker changes to the store, so ``status`` can show them."""
+
+    def __init__(self, store: Store, org: str, clock: Callable[[], float]) -> None:
+        self._store = store
+        self._key = board_key(org)
+        self._clock = clock
+
+    def __call__(self, event: Event) -> None:
+        if event.kind is EventKind.BREAKER_CLOSED:
+            self._store.delete(self._key)
+            return
+        state = _POSTED.get(event.kind)
+        if state is not None:
+            record = {"state": state, "detail": event.reason, "since": self._clock()}
+            self._store.set(self._key, json.dumps(record).encode(), ttl=_POSTED_TTL)
+
+
+_POSTED = {EventKind.BREAKER_OPENED: "open", EventKind.BREAKER_HALF_OPEN: "half-open"}
+_POSTED_TTL = 600.0  # an open breaker posts again at each failed probe
 
 
 def _probe_slot(store: Store, org: str) -> dict[str, Any]:
@@ -149,7 +177,8 @@ def build_fallback(
         writer=shared.writer,
     )
     sources = fallback_sources(settings, store, **({"clock": wall_clock} if wall_clock else {}))
-    fallback = Fallback(cache, shared.breaker, forced=forced_by(sources), hooks=hooks)
+    board = BreakerBoard(store, org, wall)
+    fallback = Fallback(cache, shared.breaker, forced=forced_by(sources), hooks=(*hooks, board))
     return fallback, sources
 
 
