@@ -21,8 +21,10 @@ import redis
 from simple_salesforce.exceptions import SalesforceGeneralError
 
 from sfresilience import ResilientClient, Settings, caller
+from sfresilience._fallback import fallback_of
 from sfresilience._store import shared_store
 from sfresilience._timeline import timeline_for
+from sfresilience.exceptions import WriteRefused
 from sfresilience.testing import FakeSalesforce
 
 
@@ -92,6 +94,33 @@ def test_the_update_tells_the_lock_storm_and_the_refresh(
     for field in ("*P-level:* P3", "*Status:*", "*Error:*", "*Impact:*", "*Current action:*"):
         assert field in text.stdout
     assert "*Next update:*" in text.stdout
+
+
+def test_an_outage_ridden_out_from_the_cache_is_told(
+    org: FakeSalesforce, redis_url: str, redis_client: redis.Redis
+) -> None:
+    settings = Settings(redis_url=redis_url, retry_attempts=1)
+    client = ResilientClient(org.client(), settings=settings, sleep=lambda _: None)
+    soql = "SELECT Id FROM Contact LIMIT 3"
+    client.query(soql)
+    assert fallback_of(client).flush(5)
+    org.faults.server_errors(status=503)
+    for _ in range(8):
+        client.query(soql)  # served from the cache; the breaker opens after a few
+    with pytest.raises(WriteRefused):
+        client.Contact.create({"LastName": "Late"})
+    timeline_for(shared_store(redis_url)).flush()
+
+    env = {**org.env(), "SFRESILIENCE_REDIS_URL": redis_url}
+    document = json.loads(sfresilience(env, "incident", "--json").stdout)
+    impact = document["incident"]["impact"]
+    assert impact["served_from_cache"] == 8
+    assert impact["writes_refused"] == 1
+    assert document["incident"]["severity"] in {"P1", "P2"}
+    update = document["update"]
+    assert "8 served from cache, 1 write(s) refused" in update["impact"]
+    assert update["current_action"].startswith("Circuit breaker open: calls to Salesforce stopped")
+    assert "reads served from the fallback cache" in update["current_action"]
 
 
 def test_a_quiet_fleet_is_exit_0(

@@ -214,8 +214,11 @@ def incident(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
-    """The Slack-ready incident update (P-level, status, error, impact, current action,
-    next update), filled from the fleet's timeline in Redis.
+    """The Slack-ready incident update, filled from the fleet's timeline in Redis.
+
+    The runbook's template: P-level, status, error, impact, current action, next
+    update. --post sends it to the Slack incoming webhook in
+    SFRESILIENCE_SLACK_WEBHOOK_URL (the message is printed either way).
 
     Exit 1 while the incident is ongoing (trouble in the last 10 minutes), when
     Redis cannot be read, or when --post did not reach Slack.
@@ -246,8 +249,11 @@ def postmortem(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
 ) -> None:
-    """The postmortem draft from the fleet's timeline: summary, duration, severity,
-    impact, timeline, API calls by caller, action items and a chart of the errors.
+    """The postmortem draft, filled from the fleet's timeline in Redis.
+
+    Summary, duration, severity, impact counts, the timeline, API calls by caller,
+    action items derived from what happened, and a chart of the errors by
+    category over the incident (Mermaid in the Markdown, bars in the terminal).
 
     Exit 1 while the incident is still ongoing or when Redis cannot be read.
     """

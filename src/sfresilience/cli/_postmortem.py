@@ -12,8 +12,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from .._budget import install as install_budget
+from .._redact import redact
 from .._settings import Settings, load_settings
-from .._store import Store
+from .._store import Store, StoreUnavailable
 from ..incident import (
     Incident,
     action_items,
@@ -25,11 +27,15 @@ from ..incident import (
     summary_line,
     terminal,
     timeline_rows,
+    usage_chart,
 )
 from ._incident import Refusal, read_incident, timeline_of
-from ._status import _read
+from ._status import _client
 
 
+_HOUR: Final = 3600.0
+_LEDGER_HOURS: Final = 25
+"""Hours the budget ledger keeps per-caller spend for."""
 _SHOWN_ROWS: Final = 20
 """Timeline rows in the terminal view (the newest); the Markdown has more."""
 
@@ -44,25 +50,46 @@ def run(*, since: str, output: str) -> int:
         typer.echo(f"sfresilience postmortem: {refusal}", err=True)
         return 1
     notes: list[str] = []
-    by_caller = _spend(settings, timeline.store, notes)
+    by_caller, hourly = _ledger(settings, timeline.store, notes, incident)
     if output == "json":
-        document = {**postmortem_json(incident, by_caller), "notes": notes}
+        document = {**postmortem_json(incident, by_caller, hourly), "notes": notes}
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
     elif output == "markdown":
-        sys.stdout.write(postmortem_markdown(incident, by_caller))
+        sys.stdout.write(postmortem_markdown(incident, by_caller, hourly))
     else:
-        _render(incident, by_caller, notes, Console())
+        _render(incident, by_caller, hourly, notes, Console())
     return 1 if incident.state == "ongoing" else 0
 
 
-def _spend(settings: Settings, store: Store, notes: list[str]) -> dict[str, int]:
-    """API calls per caller over the last 24 hours, from the budget ledger of the SF_* org."""
-    _, budget = _read(settings, store, notes)
-    return dict(budget.by_caller) if budget is not None else {}
+def _ledger(
+    settings: Settings, store: Store, notes: list[str], incident: Incident
+) -> tuple[dict[str, int], dict[float, dict[str, int]]]:
+    """API calls per caller over 24 hours, and per hour of the incident, from the budget
+    ledger of the SF_* org (it keeps a counter per caller per hour)."""
+    sf = _client(notes)
+    if sf is None:
+        return {}, {}
+    budget = install_budget(sf, settings, store=store).budget
+    first = int((incident.start or incident.since) // _HOUR)
+    last = int(incident.now // _HOUR)
+    hours = range(max(first, last - _LEDGER_HOURS + 1), last + 1)
+    try:
+        by_caller = dict(budget.snapshot().by_caller)
+        # The ledger's own key for an hour: one counter hash per caller label.
+        keys = {hour: budget._spent_key(hour) for hour in hours}  # noqa: SLF001
+        hourly = {hour * _HOUR: budget.store.totals([key]) for hour, key in keys.items()}
+    except StoreUnavailable as error:
+        notes.append(f"Redis failed while reading the budget ledger: {redact(str(error))}")
+        return {}, {}
+    return by_caller, hourly
 
 
 def _render(
-    incident: Incident, by_caller: Mapping[str, int], notes: list[str], console: Console
+    incident: Incident,
+    by_caller: Mapping[str, int],
+    hourly: Mapping[float, Mapping[str, int]],
+    notes: list[str],
+    console: Console,
 ) -> None:
     console.print(Text("Postmortem draft", style="bold"))
     console.print(Text(summary_line(incident)))
@@ -74,9 +101,9 @@ def _render(
     for name, count in incident.impact.to_json().items():
         facts.add_row(name.replace("_", " "), f"{count:,}")
     console.print(facts)
-    chart = chart_of(incident)
-    if chart is not None:
-        console.print(terminal(chart))
+    for chart in (chart_of(incident), usage_chart(hourly)):
+        if chart is not None:
+            console.print(terminal(chart))
     rows = timeline_rows(incident)[-_SHOWN_ROWS:]
     if rows:
         table = Table("UTC", "what the library saw", title="Timeline", title_justify="left")

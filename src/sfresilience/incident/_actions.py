@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from typing import Final
 
@@ -12,14 +13,22 @@ LOCK_STORM: Final = 10
 """Row-lock failures in one incident that make it a lock storm worth fixing at the source."""
 HEAVY_SHARE: Final = 0.5
 """Share of the org's calls one caller must spend to be named the heaviest."""
+BUSY: Final = 1000
+"""Calls by caller in a day past which the heaviest is worth moving even without budget
+pressure."""
 
 
 def _count(incident: Incident, category: str) -> int:
     return sum(n for cat, _, n in incident.errors if cat == category)
 
 
-def _ops(incident: Incident, limit: int = 3) -> str:
-    return ", ".join(op for op, _ in incident.operations[:limit]) or "the integration"
+def _ops(incident: Incident, category: str, limit: int = 3) -> str:
+    """The operations that failed with *category*, most first."""
+    counts: Counter[str] = Counter()
+    for entry in incident.of("errors"):
+        if entry.category == category and entry.operation:
+            counts[entry.operation] += entry.count
+    return ", ".join(op for op, _ in counts.most_common(limit)) or "the integration"
 
 
 def current_action(incident: Incident) -> str:
@@ -34,6 +43,9 @@ def current_action(incident: Incident) -> str:
         doing.append(f"fleet switch on ({modes[-1].detail})")
     if incident.of("blocked") or "budget_critical" in {e.kind for e in incident.entries}:
         doing.append("critical-only mode holds back non-critical work")
+    breaker = incident.of("breaker")
+    if breaker and not breaker[-1].kind.endswith("closed"):
+        doing.append("circuit breaker open: calls to Salesforce stopped, writes refused")
     if incident.impact.served_from_cache:
         doing.append("reads served from the fallback cache")
     if _count(incident, "ROW_LOCK"):
@@ -52,7 +64,8 @@ def action_items(incident: Incident, by_caller: Mapping[str, int]) -> list[str]:
     budget_events = sorted(kind for kind in kinds if kind.startswith("budget_"))
     heaviest = max(by_caller.items(), key=lambda item: item[1], default=None)
     total = sum(by_caller.values())
-    if heaviest is not None and total and heaviest[1] / total >= HEAVY_SHARE:
+    pressed = bool(budget_events) or total >= BUSY
+    if heaviest is not None and pressed and heaviest[1] / total >= HEAVY_SHARE:
         items.append(
             f"Move `{heaviest[0]}` to Bulk API 2.0 or batch its calls: it spent "
             f"{heaviest[1]:,} of the {total:,} API calls recorded by caller."
@@ -64,8 +77,9 @@ def action_items(incident: Incident, by_caller: Mapping[str, int]) -> list[str]:
         )
     locks = _count(incident, "ROW_LOCK")
     if locks >= LOCK_STORM:
+        where = _ops(incident, "ROW_LOCK")
         items.append(
-            f"Lock storm ({locks:,} UNABLE_TO_LOCK_ROW on {_ops(incident)}): serialize writes "
+            f"Lock storm ({locks:,} UNABLE_TO_LOCK_ROW on {where}): serialize writes "
             "to the same parent records (group by parent id, one writer per parent)."
         )
     items.extend(_error_items(incident))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import Counter
+from collections.abc import Mapping
 from typing import Final
 
 from rich.table import Table
@@ -39,6 +40,9 @@ class Chart:
     size: int
     """Seconds per bucket."""
     series: tuple[Series, ...]
+    title: str = "Failed attempts by category"
+    bar: str = "every failed attempt"
+    """What the bar (the sum of the series that are not extras) counts."""
 
     @property
     def labels(self) -> list[str]:
@@ -84,6 +88,22 @@ def chart_of(incident: Incident) -> Chart | None:
     return Chart(starts, size, series)
 
 
+def usage_chart(hourly: Mapping[float, Mapping[str, int]]) -> Chart | None:
+    """API calls per hour by caller (the budget ledger's per-hour spend), top callers named."""
+    if not any(sum(calls.values()) for calls in hourly.values()):
+        return None
+    starts = tuple(sorted(hourly))
+    totals: Counter[str] = Counter()
+    for calls in hourly.values():
+        totals.update(calls)
+    shown = [name for name, _ in totals.most_common(_MOST_SERIES)]
+    series = [Series(name, tuple(hourly[at].get(name, 0) for at in starts)) for name in shown]
+    rest = tuple(sum(n for c, n in hourly[at].items() if c not in shown) for at in starts)
+    if any(rest):
+        series.append(Series("other callers", rest))
+    return Chart(starts, _HOUR, tuple(series), "API calls by caller", "every API call")
+
+
 def _every(size: int) -> str:
     return f"{size // _HOUR} h" if size >= _HOUR else f"{size // 60} min"
 
@@ -91,22 +111,22 @@ def _every(size: int) -> str:
 def mermaid(chart: Chart) -> str:
     """An ``xychart-beta`` block (GitHub, GitLab and Confluence render it) and its legend.
 
-    xychart has no legend of its own: the bar is every failed attempt, each
-    line one series, named in the table that follows in the same order.
+    xychart has no legend of its own: the bar is the sum, each line one
+    series, named in the table that follows in the same order.
     """
     top = max([*chart.totals(), *(max(s.counts) for s in chart.series)], default=1)
     labels = ", ".join(f'"{label}"' for label in chart.labels)
     lines = [
         "```mermaid",
         "xychart-beta",
-        f'    title "Failed attempts by category, per {_every(chart.size)} (UTC)"',
+        f'    title "{chart.title}, per {_every(chart.size)} (UTC)"',
         f"    x-axis [{labels}]",
         f'    y-axis "calls" 0 --> {max(top, 1)}',
         f"    bar [{', '.join(str(n) for n in chart.totals())}]",
     ]
     lines += [f"    line [{', '.join(str(n) for n in s.counts)}]" for s in chart.series]
     lines += ["```", "", "| series | what | total |", "|---|---|---|"]
-    lines.append(f"| bar | every failed attempt | {sum(chart.totals()):,} |")
+    lines.append(f"| bar | {chart.bar} | {sum(chart.totals()):,} |")
     lines += [f"| line {i} | {s.name} | {sum(s.counts):,} |" for i, s in enumerate(chart.series, 1)]
     return "\n".join(lines)
 
@@ -117,7 +137,7 @@ def terminal(chart: Chart) -> Table:
         "UTC",
         "per " + _every(chart.size),
         "n",
-        title="Failed attempts by category",
+        title=chart.title,
         title_justify="left",
         box=None,
         pad_edge=False,

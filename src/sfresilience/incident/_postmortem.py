@@ -8,7 +8,7 @@ from typing import Any, Final
 
 from .._timeline import Entry
 from ._actions import action_items
-from ._chart import chart_of, mermaid
+from ._chart import Chart, chart_of, mermaid, usage_chart
 from ._summary import Incident, clock_time, group_of, lasting
 
 
@@ -61,26 +61,38 @@ def summary_line(incident: Incident) -> str:
     )
 
 
-def postmortem_json(incident: Incident, by_caller: Mapping[str, int]) -> dict[str, Any]:
+Hourly = Mapping[float, Mapping[str, int]]
+"""API calls per caller in each hour (its start, seconds since the epoch) of the incident."""
+
+
+def _charted(chart: Chart | None) -> dict[str, Any] | None:
+    if chart is None:
+        return None
+    return {
+        "bucket_seconds": chart.size,
+        "starts": list(chart.starts),
+        "series": {s.name: list(s.counts) for s in chart.series},
+    }
+
+
+def postmortem_json(
+    incident: Incident, by_caller: Mapping[str, int], hourly: Hourly | None = None
+) -> dict[str, Any]:
     """The draft as one JSON document."""
-    chart = chart_of(incident)
     return {
         "summary": summary_line(incident),
         **incident.to_json(),
         "timeline": [entry.to_json() for entry in incident.entries],
         "by_caller": dict(sorted(by_caller.items(), key=lambda item: -item[1])),
         "action_items": action_items(incident, by_caller),
-        "chart": None
-        if chart is None
-        else {
-            "bucket_seconds": chart.size,
-            "starts": list(chart.starts),
-            "series": {s.name: list(s.counts) for s in chart.series},
-        },
+        "chart": _charted(chart_of(incident)),
+        "api_usage_chart": _charted(usage_chart(hourly or {})),
     }
 
 
-def postmortem_markdown(incident: Incident, by_caller: Mapping[str, int]) -> str:
+def postmortem_markdown(
+    incident: Incident, by_caller: Mapping[str, int], hourly: Hourly | None = None
+) -> str:
     """The draft in Markdown, with a Mermaid chart of the errors over the incident."""
     i = incident.impact
     out = [
@@ -108,6 +120,9 @@ def postmortem_markdown(incident: Incident, by_caller: Mapping[str, int]) -> str
     chart = chart_of(incident)
     if chart is not None:
         out += ["## Errors over the incident", "", mermaid(chart), ""]
+    usage = usage_chart(hourly or {})
+    if usage is not None:
+        out += ["## API usage over the incident (budget ledger, per hour)", "", mermaid(usage), ""]
     out += _timeline_section(incident)
     out += _callers_section(by_caller)
     items = action_items(incident, by_caller)
