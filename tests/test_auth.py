@@ -158,6 +158,34 @@ class TestFromRefreshToken:
         assert ErrorCategory.AUTH_FAILED is caught.value.classification.category  # type: ignore[attr-defined]
         assert 1 == len([r for r in fake.request_log if r.path.endswith("/oauth2/token")])
 
+    @pytest.mark.parametrize(
+        ("domain", "host"),
+        [
+            ("login", "login.salesforce.com"),
+            ("test", "test.salesforce.com"),
+            ("acme.my", "acme.my.salesforce.com"),
+            ("acme.my.salesforce.com", "acme.my.salesforce.com"),
+            ("https://acme--uat.sandbox.my.salesforce.com/", "acme--uat.sandbox.my.salesforce.com"),
+        ],
+    )
+    def test_the_token_is_asked_of_the_domain_s_host(
+        self, fake: FakeSalesforce, domain: str, host: str
+    ) -> None:
+        """A My Domain host is used as it is; the short forms get .salesforce.com."""
+        session = fake.session()
+        asked: list[str] = []
+        session.hooks["response"].append(lambda response, **_: asked.append(response.url))
+        client = ResilientClient.from_refresh_token(
+            consumer_key=fake.consumer_key,
+            consumer_secret=fake.consumer_secret,
+            refresh_token=fake.issue_refresh_token(),
+            domain=domain,
+            settings=Settings(),
+            session=session,
+        )
+        assert 20 == client.query("SELECT COUNT() FROM Account")["totalSize"]
+        assert f"https://{host}/services/oauth2/token" == asked[0]
+
 
 class TestSfCli:
     @pytest.mark.parametrize("redacted", [True, False], ids=["new-cli", "old-cli"])
