@@ -12,10 +12,12 @@ from typing import Any
 
 import pytest
 import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed
 
 from sfresilience import ErrorCategory, ResilientClient, Settings
-from sfresilience._auth import login_from_env, sf_cli_login
+from sfresilience._auth import login_from_env, login_host, sf_cli_login
 from sfresilience.exceptions import ConfigurationError
 from sfresilience.testing import FakeSalesforce
 from sfresilience.testing.wire.routing import mount
@@ -270,3 +272,11 @@ class TestTokenResponses:
         assert "NO_INSTANCE_URL" == classification.error_code
         assert ErrorCategory.AUTH_FAILED is classification.category
         assert 1 == len(canned_http.requests)
+
+
+@settings(max_examples=200, deadline=None)
+@given(domain=st.text(max_size=60))
+def test_any_domain_gives_one_host_without_a_scheme(domain: str) -> None:
+    """login_host never raises, and what it gives is always a Salesforce host."""
+    host = login_host(domain)
+    assert host.lower().endswith((".salesforce.com", ".force.com", ".site.com", ".salesforce.mil"))

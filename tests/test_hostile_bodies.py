@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from simple_salesforce.api import Salesforce
 from simple_salesforce.exceptions import SalesforceError
 
@@ -237,3 +239,40 @@ class TestPageWalk:
             PageWalk("q").read({"sessionId": sid})
         assert sid not in str(caught.value)
         assert sid not in repr(caught.value.classification)  # type: ignore[attr-defined]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=16), children, max_size=4)
+    ),
+    max_leaves=30,
+)
+page_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "records": json_values | st.lists(st.dictionaries(st.text(max_size=8), json_values)),
+        "done": json_values,
+        "nextRecordsUrl": json_values,
+        "totalSize": json_values,
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pages=st.lists(json_values | page_like, min_size=1, max_size=5))
+def test_any_sequence_of_pages_is_read_or_refused_as_documented(pages: list[object]) -> None:
+    """Whatever the JSON, the page reader returns records or raises a classified error."""
+    walk = PageWalk("https://na1.salesforce.com/services/data/v59.0/query/")
+    refused: SalesforceError | None = None
+    try:
+        for page in pages:
+            records, next_url = walk.read(page)
+            assert all(isinstance(record, dict) for record in records)
+            if next_url is None:
+                break
+            assert isinstance(next_url, str)
+    except SalesforceError as error:
+        refused = error
+    if refused is not None:
+        assert isinstance(getattr(refused, "classification").category, ErrorCategory)  # noqa: B009
