@@ -84,6 +84,20 @@ class Guard:
             _active.reset(token)
 
 
+def _decoded(call: Callable[[], T]) -> T:
+    """*call*'s result; a body nested too deep for the JSON decoder fails as bad JSON.
+
+    ``json`` raises ``RecursionError`` past a few hundred levels, which requests
+    lets through; as ``requests.JSONDecodeError`` it is classified like any other
+    undecodable body.
+    """
+    try:
+        return call()
+    except RecursionError as error:
+        message = "response body nested too deeply to decode"
+        raise requests.JSONDecodeError(message, "", 0) from error
+
+
 class _Run:
     """The state of one guarded call."""
 
@@ -129,12 +143,12 @@ class _Run:
     def _attempt(self, call: Callable[[], T]) -> T:
         if self.locks is None:
             with deadline_scope(self._seconds_left(), self.guard.timeouts):
-                return call()
+                return _decoded(call)
         with self.locks.attempt(self._seconds_left(), self.guard.sleep) as timed_out:
             if timed_out is not None:
                 raise _QueueTimeout(timed_out)
             with deadline_scope(self._seconds_left(), self.guard.timeouts):
-                return call()
+                return _decoded(call)
 
     def _no_time_left(self) -> Exception:
         error = requests.Timeout(
