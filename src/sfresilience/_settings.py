@@ -26,6 +26,7 @@ _YEAR = 365 * _DAY
 Fraction = Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)]
 Seconds = Annotated[float, Field(gt=0.0, le=_DAY, allow_inf_nan=False)]
 LongSeconds = Annotated[float, Field(gt=0.0, le=_YEAR, allow_inf_nan=False)]
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "redis+cluster://", "rediss+cluster://")
 
 
 class Settings(BaseSettings):
@@ -169,10 +170,11 @@ class Settings(BaseSettings):
         if self.backoff_initial > self.backoff_max:
             msg = "SFRESILIENCE_BACKOFF_INITIAL must not exceed SFRESILIENCE_BACKOFF_MAX"
             raise ValueError(msg)
-        if self.redis_url is not None and not self.redis_url.startswith(
-            ("redis://", "rediss://", "unix://")
-        ):
-            msg = "SFRESILIENCE_REDIS_URL must start with redis://, rediss:// or unix://"
+        if self.redis_url is not None and not self.redis_url.startswith(_REDIS_SCHEMES):
+            msg = (
+                "SFRESILIENCE_REDIS_URL must start with redis://, rediss://, unix://, "
+                "redis+cluster:// or rediss+cluster://"
+            )
             raise ValueError(msg)
         if self.cache_key is not None:
             cipher_from(self.cache_key.get_secret_value())  # a bad key names the variable

@@ -43,8 +43,9 @@ _VERSION: Final = 1
 # layer's breaker, cache and refused-write events) are counted without a change here.
 _ERRORS: Final = "errors"
 """The kind of an entry that counts classified failures."""
-_TOLD_WHY: Final = ("give_up", "breaker", "mode", "trust")
-"""Kinds (by prefix) whose reason is kept: rare transitions, not per-call chatter."""
+_TOLD_WHY: Final = ("give_up", "breaker", "mode", "trust", "bulk_job_stuck")
+"""Kinds (by prefix) whose reason is kept: rare transitions, not per-call chatter
+(a stuck job's names the job and its fate)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -57,7 +58,7 @@ class Entry:
     """End of the window."""
     kind: str
     """``"errors"`` (classified failures), ``"retry"``, ``"give_up"``, ``"recovered"``,
-    ``"refresh"``, a budget event (``"budget_warning"`` ...), ``"mode"`` (a
+    ``"refresh"``, ``"bulk_job_stuck"``, a budget event (``"budget_warning"`` ...), ``"mode"`` (a
     fleet switch turned on or off by ``sfresilience mode``), ``"trust_incident"``
     (seen by ``sfresilience triage``), or another event's kind by its value (the
     fallback layer's breaker transitions, cache serves, refused writes)."""
