@@ -72,7 +72,10 @@ def _backends(org: FakeSalesforce, redis_url: str) -> dict[str, Clients]:
 
 
 def run(report: Report) -> None:
-    with FakeSalesforce(accounts=200, contacts=2000) as org, private_redis() as redis_url:
+    with (
+        FakeSalesforce(accounts=200, contacts=2000, api_limit=10**9) as org,
+        private_redis() as redis_url,
+    ):
         backends = _backends(org, redis_url)
         _cached_reads(report, backends)
         _fail_fast(report, org)
