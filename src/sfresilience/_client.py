@@ -158,7 +158,13 @@ class ResilientClient(_Proxy):
             locks=lock_queue_for(sf, self._self_admission.budget.store),
         )
         self._self_fallback, self._self_forcing = build_fallback(
-            sf, settings, self._self_admission.budget.store, org_key(sf), wall_clock=wall_clock
+            sf,
+            settings,
+            self._self_admission.budget.store,
+            org_key(sf),
+            hooks=hooks,
+            clock=clock,
+            wall_clock=wall_clock,
         )
 
     # Building one -----------------------------------------------------------
@@ -326,7 +332,7 @@ class ResilientClient(_Proxy):
             )
 
         if repeatable:
-            return self._self_fallback.read(key, guarded)
+            return self._self_fallback.read(key, guarded, operation=operation)
         return self._self_fallback.write(guarded, operation=operation)
 
     def _read(
@@ -421,7 +427,7 @@ class ResilientClient(_Proxy):
             return {"records": records, "totalSize": len(records), "done": True}
 
         key = self._cache_key("query_all", normalise_soql(query), include_deleted, kwargs)
-        found: dict[str, Any] = self._self_fallback.read(key, every_page)
+        found: dict[str, Any] = self._self_fallback.read(key, every_page, operation="query_all")
         return found
 
     def search(self, search: str) -> Any:

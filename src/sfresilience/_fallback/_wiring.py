@@ -7,6 +7,7 @@ for an outage the first one already found.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -25,6 +26,7 @@ from .._cache import (
     WriteBehind,
     cipher_from,
 )
+from .._events import Event, EventKind, Hook
 from .._modes import FALLBACK, EnvToggle, FleetSwitch, ModeReason, Pinned, ReasonSource
 from .._settings import Settings
 from .._store import FailoverStore, MemoryStore, RedisStore, Store
@@ -58,7 +60,7 @@ def instance_key(sf: Any) -> str | None:
     return found.group(1).upper() if found else None
 
 
-def _backend(settings: Settings, store: Store) -> Backend:
+def _backend(settings: Settings, store: Store, clock: Callable[[], float]) -> Backend:
     """Redis when the store is Redis (short timeouts of its own), else an embedded LRU."""
     primary = store.primary if isinstance(store, FailoverStore) else store
     if isinstance(primary, MemoryStore):
@@ -72,16 +74,52 @@ def _backend(settings: Settings, store: Store) -> Backend:
             socket_timeout=_CACHE_TIMEOUT,
         )
         primary = RedisStore(client, namespace=primary.namespace, url=settings.redis_url)
-    return StoreBackend(primary)
+    return StoreBackend(primary, clock=clock)
 
 
-def _claim_probe(store: Store, org: str) -> Callable[[float], bool]:
+def board_key(org: str) -> str:
+    """Where the fleet's last breaker change for *org* is posted (``sfresilience status``)."""
+    return f"breaker:{{{org}}}:state"
+
+
+class BreakerBoard:
+    """An event hook posting breaker changes to the store, so ``status`` can show them."""
+
+    def __init__(self, store: Store, org: str, clock: Callable[[], float]) -> None:
+        self._store = store
+        self._key = board_key(org)
+        self._clock = clock
+
+    def __call__(self, event: Event) -> None:
+        if event.kind is EventKind.BREAKER_CLOSED:
+            self._store.delete(self._key)
+            return
+        state = _POSTED.get(event.kind)
+        if state is not None:
+            record = {"state": state, "detail": event.reason, "since": self._clock()}
+            self._store.set(self._key, json.dumps(record).encode(), ttl=_POSTED_TTL)
+
+
+_POSTED = {EventKind.BREAKER_OPENED: "open", EventKind.BREAKER_HALF_OPEN: "half-open"}
+_POSTED_TTL = 600.0  # an open breaker posts again at each failed probe
+
+
+def _probe_slot(store: Store, org: str) -> dict[str, Any]:
     """One probe per fleet: an atomic claim in the shared store (a local one: per process)."""
-    return lambda ttl: store.claim(f"breaker:{{{org}}}:probe", ttl=ttl)
+    key = f"breaker:{{{org}}}:probe"
+    return {
+        "claim_probe": lambda ttl: store.claim(key, ttl=ttl),
+        "release_claim": lambda: store.delete(key),
+    }
 
 
-def _shared_for(
-    sf: Any, settings: Settings, store: Store, org: str, clock: Callable[[], float]
+def _shared_for(  # noqa: PLR0917
+    sf: Any,
+    settings: Settings,
+    store: Store,
+    org: str,
+    clock: Callable[[], float],
+    wall_clock: Callable[[], float],
 ) -> _Shared:
     with _shared_lock:
         per_store = _shared.setdefault(store, {})
@@ -90,10 +128,11 @@ def _shared_for(
             breaker = BreakerCell(
                 instance=lambda: instance_key(sf),
                 status=TrustV1(settings.status_url),
-                claim_probe=_claim_probe(store, org),
-                wall_clock=clock,
+                **_probe_slot(store, org),
+                clock=clock,
+                wall_clock=wall_clock,
             )
-            found = per_store[org] = _Shared(breaker, _backend(settings, store))
+            found = per_store[org] = _Shared(breaker, _backend(settings, store, clock))
         return found
 
 
@@ -121,22 +160,26 @@ def build_fallback(
     store: Store,
     org: str,
     *,
+    hooks: Sequence[Hook] = (),
+    clock: Callable[[], float] = time.monotonic,
     wall_clock: Callable[[], float] | None = None,
 ) -> tuple[Fallback, list[ReasonSource]]:
     """The client's fallback, and the sources that force it (for ``client.mode``)."""
-    clock = wall_clock or time.time
-    shared = _shared_for(sf, settings, store, org, clock)
+    wall = wall_clock or time.time
+    shared = _shared_for(sf, settings, store, org, clock, wall)
     api_version = str(vars(sf).get("sf_version") or "unknown")
     cache = FallbackCache(
         shared.backend,
         scope=Scope(org, api_version),
         max_age=settings.cache_ttl,
         cipher=cipher_from(settings.cache_key.get_secret_value() if settings.cache_key else None),
-        clock=clock,
+        clock=wall,
         writer=shared.writer,
     )
     sources = fallback_sources(settings, store, **({"clock": wall_clock} if wall_clock else {}))
-    return Fallback(cache, shared.breaker, forced=forced_by(sources)), sources
+    board = BreakerBoard(store, org, wall)
+    fallback = Fallback(cache, shared.breaker, forced=forced_by(sources), hooks=(*hooks, board))
+    return fallback, sources
 
 
 def breaker_reasons(breaker: BreakerCell) -> tuple[ModeReason, ...]:
