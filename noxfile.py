@@ -112,3 +112,16 @@ def audit(session: nox.Session) -> None:
     """pip-audit: known vulnerabilities in the runtime dependencies, from the package index."""
     session.install("-e", ".", "pip-audit>=2.7")
     session.run("pip-audit", "--skip-editable", "--progress-spinner", "off")
+
+
+@nox.session
+def chaos(session: nox.Session) -> None:
+    """The fault matrix's long rows, then the multi-process soak (tests/chaos).
+
+    `nox -s chaos -- --seconds 120 --workers 8` passes its arguments to the soak
+    (`python -m tests.chaos.soak --help`); it prints its figures as JSON.
+    """
+    session.install("-e", ".", *_group("tests"))
+    session.run("pytest", "tests/chaos", env={"SFRESILIENCE_CHAOS": "1"})
+    soak = session.posargs or ["--seconds", "60", "--workers", "8"]
+    session.run("python", "-m", "tests.chaos.soak", *soak)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import redis
+from redis.commands.core import Script
 
 from .._redact import redact
 from ._base import StoreUnavailable
@@ -203,7 +205,8 @@ def _state_from_reply(reply: list[Any]) -> LedgerState:
 def _unavailable_on_error(url: str) -> Iterator[None]:
     try:
         yield
-    except (redis.RedisError, OSError) as error:
+    # RedisClusterException (no slot covers a key, no node answers) is no RedisError.
+    except (redis.RedisError, redis.exceptions.RedisClusterException, OSError) as error:
         raise StoreUnavailable(f"Redis at {redact(url)} is unavailable: {error}") from error
 
 
@@ -211,21 +214,73 @@ def _ms(ttl: float) -> int:
     return max(int(ttl * 1000), 1)
 
 
-class RedisStore:
-    """Store on a Redis server; every error becomes StoreUnavailable."""
+Client = redis.Redis | redis.RedisCluster
 
-    def __init__(self, client: redis.Redis, *, namespace: str = "sfr", url: str = "") -> None:
+# redis+cluster://host:port names any node of a Redis Cluster; the client finds the rest.
+_CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
+_TIMEOUTS: dict[str, Any] = {"socket_connect_timeout": 2, "socket_timeout": 2}
+
+
+def connect(url: str) -> Client:
+    """A client for *url*: a Cluster client for ``redis+cluster://``/``rediss+cluster://``.
+
+    A Cluster client asks its nodes for the slot map as it is built, so call this
+    where a failure becomes StoreUnavailable.
+    """
+    scheme, _, rest = url.partition("://")
+    if scheme in _CLUSTER_SCHEMES:
+        return redis.RedisCluster.from_url(f"{_CLUSTER_SCHEMES[scheme]}://{rest}", **_TIMEOUTS)
+    return redis.Redis.from_url(url, **_TIMEOUTS)
+
+
+@dataclass(frozen=True, slots=True)
+class _Connection:
+    client: Client
+    increment: Script
+    ledger: Script
+    release: Script
+
+
+class RedisStore:
+    """Store on a Redis server or Cluster; every error becomes StoreUnavailable.
+
+    Keys that one script touches share a hash tag, so each script runs in one
+    Cluster slot.
+    """
+
+    def __init__(
+        self,
+        client: Client | Callable[[], Client],
+        *,
+        namespace: str = "sfr",
+        url: str = "",
+    ) -> None:
         self.namespace = namespace
-        self._client = client
         self._url = url or "redis"
-        self._increment = client.register_script(_INCREMENT)
-        self._ledger = client.register_script(_LEDGER)
-        self._release = client.register_script(_RELEASE)
+        self._make = client if callable(client) else (lambda: client)
+        self._connection: _Connection | None = None
 
     @classmethod
     def from_url(cls, url: str, *, namespace: str = "sfr") -> RedisStore:
-        client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
-        return cls(client, namespace=namespace, url=url)
+        return cls(lambda: connect(url), namespace=namespace, url=url)
+
+    @property
+    def _live(self) -> _Connection:
+        # Built on first use (inside _unavailable_on_error): a Cluster client
+        # contacts its nodes when made, and Redis may be down when the store is.
+        if self._connection is None:
+            client = self._make()
+            self._connection = _Connection(
+                client,
+                client.register_script(_INCREMENT),
+                client.register_script(_LEDGER),
+                client.register_script(_RELEASE),
+            )
+        return self._connection
+
+    @property
+    def _client(self) -> Client:
+        return self._live.client
 
     def _key(self, key: str) -> str:
         return f"{self.namespace}:{key}"
@@ -245,7 +300,7 @@ class RedisStore:
 
     def increment(self, key: str, amount: int = 1, *, ttl: float) -> int:
         with _unavailable_on_error(self._url):
-            return int(self._increment(keys=[self._key(key)], args=[amount, _ms(ttl)]))
+            return int(self._live.increment(keys=[self._key(key)], args=[amount, _ms(ttl)]))
 
     def push(self, key: str, value: bytes, *, limit: int, ttl: float) -> None:
         name = self._key(key)
@@ -273,7 +328,7 @@ class RedisStore:
     def release(self, key: str, token: bytes) -> bool:
         keys = self._lock_keys(key)
         with _unavailable_on_error(self._url):
-            return bool(self._release(keys=keys, args=[token, _WAKE_TTL_MS]))
+            return bool(self._live.release(keys=keys, args=[token, _WAKE_TTL_MS]))
 
     def wait_released(self, key: str, timeout: float) -> bool:
         name, wake = self._lock_keys(key)
@@ -313,7 +368,7 @@ class RedisStore:
         for label, count in exchange.spent.items():
             args += [label, count]
         with _unavailable_on_error(self._url):
-            reply = self._ledger(keys=[self._key(key), self._key(spent_key)], args=args)
+            reply = self._live.ledger(keys=[self._key(key), self._key(spent_key)], args=args)
         return _state_from_reply(list(reply))
 
     def totals(self, keys: list[str]) -> dict[str, int]:
