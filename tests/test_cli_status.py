@@ -14,6 +14,8 @@ import pytest
 import redis
 
 from sfresilience import ResilientClient, Settings, caller
+from sfresilience._fallback import fallback_of
+from sfresilience._freshness import freshness
 from sfresilience._store import RedisStore
 from sfresilience._timeline import Timeline
 from sfresilience.exceptions import CriticalOnlyBlocked
@@ -59,7 +61,11 @@ def test_a_fleet_switch_reaches_every_client_and_status_says_who_and_why(
     assert client.mode.effective == "critical-only"
     assert any("Trust incident 5968 (set by " in reason for reason in reasons), reasons
     with pytest.raises(CriticalOnlyBlocked):
-        client.query("SELECT Id FROM Contact")
+        client.query("SELECT Id FROM Account")  # nothing cached to serve instead
+    assert fallback_of(client).flush(5)
+    served = freshness(client.query("SELECT Id FROM Contact"))  # a non-critical read: cached
+    assert served is not None
+    assert "critical-only" in served.reason
     assert 0 < redis_client.ttl("sfr:mode:critical-only") <= 2 * 3600
 
     status = sfresilience(env, "status", "--json")
@@ -153,7 +159,30 @@ def test_a_bad_duration_is_one_line(redis_url: str, duration: str) -> None:
     assert done.stderr.count("\n") == 1
 
 
-def test_fallback_is_not_offered_yet(redis_url: str) -> None:
-    done = sfresilience({"SFRESILIENCE_REDIS_URL": redis_url}, "mode", "fallback", "on")
-    assert done.returncode == 2
-    assert "Traceback" not in done.stderr
+def test_a_fleet_fallback_switch_serves_every_client_from_the_cache(
+    org: FakeSalesforce, redis_url: str, redis_client: redis.Redis
+) -> None:
+    """`mode fallback on --reason --for`: clients send nothing and say why; off ends it."""
+    env = {**org.env(), "SFRESILIENCE_REDIS_URL": redis_url}
+    client = ResilientClient(org.client(), store=RedisStore.from_url(redis_url))
+    live = client.query("SELECT Id FROM Contact")
+    assert fallback_of(client).flush(5)
+    done = sfresilience(env, "mode", "fallback", "on", "--reason", "Trust 5968", "--for", "1h")
+    assert done.returncode == 0, done.stderr
+    assert 0 < redis_client.ttl("sfr:mode:fallback") <= 3600
+    client = ResilientClient(org.client(), store=RedisStore.from_url(redis_url))  # fresh read
+    before = len(org.request_log)
+    served = client.query("SELECT Id FROM Contact")
+    assert served == live
+    found = freshness(served)
+    assert found is not None
+    assert "Trust 5968" in found.reason
+    assert len(org.request_log) == before
+    assert client.mode.effective == "fallback"
+    assert "fleet switch" in [reason.source for reason in client.mode.reasons]
+    document = as_json(sfresilience(env, "status", "--json"))
+    assert document["mode"]["effective"] == "fallback"
+    assert (document["cache"]["backend"], document["cache"]["health"]) == ("redis", "reachable")
+    assert document["breaker"]["state"] == "closed"
+    assert sfresilience(env, "mode", "fallback", "off").returncode == 0
+    assert redis_client.get("sfr:mode:fallback") is None

@@ -32,6 +32,8 @@ from sfresilience import (
 )
 from sfresilience._auth import refresh_token_login
 from sfresilience._core import RetryPolicy
+from sfresilience._fallback import fallback_of
+from sfresilience._freshness import freshness
 from sfresilience._guard import Guard
 from sfresilience.testing import FakeSalesforce
 
@@ -523,12 +525,16 @@ class TestEventsAndSecrets:
         )
         fake.faults.expire_sessions()
         client.query("SELECT Id FROM Account LIMIT 1")
+        assert fallback_of(client).flush(5)
         fake.faults.server_errors(status=500)
         with pytest.raises(SalesforceGeneralError) as caught:
-            client.query("SELECT Id FROM Account LIMIT 1")
+            client.query("SELECT Id FROM Contact LIMIT 1")  # nothing cached: the error itself
+        served = freshness(client.query("SELECT Id FROM Account LIMIT 1"))  # cached: served
+        assert served is not None
         told = "\n".join(
             [caplog.text, repr(client), str(caught.value), *caught.value.__notes__]
             + [repr(event) for event in events]
+            + [served.reason, repr(client.mode), repr(fallback_of(client).cache)]
         )
         for secret in (expired_session, sf.session_id, fake.password, fake.security_token):
             assert secret not in told

@@ -167,3 +167,17 @@ class TestCommandLine:
             assert step in result.output
         assert "Every step behaved as the runbook says." in result.output
         assert "2100 contacts read across pages" in result.output
+
+
+def test_fallback_defaults_and_freshness_export(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fallback cache's documented defaults; ``freshness`` of a live value is None."""
+    for name in ("SFRESILIENCE_CACHE_TTL", "SFRESILIENCE_CACHE_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings()
+    assert (False, 3600.0, None) == (
+        settings.fallback_mode,
+        settings.cache_ttl,
+        settings.cache_key,
+    )
+    assert sfresilience.freshness({"records": []}) is None
+    assert sfresilience.Freshness.__name__ == "Freshness"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -83,6 +84,16 @@ def run_in_threads(work: list[Callable[[], object]]) -> tuple[list[object], list
 
 
 COUNT = "SELECT COUNT() FROM Account"
+
+
+def total(client: ResilientClient, soql: str) -> object:
+    return client.query(soql)["totalSize"]
+
+
+def count(caller: int) -> str:
+    """COUNT, spelt differently for each caller: concurrent identical reads are one call
+    (single-flight), and these tests are about each caller meeting the expiry itself."""
+    return f"{COUNT} LIMIT {1000 + caller}"
 
 
 class TestTransientReLogin:
@@ -219,7 +230,9 @@ class TestWaiters:
     def test_waiters_get_the_logins_real_outcome(self, fake: FakeSalesforce) -> None:
         """16 threads behind a hung re-login all fail as it did: UNAVAILABLE, nothing re-sent."""
         client, tries = self.hung_login_client(fake, retry_attempts=1)
-        results, errors = run_in_threads([lambda: client.query(COUNT)] * self.THREADS)
+        results, errors = run_in_threads(
+            [functools.partial(client.query, count(i)) for i in range(self.THREADS)]
+        )
         assert ([], self.THREADS) == (results, len(errors))
         assert {requests.ReadTimeout} == {type(error) for error in errors}
         assert self.THREADS == len({id(error) for error in errors})  # each its own copy ...
@@ -232,7 +245,9 @@ class TestWaiters:
     def test_waiters_recover_with_one_new_session(self, fake: FakeSalesforce) -> None:
         """With attempts to spare, the threads retry the login once between them and succeed."""
         client, tries = self.hung_login_client(fake, retry_attempts=3)
-        results, errors = run_in_threads([lambda: client.query(COUNT)["totalSize"]] * self.THREADS)
+        results, errors = run_in_threads(
+            [functools.partial(total, client, count(i)) for i in range(self.THREADS)]
+        )
         assert ([], [20] * self.THREADS) == (errors, results)
         assert (2, 1) == (len(tries), client.logins)
         assert [200] == statuses(fake, "/oauth2/token")
@@ -268,7 +283,7 @@ class TestSwap:
         outcome: list[object] = []
 
         def another_call() -> None:
-            outcome.append(client.query(COUNT)["totalSize"])
+            outcome.append(client.query(count(1))["totalSize"])
 
         def start_another_call() -> None:
             thread = threading.Thread(target=another_call)
@@ -297,7 +312,7 @@ class TestTwoWrappers:
         fake.faults.hang(count=1)
         started = time.monotonic()
         with pytest.raises(requests.ReadTimeout):
-            quick.query(COUNT)
+            quick.query(count(1))  # not patient's read: nothing cached to serve instead
         assert time.monotonic() - started < 2
 
     def test_one_refresher_per_client(self, fake: FakeSalesforce) -> None:
@@ -316,7 +331,10 @@ class TestTwoWrappers:
         second = ResilientClient(sf, settings=Settings(), refresh=login, on_event=gate.note)
         fake.faults.expire_sessions()
         results, errors = run_in_threads(
-            [lambda: first.query(COUNT)["totalSize"], lambda: second.query(COUNT)["totalSize"]]
+            [
+                lambda: first.query(count(1))["totalSize"],
+                lambda: second.query(count(2))["totalSize"],
+            ]
         )
         assert ([], [20, 20]) == (errors, results)
         assert 1 == len(tries)

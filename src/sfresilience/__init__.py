@@ -8,6 +8,7 @@ from ._classify import Classification, ErrorCategory, classify
 from ._client import ResilientClient
 from ._decorators import caller, critical
 from ._events import Event, EventKind
+from ._freshness import Freshness, freshness
 from ._modes import Mode, ModeReason
 from ._settings import Settings
 from ._sobject import SObject
@@ -25,6 +26,7 @@ __all__ = [
     "Event",
     "EventKind",
     "FailedRecord",
+    "Freshness",
     "Mode",
     "ModeReason",
     "ResilientClient",
@@ -33,5 +35,6 @@ __all__ = [
     "caller",
     "classify",
     "critical",
+    "freshness",
     "set_testing",
 ]

@@ -15,14 +15,17 @@ import wrapt
 from simple_salesforce.api import Salesforce
 
 from ._auth import checked_login, login_from_env, refresh_token_login, sf_cli_login
-from ._budget import Admission, Budget
+from ._budget import Admission, Budget, org_key
 from ._budget import install as install_budget
 from ._bulk import bulk_handler, bulk_query_records, switch_to_bulk
+from ._cache import normalise_soql
 from ._core import RetryPolicy
 from ._events import Hook, normalize_hooks
+from ._fallback import Fallback
+from ._fallback._wiring import breaker_reasons, build_fallback
 from ._guard import Guard
 from ._lockqueue import lock_queue_for
-from ._modes import Mode
+from ._modes import Mode, ReasonSource, with_reasons
 from ._redact import redact
 from ._refresh_slot import refresher_for
 from ._session import Login, SessionRefresher, install_timeouts
@@ -109,6 +112,8 @@ class ResilientClient(_Proxy):
     _self_refresher: SessionRefresher
     _self_guard: Guard
     _self_admission: Admission
+    _self_fallback: Fallback
+    _self_forcing: Sequence[ReasonSource]
 
     def __init__(
         self,
@@ -151,6 +156,15 @@ class ResilientClient(_Proxy):
             jitter=jitter,
             timeouts=(settings.connect_timeout, settings.read_timeout),
             locks=lock_queue_for(sf, self._self_admission.budget.store),
+        )
+        self._self_fallback, self._self_forcing = build_fallback(
+            sf,
+            settings,
+            self._self_admission.budget.store,
+            org_key(sf),
+            hooks=hooks,
+            clock=clock,
+            wall_clock=wall_clock,
         )
 
     # Building one -----------------------------------------------------------
@@ -254,7 +268,9 @@ class ResilientClient(_Proxy):
     @property
     def mode(self) -> Mode:
         """The mode calls run in, and every reason it is on (see :class:`~sfresilience.Mode`)."""
-        return self._self_admission.mode_snapshot()
+        forcing = [reason for source in self._self_forcing for reason in source.reasons()]
+        breaker = breaker_reasons(self._self_fallback.breaker)
+        return with_reasons(self._self_admission.mode_snapshot(), [*forcing, *breaker])
 
     @property
     def logins(self) -> int:
@@ -305,16 +321,40 @@ class ResilientClient(_Proxy):
         repeatable: bool,
         deadline: float | None = None,
         record: str | None = None,
+        key: str | None = None,
     ) -> Any:
-        return self._self_guard.run(
-            call, operation=operation, repeatable=repeatable, deadline=deadline, record=record
-        )
+        """Reads (repeatable calls) through the fallback, kept under *key* when given;
+        writes through it too, refused while it says Salesforce is not to be written."""
 
-    def _read(self, operation: str, call: Callable[[], Any], deadline: float | None = None) -> Any:
-        return self._call(operation, call, repeatable=True, deadline=deadline)
+        def guarded() -> Any:
+            return self._self_guard.run(
+                call, operation=operation, repeatable=repeatable, deadline=deadline, record=record
+            )
+
+        if repeatable:
+            return self._self_fallback.read(key, guarded, operation=operation)
+        return self._self_fallback.write(guarded, operation=operation)
+
+    def _read(
+        self,
+        operation: str,
+        call: Callable[[], Any],
+        deadline: float | None = None,
+        *,
+        key: str | None = None,
+    ) -> Any:
+        return self._call(operation, call, repeatable=True, deadline=deadline, key=key)
+
+    def _cache_key(self, kind: str, *call: Any) -> str | None:
+        """Where the fallback cache keeps the result of *call*."""
+        cache = self._self_fallback.cache
+        return cache.key(kind, call) if cache is not None else None
 
     def query(self, query: str, include_deleted: bool = False, **kwargs: Any) -> Any:
-        return self._read("query", lambda: self.__wrapped__.query(query, include_deleted, **kwargs))
+        key = self._cache_key("query", normalise_soql(query), include_deleted, kwargs)
+        return self._read(
+            "query", lambda: self.__wrapped__.query(query, include_deleted, **kwargs), key=key
+        )
 
     def query_more(
         self,
@@ -380,8 +420,15 @@ class ResilientClient(_Proxy):
         include_deleted: bool = False,
         **kwargs: Any,
     ) -> dict[str, Any]:
-        records = list(self.query_all_iter(query, include_deleted, **kwargs))
-        return {"records": records, "totalSize": len(records), "done": True}
+        """Every record of *query*, kept whole in the fallback cache (its pages are not)."""
+
+        def every_page() -> dict[str, Any]:
+            records = list(self.query_all_iter(query, include_deleted, **kwargs))
+            return {"records": records, "totalSize": len(records), "done": True}
+
+        key = self._cache_key("query_all", normalise_soql(query), include_deleted, kwargs)
+        found: dict[str, Any] = self._self_fallback.read(key, every_page, operation="query_all")
+        return found
 
     def search(self, search: str) -> Any:
         return self._read("search", lambda: self.__wrapped__.search(search))
@@ -390,7 +437,11 @@ class ResilientClient(_Proxy):
         return self._read("quick_search", lambda: self.__wrapped__.quick_search(search))
 
     def describe(self, **kwargs: Any) -> Any:
-        return self._read("describe", lambda: self.__wrapped__.describe(**kwargs))
+        return self._read(
+            "describe",
+            lambda: self.__wrapped__.describe(**kwargs),
+            key=self._cache_key("describe", kwargs),
+        )
 
     def limits(self, **kwargs: Any) -> Any:
         return self._read("limits", lambda: self.__wrapped__.limits(**kwargs))

@@ -43,6 +43,17 @@ class EventKind(enum.StrEnum):
     RECOVERED = "recovered"
     """The call succeeded after failing: ``attempt`` attempts and ``elapsed``
     seconds in all; ``classification`` is the last failure it rode out."""
+    BREAKER_OPENED = "breaker_opened"
+    """The circuit breaker on Salesforce opened: reads are served from the fallback
+    cache and writes refused until a probe succeeds; ``reason`` describes it."""
+    BREAKER_HALF_OPEN = "breaker_half_open"
+    """The breaker lets a probe through to see whether Salesforce is back."""
+    BREAKER_CLOSED = "breaker_closed"
+    """A probe succeeded: calls go to Salesforce again."""
+    SERVED_FROM_CACHE = "served_from_cache"
+    """A read was answered from the fallback cache; ``reason`` says why."""
+    WRITE_REFUSED = "write_refused"
+    """A write was not sent (fallback mode, breaker open, maintenance); ``reason`` says why."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -79,6 +90,11 @@ _LEVELS = {
     EventKind.BUDGET_EXHAUSTED: logging.ERROR,
     EventKind.BUDGET_RECOVERED: logging.INFO,
     EventKind.RECOVERED: logging.INFO,
+    EventKind.BREAKER_OPENED: logging.ERROR,
+    EventKind.BREAKER_HALF_OPEN: logging.INFO,
+    EventKind.BREAKER_CLOSED: logging.WARNING,
+    EventKind.SERVED_FROM_CACHE: logging.INFO,
+    EventKind.WRITE_REFUSED: logging.WARNING,
 }
 
 

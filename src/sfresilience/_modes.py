@@ -240,3 +240,11 @@ class Modes:
             msg = f"critical-only mode is on ({named}); this work is not marked critical"
             msg += " and was not sent"
             raise CriticalOnlyBlocked(msg)
+
+
+def with_reasons(mode: Mode, extra: Iterable[ModeReason]) -> Mode:
+    """*mode* with more reasons (the fallback layer's), its effective mode recomputed."""
+    reasons = (*mode.reasons, *extra)
+    on = {reason.mode for reason in reasons}
+    effective: ModeName = next((m for m in _PRECEDENCE if m in on), "normal")
+    return Mode(effective, reasons)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -13,16 +13,20 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from ._cache._envelope import cipher_from
 from ._redact import redact
 from .exceptions import ConfigurationError
 
 
 # Bounded so that every duration fits the clocks, locks and sockets it ends up
-# in (threading's TIMEOUT_MAX is ~9.2e9 s): a day for anything a call waits on.
+# in (threading's TIMEOUT_MAX is ~9.2e9 s): a day for anything a call waits on,
+# a year for how long data may be kept.
 _DAY = 86_400.0
+_YEAR = 365 * _DAY
 Fraction = Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)]
 Seconds = Annotated[float, Field(gt=0.0, le=_DAY, allow_inf_nan=False)]
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "redis+cluster://", "rediss+cluster://")
+LongSeconds = Annotated[float, Field(gt=0.0, le=_YEAR, allow_inf_nan=False)]
 
 
 class Settings(BaseSettings):
@@ -52,8 +56,24 @@ class Settings(BaseSettings):
     critical_only: bool = False
     """Set in code only: critical-only mode stays on for the client's life. The
     ``SF_CRITICAL_ONLY`` variable is read at every call instead, never into this field."""
+    fallback_mode: bool = False
+    """Set in code only: fallback mode stays on for the client's life. The
+    ``SF_FALLBACK_MODE`` variable is read at every call instead, never into this field."""
     redis_url: str | None = Field(None, validation_alias="SFRESILIENCE_REDIS_URL")
     """``SFRESILIENCE_REDIS_URL``: shared state in Redis; unset keeps it in-process."""
+    cache_ttl: LongSeconds = Field(3600.0, validation_alias="SFRESILIENCE_CACHE_TTL")
+    """``SFRESILIENCE_CACHE_TTL``: seconds a cached result may be served."""
+    cache_key: SecretStr | None = Field(None, validation_alias="SFRESILIENCE_CACHE_KEY")
+    """``SFRESILIENCE_CACHE_KEY``: Fernet key(s), comma-separated, the first encrypting
+    (rotation: put the new key first, keep the old ones after it); unset: not encrypted."""
+    cache_max_entries: Annotated[int, Field(ge=1, le=10_000_000)] = Field(
+        10_000, validation_alias="SFRESILIENCE_CACHE_MAX_ENTRIES"
+    )
+    """``SFRESILIENCE_CACHE_MAX_ENTRIES``: most results the embedded cache keeps."""
+    cache_max_bytes: Annotated[int, Field(ge=1024, le=2**40)] = Field(
+        64 * 1024 * 1024, validation_alias="SFRESILIENCE_CACHE_MAX_BYTES"
+    )
+    """``SFRESILIENCE_CACHE_MAX_BYTES``: most bytes the embedded cache keeps (stored form)."""
     budget_warn: Fraction = Field(0.80, validation_alias="SFRESILIENCE_BUDGET_WARN")
     """``SFRESILIENCE_BUDGET_WARN``: share of the daily allocation that warns."""
     budget_critical: Fraction = Field(0.95, validation_alias="SFRESILIENCE_BUDGET_CRITICAL")
@@ -150,12 +170,15 @@ class Settings(BaseSettings):
                 "redis+cluster:// or rediss+cluster://"
             )
             raise ValueError(msg)
+        if self.cache_key is not None:
+            cipher_from(self.cache_key.get_secret_value())  # a bad key names the variable
         return self
 
 
-# Fields set in code only: the environment never fills them (SF_CRITICAL_ONLY is
-# read at every call by the modes, and must not be captured when the client is built).
-_CODE_ONLY = frozenset({"critical_only"})
+# Fields set in code only: the environment never fills them (SF_CRITICAL_ONLY and
+# SF_FALLBACK_MODE are read at every call by the modes, and must not be captured
+# when the client is built).
+_CODE_ONLY = frozenset({"critical_only", "fallback_mode"})
 
 
 class _Environment(EnvSettingsSource):

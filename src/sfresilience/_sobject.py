@@ -27,6 +27,9 @@ _REPEATABLE = frozenset(
     | {"get_base64"}
 )
 
+# Reads whose results the fallback cache keeps (to serve while Salesforce is down).
+_KEPT = frozenset({"get", "get_by_custom_id", "describe"})
+
 # Public SFType functions that never reach Salesforce.
 _LOCAL = frozenset({"parse_result_to_json"})
 
@@ -88,14 +91,18 @@ class SObject(SFType):
 
 def _guarded(name: str, unguarded: Callable[..., Any]) -> Callable[..., Any]:
     repeatable = name in _REPEATABLE
+    kept = name in _KEPT
 
     @functools.wraps(unguarded)
     def method(self: SObject, *args: Any, **kwargs: Any) -> Any:
-        return self.salesforce._call(  # noqa: SLF001
-            f"{self.name}.{name}",
+        operation = f"{self.name}.{name}"
+        client = self.salesforce
+        return client._call(  # noqa: SLF001
+            operation,
             lambda: unguarded(self._follow_the_session(), *args, **kwargs),
             repeatable=repeatable,
             record=record_written(name, args, kwargs),
+            key=client._cache_key(operation, args, kwargs) if kept else None,  # noqa: SLF001
         )
 
     return method

@@ -13,10 +13,6 @@ sfresilience itself decides not to call Salesforce, or when it is misused::
     ├── LockWaitTimeout          a write queued behind its record's lock past its deadline
     ├── WriteRefused             a write during an outage, maintenance or fallback mode
     └── ConfigurationError       (also a ValueError) a knob has an impossible value
-
-Not yet reachable: ``FallbackUnavailable``, ``CircuitOpen`` and ``WriteRefused`` are
-raised by the fallback layer (``_fallback``), which ``ResilientClient`` does not use yet
-(issue 10); today no call of yours can raise them.
 """
 
 from __future__ import annotations

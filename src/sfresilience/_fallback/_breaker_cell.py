@@ -21,6 +21,8 @@ class BreakerCell:
         status: the status API; None: not asked.
         claim_probe: takes the fleet's one probe slot (an atomic claim in the
             store); by default every process probes on its own.
+        release_claim: gives the slot back once the probe has its outcome, so
+            the fleet's next probe waits for the breaker's timing, not the claim's TTL.
     """
 
     def __init__(
@@ -30,6 +32,7 @@ class BreakerCell:
         instance: Callable[[], str | None] = lambda: None,
         status: StatusSource | None = None,
         claim_probe: Callable[[float], bool] = lambda _ttl: True,
+        release_claim: Callable[[], None] = lambda: None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
@@ -37,6 +40,8 @@ class BreakerCell:
         self._instance = instance
         self._status = status
         self._claim_probe = claim_probe
+        self._release_claim = release_claim
+        self._claimed = False
         self._clock = clock
         self._wall_clock = wall_clock
         self._lock = threading.Lock()
@@ -51,11 +56,14 @@ class BreakerCell:
     def admit(self) -> Admit:
         with self._lock:
             admit = self.breaker.admit(self._clock())
-        if admit is Admit.PROBE and not self._claim_probe(self.breaker.policy.open_for):
-            with self._lock:
-                self.breaker.release_probe()
-                self.breaker.open_until(self._clock(), self._clock() + 1.0)
-            admit = Admit.REFUSE
+        if admit is Admit.PROBE:
+            if self._claim_probe(self.breaker.policy.open_for):
+                self._claimed = True
+            else:
+                with self._lock:
+                    self.breaker.release_probe()
+                    self.breaker.open_until(self._clock(), self._clock() + 1.0)
+                admit = Admit.REFUSE
         if admit is Admit.REFUSE:
             self.refused += 1
         return admit
@@ -65,12 +73,19 @@ class BreakerCell:
             opened = self.breaker.record(self._clock(), category)
             if opened:
                 self.opened_wall = self._wall_clock()
+        self._give_back_claim()
         if opened:
             self._ask_status()
 
     def release_probe(self) -> None:
         with self._lock:
             self.breaker.release_probe()
+        self._give_back_claim()
+
+    def _give_back_claim(self) -> None:
+        if self._claimed:
+            self._claimed = False
+            self._release_claim()
 
     def refusing_writes(self) -> bool:
         """Writes wait for a read to close the breaker: they are never probes."""

@@ -24,8 +24,9 @@ from typing import Any, TypeVar
 
 from .._cache import Entry, FallbackCache
 from .._classify import Classification, ErrorCategory, classify
-from .._core._breaker import OUTAGE, Admit
-from .._freshness import Freshness, mark
+from .._core._breaker import OUTAGE, Admit, State
+from .._events import Event, EventKind, Hook, emit
+from .._freshness import Freshness, freshness, mark
 from ..exceptions import CircuitOpen, CriticalOnlyBlocked, FallbackUnavailable, WriteRefused
 from ._breaker_cell import BreakerCell
 from ._flight import SingleFlight
@@ -71,15 +72,43 @@ class Fallback:
         *,
         forced: Callable[[], Sequence[str]] = tuple,
         flights: SingleFlight | None = None,
+        hooks: Sequence[Hook] = (),
     ) -> None:
         self.cache = cache
         self.breaker = breaker
         self.forced = forced
         self.flights = flights or SingleFlight()
+        self.hooks = tuple(hooks)
+
+    def _tell(self, kind: EventKind, operation: str, reason: str) -> None:
+        emit(Event(kind, operation, 1, None, reason=reason), self.hooks)
+
+    def _breaker_moved(self, before: State, operation: str) -> None:
+        """Tell the hooks when the breaker changed state during *operation*."""
+        after = self.breaker.state
+        if after is before:
+            return
+        kind = {
+            State.OPEN: EventKind.BREAKER_OPENED,
+            State.HALF_OPEN: EventKind.BREAKER_HALF_OPEN,
+            State.CLOSED: EventKind.BREAKER_CLOSED,
+        }[after]
+        self._tell(kind, operation, self.breaker.describe())
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every result read so far is in the cache; False on timeout."""
+        return self.cache.writer.flush(timeout) if self.cache is not None else True
 
     # Reads -------------------------------------------------------------------
 
-    def read(self, key: str | None, call: Callable[[], T], *, fresh_for: float = 0.0) -> Any:
+    def read(
+        self,
+        key: str | None,
+        call: Callable[[], T],
+        *,
+        fresh_for: float = 0.0,
+        operation: str = "read",
+    ) -> Any:
         """*call*'s result, or the cached one marked by ``freshness`` (see the module).
 
         *key* None: a read that is not kept (``search``, ``limits``); it is still
@@ -89,11 +118,15 @@ class Fallback:
             return call()
         token = _inside_read.set(True)
         try:
-            return self._read(key, call, fresh_for)
+            served = self._read(key, call, fresh_for, operation)
         finally:
             _inside_read.reset(token)
+        found = freshness(served)
+        if found is not None and found.stale:
+            self._tell(EventKind.SERVED_FROM_CACHE, operation, found.reason)
+        return served
 
-    def _read(self, key: str | None, call: Callable[[], T], fresh_for: float) -> Any:
+    def _read(self, key: str | None, call: Callable[[], T], fresh_for: float, op: str) -> Any:
         forced = self.forced()
         if forced:
             reason = f"fallback mode ({'; '.join(forced)})"
@@ -102,15 +135,18 @@ class Fallback:
             fresh = self._fresh(key, fresh_for)
             if fresh is not None:
                 return fresh
-        if self.breaker.admit() is Admit.REFUSE:
+        before = self.breaker.state
+        admit = self.breaker.admit()
+        self._breaker_moved(before, op)
+        if admit is Admit.REFUSE:
             return self._serve(key, self.breaker.describe(), CircuitOpen)
-        return self._attempt(key, call, fresh_for)
+        return self._attempt(key, call, fresh_for, op)
 
-    def _attempt(self, key: str | None, call: Callable[[], T], fresh_for: float) -> Any:
+    def _attempt(self, key: str | None, call: Callable[[], T], fresh_for: float, op: str) -> Any:
         try:
             if key is None:
-                return self._live(key, call, fresh_for)
-            return self.flights.run(key, lambda: self._live(key, call, fresh_for))
+                return self._live(key, call, fresh_for, op)
+            return self.flights.run(key, lambda: self._live(key, call, fresh_for, op))
         except CriticalOnlyBlocked as error:
             return self._serve_or_raise(key, f"critical-only mode ({error})", error)
         except Exception as error:
@@ -119,7 +155,8 @@ class Fallback:
                 raise
             return self._serve_or_raise(key, f"Salesforce {category.value}: {error}", error)
 
-    def _live(self, key: str | None, call: Callable[[], T], fresh_for: float) -> T:
+    def _live(self, key: str | None, call: Callable[[], T], fresh_for: float, op: str) -> T:
+        before = self.breaker.state
         try:
             result = call()
         except CriticalOnlyBlocked:
@@ -131,8 +168,10 @@ class Fallback:
                 self.breaker.release_probe()  # our caller's bug says nothing of Salesforce
             else:
                 self.breaker.record(category)
+                self._breaker_moved(before, op)
             raise
         self.breaker.record(None)
+        self._breaker_moved(before, op)
         if self.cache is not None and key is not None:
             self.cache.put(key, result, fresh_for=fresh_for)
         return result
@@ -191,17 +230,21 @@ class Fallback:
         forced = self.forced()
         if forced:
             msg = f"{operation} not sent: fallback mode is on ({'; '.join(forced)})"
+            self._tell(EventKind.WRITE_REFUSED, operation, msg)
             raise WriteRefused(msg, mode="fallback")
         if self.breaker.refusing_writes():
             source = self.breaker.source
             msg = f"{operation} not sent: {source} ({self.breaker.describe()})"
+            self._tell(EventKind.WRITE_REFUSED, operation, msg)
             raise WriteRefused(msg, mode=source)
+        before = self.breaker.state
         try:
             result = call()
         except Exception as error:
             category = _category(error)
             if category in OUTAGE:
                 self.breaker.record(category)
+                self._breaker_moved(before, operation)
             raise
         return result
 

@@ -167,6 +167,7 @@ class SwitchableMode(enum.StrEnum):
     """Modes a fleet switch turns on."""
 
     CRITICAL_ONLY = "critical-only"
+    FALLBACK = "fallback"
 
 
 class OnOff(enum.StrEnum):

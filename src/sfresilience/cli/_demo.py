@@ -14,6 +14,7 @@ from rich.table import Table
 
 from .._client import ResilientClient
 from .._events import Event, EventKind, describe
+from .._freshness import freshness
 from .._settings import Settings
 from ..exceptions import BudgetExhausted
 from ..testing import FakeSalesforce, FakeTrust
@@ -209,8 +210,13 @@ def _outage(drill: _Drill) -> Callable[[_Step], None]:
         drill.incident = drill.trust.open_incident(drill.instance, severity="major")
         drill.org.faults.outage()
         try:
-            drill.client.query("SELECT Id FROM Account LIMIT 1")
-            step.passed = False
+            served = freshness(drill.client.query("SELECT Id FROM Account LIMIT 1"))
+            step.passed = served is not None
+            if served is not None:
+                step.outcome = (
+                    f"served from the fallback cache ({served.age:.1f} s old), marked by "
+                    f"freshness(); Trust says {drill.trust_status()} (read by the drill)"
+                )
         except requests.ConnectionError as error:
             c = error.classification  # type: ignore[attr-defined]
             step.outcome = (

@@ -1,4 +1,4 @@
-"""``sfresilience mode critical-only on|off``: the fleet switch, through Redis.
+"""``sfresilience mode critical-only|fallback on|off``: the fleet switch, through Redis.
 
 The switch is the one ``client.mode`` reads (``_modes.set_fleet_switch``); it
 carries the reason, who set it and until when, and lands in the timeline.
@@ -15,7 +15,7 @@ from typing import Final
 
 import typer
 
-from .._modes import CRITICAL_ONLY, ModeName, set_fleet_switch
+from .._modes import CRITICAL_ONLY, FALLBACK, ModeName, set_fleet_switch
 from .._redact import redact
 from .._settings import Settings, load_settings
 from .._store import RedisStore, StoreUnavailable
@@ -55,9 +55,10 @@ def run(mode: ModeName, *, on: bool, reason: str, duration: str | None, as_json:
     settings = load_settings()
     seconds = parse_duration(duration) if duration is not None else None
     if not settings.redis_url:
+        variable = "SF_FALLBACK_MODE" if mode == FALLBACK else "SF_CRITICAL_ONLY"
         _fail(
             "a fleet-wide switch needs Redis: set SFRESILIENCE_REDIS_URL "
-            "(for a single process, set SF_CRITICAL_ONLY=true instead)"
+            f"(for a single process, set {variable}=true instead)"
         )
         return 1
     try:
@@ -97,4 +98,4 @@ def _fail(message: str) -> None:
     typer.echo(f"sfresilience mode: {message}", err=True)
 
 
-__all__ = ["CRITICAL_ONLY", "parse_duration", "run", "who"]
+__all__ = ["CRITICAL_ONLY", "FALLBACK", "parse_duration", "run", "who"]

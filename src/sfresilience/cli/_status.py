@@ -1,4 +1,5 @@
-"""``sfresilience status``: the effective mode and why, and the API budget by caller.
+"""``sfresilience status``: the effective mode and why, the API budget by caller,
+the breaker (as clients post it) and the fallback cache's health.
 
 Read from the same places the clients read: the environment, the fleet switch
 and the budget ledger in Redis (keyed by the org of the ``SF_*`` credentials).
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -18,9 +20,19 @@ from rich.text import Text
 from simple_salesforce.api import Salesforce
 
 from .._auth import login_from_env
-from .._budget import Budget
+from .._budget import Budget, org_key
 from .._budget import install as install_budget
-from .._modes import CRITICAL_ONLY, EnvToggle, FleetSwitch, Mode, Modes
+from .._fallback._wiring import board_key
+from .._modes import (
+    CRITICAL_ONLY,
+    FALLBACK,
+    EnvToggle,
+    FleetSwitch,
+    Mode,
+    ModeReason,
+    Modes,
+    with_reasons,
+)
 from .._redact import redact
 from .._settings import Settings, load_settings
 from .._store import RedisStore, Store, StoreUnavailable
@@ -41,8 +53,13 @@ def run(*, as_json: bool) -> int:
             store = None
     else:
         notes.append("SFRESILIENCE_REDIS_URL is unset: no fleet switch or fleet budget to read")
-    mode, budget = _read(settings, store, notes)
+    sf = _client(notes)
+    mode, budget = _read(settings, store, notes, sf)
+    breaker = _breaker(store, sf, notes)
+    mode = with_reasons(mode, [*_fallback_reasons(store), *_breaker_reason(breaker)])
     document = _document(mode, budget, notes)
+    document["breaker"] = breaker
+    document["cache"] = _cache(settings, store)
     if as_json:
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
@@ -51,8 +68,9 @@ def run(*, as_json: bool) -> int:
     return 1 if unhealthy or (store is None and settings.redis_url) else 0
 
 
-def _read(settings: Settings, store: Store | None, notes: list[str]) -> tuple[Mode, Budget | None]:
-    sf = _client(notes)
+def _read(
+    settings: Settings, store: Store | None, notes: list[str], sf: Salesforce | None
+) -> tuple[Mode, Budget | None]:
     if sf is not None and store is not None:
         admission = install_budget(sf, settings, store=store)
         try:
@@ -63,6 +81,54 @@ def _read(settings: Settings, store: Store | None, notes: list[str]) -> tuple[Mo
     if store is not None:
         sources.append(FleetSwitch(store, CRITICAL_ONLY))
     return Modes(sources).snapshot(), None
+
+
+def _fallback_reasons(store: Store | None) -> list[ModeReason]:
+    sources: list[Any] = [EnvToggle("SF_FALLBACK_MODE", FALLBACK)]
+    if store is not None:
+        sources.append(FleetSwitch(store, FALLBACK))
+    return [reason for source in sources for reason in source.reasons()]
+
+
+def _breaker(store: Store | None, sf: Salesforce | None, notes: list[str]) -> dict[str, Any] | None:
+    """The fleet's last breaker change for the org (clients post it); None: not known."""
+    if store is None or sf is None:
+        return None
+    try:
+        raw = store.get(board_key(org_key(sf)))
+    except StoreUnavailable as error:
+        notes.append(f"Redis failed while reading the breaker: {redact(str(error))}")
+        return None
+    if raw is None:
+        return {"state": "closed", "detail": "no client reports an open breaker", "since": None}
+    try:
+        found: dict[str, Any] = json.loads(raw)
+    except ValueError:
+        return {"state": "unknown", "detail": "unreadable breaker record", "since": None}
+    return found
+
+
+def _breaker_reason(breaker: dict[str, Any] | None) -> list[ModeReason]:
+    if breaker is None or breaker.get("state") not in {"open", "half-open"}:
+        return []
+    since = breaker.get("since")
+    when = datetime.fromtimestamp(since, UTC) if isinstance(since, int | float) else None
+    return [ModeReason(FALLBACK, "breaker", str(breaker.get("detail")), when)]
+
+
+def _cache(settings: Settings, store: Store | None) -> dict[str, Any]:
+    encrypted = settings.cache_key is not None
+    if not settings.redis_url:
+        backend, health = "embedded", "in each process (not visible from here)"
+    else:
+        backend = "redis"
+        health = "reachable" if store is not None else "unavailable (Redis unreachable)"
+    return {
+        "backend": backend,
+        "health": health,
+        "ttl": settings.cache_ttl,
+        "encrypted": encrypted,
+    }
 
 
 def _client(notes: list[str]) -> Salesforce | None:
@@ -127,6 +193,14 @@ def _render(document: dict[str, Any], console: Console) -> None:
             for name, calls in budget["by_caller"].items():
                 table.add_row(Text(name), f"{calls:,}")
             console.print(table)
+    breaker = document.get("breaker")
+    if breaker is not None:
+        console.print(Text(f"breaker: {breaker['state']} ({breaker['detail']})"))
+    cache = document["cache"]
+    sealed = "encrypted" if cache["encrypted"] else "not encrypted"
+    console.print(
+        Text(f"cache: {cache['backend']}, {cache['health']}; ttl {cache['ttl']:g} s, {sealed}")
+    )
     for note in document["notes"]:
         console.print(Text(f"note: {note}", style="dim"))
 
