@@ -17,7 +17,7 @@ from sfresilience import Event, EventKind, ResilientClient, Settings, freshness
 from sfresilience._fallback import fallback_of
 from sfresilience._store import RedisStore
 from sfresilience.exceptions import CircuitOpen, FallbackUnavailable, WriteRefused
-from sfresilience.testing import FakeSalesforce
+from sfresilience.testing import FakeSalesforce, FakeTrust
 
 
 Q = "SELECT Id, Name FROM Contact LIMIT 5"
@@ -305,3 +305,46 @@ class TestRedisDies:
                 monkeypatch.setenv("SF_FALLBACK_MODE", "true")
                 assert live == client.query(Q)  # written to the new server, read back
                 assert freshness(client.query(Q)) is not None
+
+
+class TestTrustOnOpening:
+    def outage(self, client: ResilientClient, fake: FakeSalesforce) -> None:
+        warm(client)
+        fake.faults.server_errors(status=503)
+        for _ in range(5):
+            client.query(Q)
+
+    def test_a_core_incident_keeps_the_breaker_open_longer(self) -> None:
+        clock = FakeClock()
+        with (
+            FakeTrust(instances=("NA137",)) as trust,
+            FakeSalesforce(contacts=5, my_domain="na137") as fake,
+        ):
+            trust.open_incident("NA137", severity="major")
+            settings = Settings(retry_attempts=1, status_url=trust.url)
+            client = build(fake, clock, settings=settings)
+            self.outage(client, fake)
+            breaker = fallback_of(client).breaker
+            assert breaker.status is not None
+            assert breaker.status.core_incident is True
+            assert any("NA137" in str(reason) for reason in client.mode.reasons)
+            fake.faults.clear()
+            before = queries(fake)
+            clock.now += 31  # past the usual open_for, not the incident's
+            assert freshness(client.query(Q)) is not None
+            assert before == queries(fake)
+            clock.now += 90
+            assert freshness(client.query(Q)) is None  # the probe
+            assert before + 1 == queries(fake)
+
+    def test_an_unreachable_status_api_is_unknown_never_healthy(self) -> None:
+        clock = FakeClock()
+        with FakeSalesforce(contacts=5, my_domain="na137") as fake:
+            settings = Settings(retry_attempts=1, status_url="http://127.0.0.1:9")
+            client = build(fake, clock, settings=settings)
+            self.outage(client, fake)
+            breaker = fallback_of(client).breaker
+            assert breaker.status is not None
+            assert breaker.status.core_incident is None
+            assert "unreachable" in breaker.describe()
+            assert "fallback" == client.mode.effective
