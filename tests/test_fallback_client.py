@@ -15,7 +15,8 @@ import redis
 
 from sfresilience import Event, EventKind, ResilientClient, Settings, freshness
 from sfresilience._fallback import fallback_of
-from sfresilience._store import RedisStore
+from sfresilience._modes import set_fleet_switch
+from sfresilience._store import MemoryStore, RedisStore
 from sfresilience.exceptions import CircuitOpen, FallbackUnavailable, WriteRefused
 from sfresilience.testing import FakeSalesforce, FakeTrust
 
@@ -348,3 +349,26 @@ class TestTrustOnOpening:
             assert breaker.status.core_incident is None
             assert "unreachable" in breaker.describe()
             assert "fallback" == client.mode.effective
+
+
+class TestFleetSwitch:
+    def test_the_fleet_switch_forces_fallback_with_its_reason_and_expiry(
+        self, fake: FakeSalesforce
+    ) -> None:
+        store = MemoryStore()
+        client = build(fake, FakeClock(), store=store)
+        live = warm(client)
+        set_fleet_switch(store, "fallback", on=True, reason="Trust 5968", duration=3600)
+        fresh = build(fake, FakeClock(), store=store)  # the switch is re-read each second
+        before = sent(fake)
+        assert live == fresh.query(Q)
+        assert "Trust 5968" in reason(fresh.query(Q))
+        (why,) = fresh.mode.reasons
+        assert ("fallback", "fleet switch") == (why.mode, why.source)
+        assert "until" in why.detail
+        assert why.since is not None
+        with pytest.raises(WriteRefused, match="Trust 5968"):
+            fresh.Contact.create({"LastName": "x"})
+        assert before == sent(fake)
+        set_fleet_switch(store, "fallback", on=False)
+        assert "normal" == build(fake, FakeClock(), store=store).mode.effective

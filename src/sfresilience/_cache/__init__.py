@@ -116,6 +116,9 @@ class FallbackCache:
         except (TypeError, ValueError) as error:
             self._warn(f"a result was not kept: it is not JSON ({error})")
             return
+        except RuntimeError as error:  # the caller changed it while it was being written
+            self._warn(f"a result was not kept: it changed while being written ({error})")
+            return
         self.backend.set(key, raw, ttl=max(self.max_age, fresh_for))
 
     def lookup(self, key: str) -> Entry | None:
