@@ -312,7 +312,7 @@ class TestCallers:
         org.set_api_usage(94)
         client.query(SOQL)
         with caller("batch"), pytest.raises(CriticalOnlyBlocked):
-            client.query(SOQL)
+            client.query(f"{SOQL} OFFSET 1")  # not cached: refused, not served
         assert "batch" not in client.budget.by_caller
 
 

@@ -9,6 +9,8 @@ import pytest
 
 from sfresilience import Mode, ResilientClient, Settings, critical
 from sfresilience._decorators import is_critical
+from sfresilience._fallback import fallback_of
+from sfresilience._freshness import freshness
 from sfresilience._modes import set_fleet_switch
 from sfresilience._store import MemoryStore
 from sfresilience.exceptions import ConfigurationError, CriticalOnlyBlocked
@@ -16,6 +18,7 @@ from sfresilience.testing import FakeSalesforce
 
 
 SOQL = "SELECT Id FROM Account LIMIT 1"
+UNCACHED = "SELECT Id FROM Contact LIMIT 1"  # never read first: the fallback cache has none
 
 
 class Clock:
@@ -77,7 +80,7 @@ class TestEnvironment:
         client.query(SOQL)
         monkeypatch.setenv("SF_CRITICAL_ONLY", "true")
         with pytest.raises(CriticalOnlyBlocked):
-            client.query(SOQL)
+            client.query(UNCACHED)
         monkeypatch.setenv("SF_CRITICAL_ONLY", "false")
         client.query(SOQL)
         monkeypatch.delenv("SF_CRITICAL_ONLY")
@@ -126,6 +129,21 @@ class TestEnvironment:
         with pytest.raises(CriticalOnlyBlocked):
             client.query(SOQL)
 
+    def test_a_cached_non_critical_read_is_served_not_refused(
+        self, org: FakeSalesforce, client: ResilientClient, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Critical-only mode answers a plain read from the fallback cache, sending nothing."""
+        live = client.query(SOQL)
+        assert fallback_of(client).flush(5)
+        monkeypatch.setenv("SF_CRITICAL_ONLY", "true")
+        sent = len(org.request_log)
+        served = client.query(SOQL)
+        assert live == served
+        found = freshness(served)
+        assert found is not None
+        assert "critical-only" in found.reason
+        assert sent == len(org.request_log)
+
 
 class TestSettingsAndFleet:
     def test_a_setting_in_code_pins_the_mode(self, org: FakeSalesforce) -> None:
@@ -170,7 +188,7 @@ class TestSettingsAndFleet:
         set_fleet_switch(store, "critical-only", on=True, reason="API budget incident", clock=clock)
         clock.now += 1
         with pytest.raises(CriticalOnlyBlocked, match="fleet switch: API budget incident"):
-            client.query(SOQL)
+            client.query(UNCACHED)
         set_fleet_switch(store, "critical-only", on=False)
         clock.now += 1
         client.query(SOQL)
