@@ -96,6 +96,7 @@ BAD_VALUES = {
     "SFRESILIENCE_CACHE_KEY": "not-a-fernet-key",
     "SFRESILIENCE_CACHE_MAX_ENTRIES": "0",
     "SFRESILIENCE_CACHE_MAX_BYTES": "12",
+    "SFRESILIENCE_SLACK_WEBHOOK_URL": "hooks.slack.com/services/T0/B0/secret",
 }
 # SFRESILIENCE_STATUS_URL takes any text in main: it has no bad value to try.
 UNVALIDATED = {"SFRESILIENCE_STATUS_URL"}

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
-from simple_salesforce.exceptions import SalesforceOperationError
+from simple_salesforce.bulk import SFBulkHandler, SFBulkType
+from simple_salesforce.bulk2 import SFBulk2Handler, SFBulk2Type
+from simple_salesforce.exceptions import SalesforceMalformedRequest, SalesforceOperationError
 
 from sfresilience import ErrorCategory, Event, EventKind, ResilientClient, Settings, caller
-from sfresilience._bulk._query import _Shape
+from sfresilience._store import MemoryStore
+from sfresilience._timeline import timeline_for
 from sfresilience.testing import FakeSalesforce
+from sfresilience.triage._checks import check_recent_errors
 
 
 class Clock:
@@ -62,32 +68,11 @@ def test_lock_failed_rows_are_applied_once_and_data_failures_reported(
 ) -> None:
     """10,000 rows: 5 % fail on a locked parent, 1 % on validation; only the locked are resent."""
     parent = account_id(fake)
-    records = []
-    for i in range(10_000):
-        row = {"LastName": f"bulk{i}", "Email": f"bulk{i}@example.com", "AccountId": ""}
-        if i % 20 == 0:  # 500 rows under an Account another transaction holds
-            row["AccountId"] = parent
-        elif i % 100 == 1:  # 100 rows missing a required field
-            row["LastName"] = ""
-        records.append(row)
+    records = _rows_with_failures(parent, 10_000, "bulk")
     holder = contextlib.ExitStack()
     holder.enter_context(fake.locked(parent))
     events: list[Event] = []
-
-    def release_when_resubmitted(event: Event) -> None:
-        events.append(event)
-        if event.kind is EventKind.RETRY and "resubmitting" in (event.reason or ""):
-            holder.close()  # the other transaction commits while we back off
-
-    clock = Clock()
-    rc = ResilientClient(
-        fake.client(),
-        settings=Settings(),
-        on_event=release_when_resubmitted,
-        clock=clock,
-        sleep=clock.sleep,
-        jitter=lambda: 0.0,
-    )
+    rc = _releasing_client(fake, holder, events)
     [result] = rc.bulk2.Contact.insert(records=records, wait=0)
 
     outcome = result.resilient
@@ -128,7 +113,16 @@ def test_rows_still_locked_after_every_attempt_fail_as_row_locks(fake: FakeSales
 def test_stuck_job_is_aborted_and_resubmitted_once(fake: FakeSalesforce) -> None:
     events: list[Event] = []
     clock = Clock()
-    rc = client(fake, clock, events, bulk_job_deadline=60)
+    store = MemoryStore()
+    rc = ResilientClient(
+        fake.client(),
+        settings=Settings(bulk_job_deadline=60),
+        on_event=events.append,
+        clock=clock,
+        sleep=clock.sleep,
+        jitter=lambda: 0.0,
+        store=store,
+    )
     fake.faults.stuck_bulk_jobs(count=1)
     rows = [{"LastName": f"stuck{i}"} for i in range(25)]
     [result] = rc.bulk2.Contact.insert(records=rows, wait=1)
@@ -144,6 +138,22 @@ def test_stuck_job_is_aborted_and_resubmitted_once(fake: FakeSalesforce) -> None
     aborted = [e for e in events if "aborted stuck job" in (e.reason or "")]
     assert len(aborted) == 1
     assert aborted[0].kind is EventKind.RETRY
+    [stuck] = [e for e in events if e.kind is EventKind.BULK_JOB_STUCK]
+    assert stuck.reason == (
+        f"job {first} still InProgress after its 60 s deadline:"
+        " aborted; resubmitting its 25 unprocessed records once"
+    )
+    # The incident timeline keeps the stuck job, and triage counts it.
+    timeline = timeline_for(store)
+    [entry] = [e for e in timeline.entries() if e.kind == "bulk_job_stuck"]
+    assert (entry.category, entry.operation, entry.detail) == (
+        "SERVER_ERROR",
+        "bulk2 Contact.insert",
+        stuck.reason,
+    )
+    check = check_recent_errors(timeline, now=time.time())
+    assert check.status == "warn"
+    assert "SERVER_ERROR 1" in check.detail
 
 
 def test_a_job_stuck_again_after_its_resubmission_raises_classified(fake: FakeSalesforce) -> None:
@@ -220,6 +230,7 @@ def test_without_the_wrapper_the_bulk_session_stays_expired(fake: FakeSalesforce
 
 def test_bulk_requests_and_the_bulk_daily_limit_reach_the_budget(fake: FakeSalesforce) -> None:
     rc = client(fake, Clock(), [])
+    rc.limits()  # the budget guard's reading of the daily allocations
     before = fake.api_usage
     with caller("nightly-load"):
         rc.bulk2.Contact.insert(records=[{"LastName": f"budget{i}"} for i in range(3)], wait=0)
@@ -227,9 +238,27 @@ def test_bulk_requests_and_the_bulk_daily_limit_reach_the_budget(fake: FakeSales
     assert spent >= 5  # create, upload, close, poll, job info
     assert rc.budget.used == fake.api_usage  # every Bulk answer's Sforce-Limit-Info was read
     assert rc.budget.by_caller["nightly-load"] == spent
-    rc.limits()
     maximum, remaining = rc.budget.daily_limits["DailyBulkApiBatches"]
-    assert maximum - remaining == 1  # one Bulk 2.0 job of under 10,000 records
+    assert maximum - remaining == 1  # one Bulk 2.0 job of under 10,000 records, counted here
+    rc.limits()
+    assert rc.budget.daily_limits["DailyBulkApiBatches"] == (maximum, remaining)  # as Salesforce
+
+
+def test_the_budget_guard_counts_bulk_batches_and_query_jobs_between_readings(
+    fake: FakeSalesforce,
+) -> None:
+    rc = client(fake, Clock(), [])
+    rc.limits()
+    rc.bulk2.Contact.insert(records=[{"LastName": f"batches{i}"} for i in range(25_000)], wait=0)
+    rc.bulk.Contact.insert([{"LastName": f"v1batches{i}"} for i in range(5)], batch_size=2)
+    list(rc.bulk2.Contact.query("SELECT Id FROM Contact LIMIT 5", wait=0))
+    counted = dict(rc.budget.daily_limits)
+    rc.limits()
+    told = dict(rc.budget.daily_limits)
+    assert counted["DailyBulkApiBatches"] == told["DailyBulkApiBatches"]
+    assert told["DailyBulkApiBatches"][0] - told["DailyBulkApiBatches"][1] == 3 + 3
+    assert counted["DailyBulkV2QueryJobs"] == told["DailyBulkV2QueryJobs"]
+    assert told["DailyBulkV2QueryJobs"][0] - told["DailyBulkV2QueryJobs"][1] == 1
 
 
 QUERY = "SELECT Id, FirstName, Email, HasOptedOutOfEmail, CreatedDate, Account.Name FROM Contact"
@@ -290,58 +319,133 @@ def test_a_job_creation_whose_answer_was_lost_is_not_sent_again(fake: FakeSalesf
     assert len(creates) == 1
 
 
-def test_bulk_rows_are_typed_by_the_describe_like_rest_records() -> None:
-    describe = {
-        "fields": [
-            {"name": "NumberOfEmployees", "type": "int"},
-            {"name": "AnnualRevenue", "type": "currency"},
-            {"name": "Active__c", "type": "boolean"},
-            {"name": "CreatedDate", "type": "datetime"},
-            {
-                "name": "OwnerId",
-                "type": "reference",
-                "relationshipName": "Owner",
-                "referenceTo": ["User"],
-            },
-        ]
-    }
-    shape = _Shape("Account", describe, lambda kind, rid: f"/sobjects/{kind}/{rid}")
-    row = {
-        "Id": "001A",
-        "NumberOfEmployees": "12",
-        "AnnualRevenue": "2.5",
-        "Active__c": "true",
-        "CreatedDate": "2024-01-02T03:04:05.000Z",
-        "Owner.Id": "005B",
-        "Owner.Name": "Ada",
-        "Parent.Name": "",
-        "Description": "",
-    }
-    assert shape.record(row) == {
-        "attributes": {"type": "Account", "url": "/sobjects/Account/001A"},
-        "Id": "001A",
-        "NumberOfEmployees": 12,
-        "AnnualRevenue": 2.5,
-        "Active__c": True,
-        "CreatedDate": "2024-01-02T03:04:05.000+0000",
-        "Description": None,
-        "Owner": {
-            "attributes": {"type": "User", "url": "/sobjects/User/005B"},
-            "Id": "005B",
-            "Name": "Ada",
-        },
-        "Parent": None,
-    }
-
-
 def test_a_stuck_query_job_is_aborted_and_raises_classified(fake: FakeSalesforce) -> None:
     clock = Clock()
-    rc = client(fake, clock, [], bulk_job_deadline=20)
+    events: list[Event] = []
+    rc = client(fake, clock, events, bulk_job_deadline=20)
     fake.faults.stuck_bulk_jobs()
     with pytest.raises(SalesforceOperationError, match="Job timeout") as raised:
         list(rc.bulk2.Contact.query("SELECT Id FROM Contact", wait=1))
+    [stuck] = [e for e in events if e.kind is EventKind.BULK_JOB_STUCK]
+    assert stuck.operation == "bulk2 Contact.query"
+    assert (stuck.reason or "").endswith("aborted; raising a classified timeout")
     assert raised.value.classification.category is ErrorCategory.SERVER_ERROR  # type: ignore[attr-defined]
     assert clock.now >= 20
     fake.bulk.release()
     [job] = [r for r in fake.request_log if r.method == "PATCH" and "jobs/query" in r.path]
     assert job.status == 200  # the abort
+
+
+def _rows_with_failures(parent: str, count: int, prefix: str) -> list[dict[str, str]]:
+    """*count* Contacts: every 20th under *parent* (locked), every 100th (+1) missing LastName."""
+    records = []
+    for i in range(count):
+        row = {"LastName": f"{prefix}{i}", "Email": f"{prefix}{i}@example.com"}
+        if i % 20 == 0:
+            row["AccountId"] = parent
+        elif i % 100 == 1:
+            row["LastName"] = ""
+        records.append(row)
+    return records
+
+
+def _releasing_client(
+    fake: FakeSalesforce, holder: contextlib.ExitStack, events: list[Event] | None = None
+) -> Any:
+    """A client whose first row resubmission finds the other transaction committed."""
+
+    def release_when_resubmitted(event: Event) -> None:
+        if events is not None:
+            events.append(event)
+        if event.kind is EventKind.RETRY and "resubmitting" in (event.reason or ""):
+            holder.close()
+
+    clock = Clock()
+    return ResilientClient(
+        fake.client(),
+        settings=Settings(),
+        on_event=release_when_resubmitted,
+        clock=clock,
+        sleep=clock.sleep,
+        jitter=lambda: 0.0,
+    )
+
+
+def test_bulk_v1_resubmits_lock_failed_rows_once_and_reports_data_failures(
+    fake: FakeSalesforce,
+) -> None:
+    parent = account_id(fake)
+    records = _rows_with_failures(parent, 2_000, "v1bulk")  # Bulk 1.0 batches of 500
+    holder = contextlib.ExitStack()
+    holder.enter_context(fake.locked(parent))
+    rc = _releasing_client(fake, holder)
+
+    results = rc.bulk.Contact.insert(records, batch_size=500)
+
+    assert len(results) == 2_000  # simple-salesforce's list: one entry per row, in order
+    assert all(results[i]["success"] for i in range(0, 2_000, 20))  # the locked, resubmitted
+    assert [i for i, r in enumerate(results) if not r["success"]] == list(range(1, 2_000, 100))
+    assert {r["errors"][0]["statusCode"] for r in results if not r["success"]} == {
+        "REQUIRED_FIELD_MISSING"
+    }
+    outcome = results.resilient
+    assert (outcome.total, outcome.succeeded, len(outcome.retried)) == (2_000, 1_980, 100)
+    assert len(outcome.job_ids) == 2
+    assert {f.classification.category for f in outcome.failed} == {ErrorCategory.DATA_REJECTED}
+    assert {f.job_id for f in outcome.failed} == {outcome.job_ids[0]}
+    assert count(fake, f"AccountId = '{parent}' AND LastName LIKE 'v1bulk%'") == 100
+    assert count(fake, "LastName LIKE 'v1bulk%'") == 1_980
+
+
+def test_bulk_v1_rows_still_locked_fail_after_every_attempt(fake: FakeSalesforce) -> None:
+    parent = account_id(fake)
+    rc = client(fake, Clock(), [], retry_attempts=2)
+    rows = [{"LastName": f"v1locked{i}", "AccountId": parent} for i in range(3)]
+    with fake.locked(parent):
+        results = rc.bulk.submit_dml("Contact", "insert", rows)
+    assert [r["errors"][0]["statusCode"] for r in results] == ["UNABLE_TO_LOCK_ROW"] * 3
+    assert [f.attempts for f in results.resilient.failed] == [2, 2, 2]
+    assert len(results.resilient.job_ids) == 2
+    assert count(fake, "LastName LIKE 'v1locked%'") == 0
+
+
+def test_a_simple_salesforce_whose_bulk_internals_moved_keeps_its_own_handler_guarded(
+    fake: FakeSalesforce, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A future simple-salesforce renames a private parameter we override: no crash."""
+
+    def renamed(self: Any, operation: Any, payload: Any, *args: Any) -> Any:
+        raise AssertionError("not called by this test")
+
+    original = SFBulkType._bulk_operation
+
+    def moved(self: Any, operation: str, payload: Any = None, **kwargs: Any) -> Any:
+        return original(self, operation, kwargs.pop("data", payload), **kwargs)
+
+    monkeypatch.setattr(SFBulk2Type, "_upload_data", renamed)
+    monkeypatch.setattr(SFBulkType, "_bulk_operation", moved)
+    rc = client(fake, Clock(), [])
+    with caplog.at_level(logging.WARNING, "sfresilience"):
+        assert type(rc.bulk2) is SFBulk2Handler
+        assert type(rc.bulk) is SFBulkHandler
+    warned = " ".join(record.getMessage() for record in caplog.records)
+    assert "SFBulk2Type._upload_data" in warned
+    assert "SFBulkType._bulk_operation" in warned
+    fake.faults.expire_sessions()
+    handler: Any = rc.bulk
+    assert len(handler.Contact.query("SELECT Id FROM Contact LIMIT 2")) == 2
+    assert rc.logins == 1  # still over the guarded session
+
+
+def test_bulk_v1_writes_are_refused_in_read_only_maintenance(fake: FakeSalesforce) -> None:
+    rc = client(fake, Clock(), [])
+    fake.faults.read_only()
+    with pytest.raises(SalesforceMalformedRequest) as raised:
+        rc.bulk.Contact.insert([{"LastName": "readonly"}])
+    classification = raised.value.classification  # type: ignore[attr-defined]
+    assert classification.category is ErrorCategory.MAINTENANCE
+    assert classification.error_code == "INSERT_UPDATE_DELETE_NOT_ALLOWED_DURING_MAINTENANCE"
+    fake.faults.clear()
+    assert count(fake, "LastName = 'readonly'") == 0
+    [result] = rc.bulk.Contact.insert([{"LastName": "readonly"}])
+    assert result["success"]

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -261,35 +259,3 @@ def test_target_org_without_the_sf_cli_is_one_line(org: FakeSalesforce) -> None:
         "sfresilience: --target-org needs the sf CLI on PATH "
         "(npm install --global @salesforce/cli)\n"
     )
-
-
-@pytest.mark.skipif(
-    shutil.which("sf") is None, reason="the sf CLI is not installed (npm @salesforce/cli)"
-)
-def test_target_org_through_the_real_sf_cli(org: FakeSalesforce, tmp_path: Path) -> None:
-    env = {**org.env(), "HOME": str(tmp_path), "SF_DISABLE_TELEMETRY": "true"}
-    login = subprocess.run(  # noqa: S603
-        [
-            shutil.which("sf") or "sf",
-            "org",
-            "login",
-            "access-token",
-            "--instance-url",
-            org.instance_url,
-            "--no-prompt",
-            "--alias",
-            "fake",
-            "--json",
-        ],
-        env={"PATH": os.environ["PATH"], **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert login.returncode == 0, login.stdout
-    for name in ("SF_ACCESS_TOKEN", "SF_INSTANCE_URL"):
-        del env[name]  # only the sf CLI knows the org now
-    document = report(triage(env, "--target-org", "fake"))
-    assert document["verdict"] == "healthy"
-    assert statuses(document)["auth"] == "ok"

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 import sfresilience
 import sfresilience.exceptions
+import sfresilience.metrics
 import sfresilience.testing
 from sfresilience import Settings, set_testing
 from sfresilience._settings import load_settings
@@ -26,7 +27,7 @@ _NOT_EXPORTS = (types.ModuleType, type(__future__.annotations))
 
 @pytest.mark.parametrize(
     "module",
-    [sfresilience, sfresilience.exceptions, sfresilience.testing],
+    [sfresilience, sfresilience.exceptions, sfresilience.testing, sfresilience.metrics],
     ids=lambda m: m.__name__,
 )
 def test_all_is_sorted_and_exact(module: types.ModuleType) -> None:
@@ -167,6 +168,11 @@ class TestCommandLine:
             assert step in result.output
         assert "Every step behaved as the runbook says." in result.output
         assert "2100 contacts read across pages" in result.output
+
+
+def test_fallback_names_are_exported() -> None:
+    """resilient_query, freshness and Freshness are part of the public surface."""
+    assert {"Freshness", "freshness", "resilient_query"} <= set(sfresilience.__all__)
 
 
 def test_fallback_defaults_and_freshness_export(monkeypatch: pytest.MonkeyPatch) -> None:

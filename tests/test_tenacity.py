@@ -9,7 +9,7 @@ import pytest
 import tenacity
 from simple_salesforce.exceptions import SalesforceError, SalesforceMalformedRequest
 
-from sfresilience import ErrorCategory
+from sfresilience import ErrorCategory, classify
 from sfresilience.tenacity import retry_if_salesforce, wait_salesforce
 from sfresilience.testing import FakeSalesforce
 
@@ -101,3 +101,37 @@ def test_categories_narrow_what_is_retried(org: FakeSalesforce) -> None:
     )
     assert unavailable(sf.query, "SELECT Id FROM Account")["done"] is True
     assert unavailable.statistics["attempt_number"] == 2
+
+
+def _state(error: BaseException, attempt: int) -> tenacity.RetryCallState:
+    state = tenacity.RetryCallState(tenacity.Retrying(), fn=None, args=(), kwargs={})
+    state.attempt_number = attempt
+    state.set_exception((type(error), error, None))
+    return state
+
+
+def _salesforce_error(status: int, code: str) -> SalesforceError:
+    body = f'[{{"errorCode": "{code}", "message": "{code}"}}]'.encode()
+    return SalesforceError("https://x.my.salesforce.com/services/data", status, "query", body)
+
+
+def test_backoff_doubles_to_its_cap_and_keeps_its_jitter() -> None:
+    lock = _salesforce_error(400, "UNABLE_TO_LOCK_ROW")
+    low, high = wait_salesforce(jitter=lambda: 0.0), wait_salesforce(jitter=lambda: 0.999)
+    assert [0.1, 0.2, 0.4, 0.8] == [low(_state(lock, n)) for n in range(1, 5)]
+    assert 2.5 == low(_state(lock, 30))
+    assert 4.99 < high(_state(lock, 30)) < 5.0
+    assert 0.0 == low(_state(_salesforce_error(400, "MALFORMED_QUERY"), 1))
+
+
+def test_session_expiry_is_retryable_unless_categories_leave_it_out() -> None:
+    expired = _state(_salesforce_error(401, "INVALID_SESSION_ID"), 1)
+    assert retry_if_salesforce()(expired)
+    assert not retry_if_salesforce("ROW_LOCK", "UNAVAILABLE", retryable=True)(expired)
+
+
+def test_a_classification_already_on_the_error_is_kept() -> None:
+    error = ValueError("not Salesforce's")
+    assert not retry_if_salesforce()(_state(error, 1))
+    error.classification = classify(status=503, body=b"down")  # type: ignore[attr-defined]
+    assert retry_if_salesforce()(_state(error, 1))

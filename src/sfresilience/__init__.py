@@ -10,6 +10,7 @@ from ._decorators import caller, critical
 from ._events import Event, EventKind
 from ._freshness import Freshness, freshness
 from ._modes import Mode, ModeReason
+from ._resilient_query import resilient_query
 from ._settings import Settings
 from ._sobject import SObject
 from ._testing_mode import set_testing
@@ -36,5 +37,6 @@ __all__ = [
     "classify",
     "critical",
     "freshness",
+    "resilient_query",
     "set_testing",
 ]

@@ -412,6 +412,7 @@ class ResilientClient(_Proxy):
             query,
             include_deleted=include_deleted,
             describe=lambda name: getattr(self, name).describe(),
+            note_use=self._self_admission.budget.note_daily_use,
         )
 
     def query_all(
@@ -487,7 +488,8 @@ class ResilientClient(_Proxy):
             return getattr(sf, name)
         if name in _BULK_HANDLERS:
             deadline = self._self_settings.bulk_job_deadline
-            return bulk_handler(name, sf, self._self_guard, deadline)
+            note_use = self._self_admission.budget.note_daily_use
+            return bulk_handler(name, sf, self._self_guard, deadline, note_use)
         found = _class_attribute(type(sf), name)
         if found is None:
             return SObject(name, self)  # what Salesforce.__getattr__ makes of the name

@@ -54,6 +54,9 @@ class EventKind(enum.StrEnum):
     """A read was answered from the fallback cache; ``reason`` says why."""
     WRITE_REFUSED = "write_refused"
     """A write was not sent (fallback mode, breaker open, maintenance); ``reason`` says why."""
+    BULK_JOB_STUCK = "bulk_job_stuck"
+    """A Bulk job ran past its deadline and was aborted; ``reason`` names the job,
+    its state and what happens to its unprocessed records."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -95,6 +98,7 @@ _LEVELS = {
     EventKind.BREAKER_CLOSED: logging.WARNING,
     EventKind.SERVED_FROM_CACHE: logging.INFO,
     EventKind.WRITE_REFUSED: logging.WARNING,
+    EventKind.BULK_JOB_STUCK: logging.WARNING,
 }
 
 
@@ -145,4 +149,6 @@ def describe(event: Event) -> str:  # noqa: PLR0911  (one line per kind of event
         return f"{head}; refreshing the session"
     if event.kind is EventKind.GIVE_UP:
         return f"{head}; giving up: {event.reason}. {c.action}"
+    if event.kind is EventKind.BULK_JOB_STUCK:
+        return f"{event.operation}: {event.reason}"
     return f"{head}: {c.message}"

@@ -25,8 +25,8 @@ _DAY = 86_400.0
 _YEAR = 365 * _DAY
 Fraction = Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)]
 Seconds = Annotated[float, Field(gt=0.0, le=_DAY, allow_inf_nan=False)]
-_REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "redis+cluster://", "rediss+cluster://")
 LongSeconds = Annotated[float, Field(gt=0.0, le=_YEAR, allow_inf_nan=False)]
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "redis+cluster://", "rediss+cluster://")
 
 
 class Settings(BaseSettings):
@@ -120,6 +120,12 @@ class Settings(BaseSettings):
     """``SFRESILIENCE_BULK_QUERY_THRESHOLD``: ``query_all`` of more records than this (by
     its first page's ``totalSize``) reads them from a Bulk 2.0 query job; unset: never."""
 
+    slack_webhook_url: SecretStr | None = Field(
+        None, validation_alias="SFRESILIENCE_SLACK_WEBHOOK_URL"
+    )
+    """``SFRESILIENCE_SLACK_WEBHOOK_URL``: the Slack incoming webhook ``sfresilience incident
+    --post`` sends the update to; a secret (its path is the credential), never shown."""
+
     if not TYPE_CHECKING:  # keep the typed signature pydantic's mypy plugin writes
 
         def __init__(self, **values: Any) -> None:
@@ -172,6 +178,17 @@ class Settings(BaseSettings):
             raise ValueError(msg)
         if self.cache_key is not None:
             cipher_from(self.cache_key.get_secret_value())  # a bad key names the variable
+        return self
+
+    @model_validator(mode="after")
+    def _webhook_is_http(self) -> Self:
+        # Checked here, not on the field, so that the message never repeats the URL.
+        url = self.slack_webhook_url
+        if url is not None and not url.get_secret_value().startswith(("https://", "http://")):
+            msg = (
+                "SFRESILIENCE_SLACK_WEBHOOK_URL must be an https:// URL (Slack's incoming webhook)"
+            )
+            raise ValueError(msg)
         return self
 
 

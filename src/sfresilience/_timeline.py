@@ -39,9 +39,13 @@ _MAX_PENDING: Final = 4096
 _DETAIL_CHARS: Final = 200
 _VERSION: Final = 1
 
-# Event kinds told as they are, by their value; the rest are counted too.
+# Event kinds are told by their value, so kinds added later (the fallback
+# layer's breaker, cache and refused-write events) are counted without a change here.
 _ERRORS: Final = "errors"
 """The kind of an entry that counts classified failures."""
+_TOLD_WHY: Final = ("give_up", "breaker", "mode", "trust", "bulk_job_stuck")
+"""Kinds (by prefix) whose reason is kept: rare transitions, not per-call chatter
+(a stuck job's names the job and its fate)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -54,14 +58,17 @@ class Entry:
     """End of the window."""
     kind: str
     """``"errors"`` (classified failures), ``"retry"``, ``"give_up"``, ``"recovered"``,
-    ``"refresh"``, a budget event (``"budget_warning"`` ...), ``"mode"`` (a
-    fleet switch turned on or off by ``sfresilience mode``), or another kind a
-    part of the library records with :meth:`Timeline.record`."""
+    ``"refresh"``, ``"bulk_job_stuck"``, a budget event (``"budget_warning"`` ...), ``"mode"`` (a
+    fleet switch turned on or off by ``sfresilience mode``), ``"trust_incident"``
+    (seen by ``sfresilience triage``), or another event's kind by its value (the
+    fallback layer's breaker transitions, cache serves, refused writes)."""
     count: int
     category: str | None = None
     """The error category (``"ROW_LOCK"`` ...), when the entry is about errors."""
     code: str | None = None
     """Salesforce's error code, when there was one."""
+    severity: str | None = None
+    """The runbook's severity of the error (``"P1"`` .. ``"P4"``), when there was one."""
     operation: str | None = None
     """What was called (``"query"``, ``"Contact.update"``); never arguments."""
     detail: str | None = None
@@ -83,6 +90,7 @@ class Entry:
                 count=int(data["count"]),
                 category=_optional(data.get("category")),
                 code=_optional(data.get("code")),
+                severity=_optional(data.get("severity")),
                 operation=_optional(data.get("operation")),
                 detail=_optional(data.get("detail")),
             )
@@ -94,8 +102,8 @@ def _optional(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-_Group = tuple[int, str, str | None, str | None, str | None, str | None]
-"""(window index, kind, category, code, operation, detail)."""
+_Group = tuple[int, str, str | None, str | None, str | None, str | None, str | None]
+"""(window index, kind, category, code, severity, operation, detail)."""
 
 
 class Timeline:
@@ -139,13 +147,14 @@ class Timeline:
         # Optional: events that are not errors (budget crossings) carry none.
         c: Classification | None = event.classification
         kind = _ERRORS if event.kind is EventKind.CLASSIFIED else str(event.kind.value)
-        # Why a call gave up; a retry's or a budget event's reason varies per
-        # call (delays, counts) and would split the counts.
-        detail = event.reason if event.kind is EventKind.GIVE_UP else None
+        # Why a call gave up or a breaker moved; a retry's or a budget event's
+        # reason varies per call (delays, counts) and would split the counts.
+        detail = event.reason if kind.startswith(_TOLD_WHY) else None
         self.record(
             kind,
             category=c.category.value if c is not None else None,
             code=c.error_code if c is not None else None,
+            severity=c.severity if c is not None else None,
             operation=event.operation,
             detail=detail,
         )
@@ -157,6 +166,7 @@ class Timeline:
         count: int = 1,
         category: str | None = None,
         code: str | None = None,
+        severity: str | None = None,
         operation: str | None = None,
         detail: str | None = None,
     ) -> None:
@@ -164,7 +174,7 @@ class Timeline:
         now = self._clock()
         if detail is not None:
             detail = redact(detail)[:_DETAIL_CHARS]
-        group = (int(now // self.window), kind, category, code, operation, detail)
+        group = (int(now // self.window), kind, category, code, severity, operation, detail)
         with self._lock:
             if group in self._pending or len(self._pending) < _MAX_PENDING:
                 self._pending[group] = self._pending.get(group, 0) + count
@@ -190,9 +200,11 @@ class Timeline:
                     self._pending[group] = self._pending.get(group, 0) + count
 
     def _entry(self, group: _Group, count: int) -> Entry:
-        index, kind, category, code, operation, detail = group
+        index, kind, category, code, severity, operation, detail = group
         start = index * self.window
-        return Entry(start, start + self.window, kind, count, category, code, operation, detail)
+        return Entry(
+            start, start + self.window, kind, count, category, code, severity, operation, detail
+        )
 
     def _push(self, batch: list[Entry]) -> None:
         payload = {"v": _VERSION, "entries": [entry.to_json() for entry in batch]}

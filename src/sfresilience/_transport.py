@@ -14,12 +14,11 @@ bytes arrive.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import http.client
 import io
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import requests
@@ -45,25 +44,33 @@ _timeouts: contextvars.ContextVar[TimeoutPair | None] = contextvars.ContextVar(
 )
 
 
-@contextlib.contextmanager
-def deadline_scope(seconds_left: float, timeouts: TimeoutPair | None = None) -> Iterator[None]:
+class deadline_scope:  # noqa: N801  (used as a function: ``with deadline_scope(...)``)
     """Bound every request inside the block to end within *seconds_left*.
 
     *timeouts*, when given, replace the adapter's defaults for these requests
     (so two wrappers of one session keep their own). Nested scopes keep the
     earlier deadline. Real time, not the guard's injectable clock: these bound
-    real sockets.
+    real sockets. A class, not ``contextlib.contextmanager``: it is entered on
+    every attempt of every guarded call, and a generator costs more.
     """
-    deadline = time.monotonic() + seconds_left
-    outer = _deadline.get()
-    token = _deadline.set(deadline if outer is None else min(outer, deadline))
-    timeouts_token = _timeouts.set(timeouts) if timeouts is not None else None
-    try:
-        yield
-    finally:
-        if timeouts_token is not None:
-            _timeouts.reset(timeouts_token)
-        _deadline.reset(token)
+
+    __slots__ = ("_deadline", "_timeouts", "_timeouts_token", "_token")
+
+    def __init__(self, seconds_left: float, timeouts: TimeoutPair | None = None) -> None:
+        self._deadline = time.monotonic() + seconds_left
+        self._timeouts = timeouts
+
+    def __enter__(self) -> None:
+        outer = _deadline.get()
+        deadline = self._deadline if outer is None else min(outer, self._deadline)
+        self._token = _deadline.set(deadline)
+        timeouts = self._timeouts
+        self._timeouts_token = _timeouts.set(timeouts) if timeouts is not None else None
+
+    def __exit__(self, *_: object) -> None:
+        if self._timeouts_token is not None:
+            _timeouts.reset(self._timeouts_token)
+        _deadline.reset(self._token)
 
 
 class TimeoutAdapter(BaseAdapter):
@@ -129,6 +136,10 @@ def install_timeouts(session: requests.Session, timeouts: TimeoutPair) -> None:
 # The whole-exchange bound ---------------------------------------------------
 
 
+_DEADLINE_SLACK = 0.01
+"""Seconds a response may end past the call's deadline, to spare a settimeout per read."""
+
+
 class _DeadlineRaw(io.RawIOBase):
     """A socket file whose every read ends by the deadline, however slow the bytes."""
 
@@ -146,7 +157,13 @@ class _DeadlineRaw(io.RawIOBase):
         if left <= 0:
             raise TimeoutError("timed out: the call's deadline passed during the response")
         timeout = self._sock.gettimeout()
-        self._sock.settimeout(left if timeout is None else min(timeout, left))
+        if timeout is not None and timeout <= left + _DEADLINE_SLACK:
+            # The socket's own timeout (clamped to the deadline when the request
+            # left, see TimeoutAdapter) ends this read by then. settimeout is an
+            # ioctl that releases the GIL, costly on every read, so it is only
+            # called once the deadline is nearer than that timeout.
+            return self._inner.readinto1(buffer)
+        self._sock.settimeout(left)
         try:
             return self._inner.readinto1(buffer)
         finally:

@@ -168,6 +168,18 @@ class BudgetGuard:
         with self._lock:
             self._daily_limits = limits
 
+    def note_daily_use(self, name: str, count: int) -> None:
+        """*count* more of the daily allocation *name* (``DailyBulkApiBatches`` ...)
+        spent by this process since the last ``/limits`` reading; unknown until one."""
+        with self._lock:
+            known = self._daily_limits.get(name)
+            if known is not None:
+                maximum, remaining = known
+                self._daily_limits = {
+                    **self._daily_limits,
+                    name: (maximum, max(0, remaining - count)),
+                }
+
     # Reading it ----------------------------------------------------------------
 
     def snapshot(self) -> Budget:

@@ -24,7 +24,11 @@ from simple_salesforce.bulk2 import (
 
 from .._guard import Guard
 from ._ingest import IngestRun
-from ._watchdog import JobStuck, Watchdog, stuck_error
+from ._transport import QUERY_JOBS, count_daily
+from ._watchdog import JobStuck, Watchdog, report_stuck, stuck_error
+
+
+_QUERY_OPERATIONS = frozenset({Operation.query.value, Operation.query_all.value})
 
 
 class ResilientBulk2Handler(SFBulk2Handler):
@@ -64,7 +68,7 @@ class ResilientBulk2Type(SFBulk2Type):
         super().__init__(object_name, bulk2_url, headers, session)
         self._guard = guard
         self._watchdog = watchdog
-        self._client = _WatchedClient(object_name, bulk2_url, headers, session, watchdog)
+        self._client = _WatchedClient(object_name, bulk2_url, headers, session, guard, watchdog)
 
     def _upload_data(  # noqa: PLR0917  (simple-salesforce's signature)
         self,
@@ -96,16 +100,26 @@ class ResilientBulk2Type(SFBulk2Type):
 class _WatchedClient(_Bulk2Client):
     """simple-salesforce's Bulk 2.0 client, waiting for jobs on the watchdog."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0917  (simple-salesforce's, plus the guard)
         self,
         object_name: str,
         bulk2_url: str,
         headers: dict[str, str],
         session: Any,
+        guard: Guard,
         watchdog: Watchdog,
     ) -> None:
         super().__init__(object_name, bulk2_url, headers, session)
+        self._guard = guard
         self._watchdog = watchdog
+
+    def create_job(self, *args: Any, **kwargs: Any) -> Any:
+        """simple-salesforce's; a query job is counted toward ``DailyBulkV2QueryJobs``."""
+        created = super().create_job(*args, **kwargs)
+        operation = args[0] if args else kwargs.get("operation")
+        if str(getattr(operation, "value", operation)) in _QUERY_OPERATIONS:
+            count_daily(self.session, QUERY_JOBS, 1)
+        return created
 
     def wait_for_job(self, job_id: str, is_query: bool, wait: float = 0.5) -> Any:
         """Wait on the guard's clock; a job stuck past its deadline is aborted."""
@@ -113,5 +127,8 @@ class _WatchedClient(_Bulk2Client):
             self._watchdog.wait(lambda: self.get_job(job_id, is_query), job_id, wait)
         except JobStuck as stuck:
             self.abort_job(job_id, is_query)
+            kind = "query" if is_query else "ingest"
+            operation = f"bulk2 {self.object_name}.{kind}"
+            report_stuck(self._guard.hooks, operation, stuck, "raising a classified timeout")
             raise stuck_error(stuck, f"aborted stuck job {job_id}") from None
         return JobState.job_complete

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+import math
+from collections.abc import Iterator
+from typing import Any
 
 from simple_salesforce.bulk2 import JobState, _Bulk2Client
 from simple_salesforce.exceptions import SalesforceBulkV2LoadError
 
-from .._classify import Classification, classify
-from .._core import RetryPolicy, backoff_delay
-from .._events import Event, EventKind, emit
+from .._events import EventKind
 from .._guard import Guard
-from .._testing_mode import current_testing_mode
 from ._outcome import BulkJobResult, BulkOutcome, FailedRecord
-from ._watchdog import JobStuck, Watchdog, stuck_classification, stuck_error
+from ._query import ingest_results
+from ._rows import RowPolicy
+from ._transport import BATCHES, RECORDS_PER_BATCH, count_daily
+from ._watchdog import JobStuck, Watchdog, report_stuck, stuck_classification, stuck_error
 
 
 _DELIMITERS = {
@@ -55,21 +57,23 @@ class IngestRun:
         self.external_id_field = external_id_field
         self.wait = wait
         self.label = f"bulk2 {client.object_name}.{self.operation}"
+        self.policy = RowPolicy(guard, self.label)
         self.jobs: list[str] = []
         self.aborted: list[str] = []
         self.succeeded = 0
-        self.retried: list[dict[str, str]] = []
+        self.retried: list[dict[str, Any]] = []
         self.failed: list[FailedRecord] = []
         self._transient: list[FailedRecord] = []
-        self._unprocessed: list[dict[str, str]] = []
-        self._classifications: dict[str, Classification] = {}
+        self._unprocessed: list[dict[str, Any]] = []
         self._header: list[str] = []
 
     # The whole load ------------------------------------------------------------
 
     def go(self, data: str, total: int) -> BulkJobResult:
-        self._header = next(csv.reader(io.StringIO(data), delimiter=self.delimiter), [])
-        self._job(data, attempt=1)
+        end = data.find("\n")  # the header only: not a copy of the whole chunk
+        first_line = data if end < 0 else data[: end + 1]
+        self._header = next(csv.reader([first_line], delimiter=self.delimiter), [])
+        self._job(data, int(total), attempt=1)
         while self._unprocessed or self._transient:
             if self._unprocessed:
                 self._resubmit_unprocessed()
@@ -89,49 +93,43 @@ class IngestRun:
 
     def _retry_transient(self) -> None:
         """One follow-up job for rows that failed for a transient reason, under the retry policy."""
-        policy: RetryPolicy = self.guard.policy
         pending, self._transient = self._transient, []
-        attempt = max(row.attempts for row in pending) + 1
-        if attempt > _attempt_cap(policy):
+        attempt = self.policy.next_round(pending)
+        if attempt is None:
             self.failed.extend(pending)
             return
-        codes = sorted({row.classification.error_code or "?" for row in pending})
-        delay = backoff_delay(
-            attempt - 1,
-            initial=policy.backoff_initial,
-            maximum=policy.backoff_max,
-            jitter=self.guard.jitter(),
-        )
-        delay = 0.0 if current_testing_mode() is not None else delay
-        reason = f"resubmitting {len(pending)} rows that failed {', '.join(codes)}"
-        self._emit(EventKind.RETRY, pending[0].classification, attempt, reason, delay)
-        if delay > 0:
-            self.guard.sleep(delay)
         records = [row.record for row in pending]
         self.retried.extend(records)
-        self._job(self._csv(records), attempt=attempt)
+        self._job(self._csv(records), len(records), attempt=attempt)
 
     def _resubmit_unprocessed(self) -> None:
         """The records an aborted stuck job never reached, in a new job (once per load)."""
         rows, self._unprocessed = self._unprocessed, []
         self.retried.extend(rows)
-        self._job(self._csv(rows), attempt=2)
+        self._job(self._csv(rows), len(rows), attempt=2)
 
     # One job -------------------------------------------------------------------
 
-    def _job(self, data: str, *, attempt: int) -> None:
-        """Create, upload, close and watch one job; sort its rows into the tallies."""
+    def _job(self, data: str, rows: int, *, attempt: int) -> None:
+        """Create, upload, close and watch one job of *rows* rows; sort them into the tallies."""
         job_id = self._open_job()
         try:
             self.client.upload_job_data(job_id, data)
             self.client.close_job(job_id)
+            batches = max(1, math.ceil(rows / RECORDS_PER_BATCH))
+            count_daily(self.client.session, BATCHES, batches)
             self.watchdog.wait(
                 lambda: self.client.get_job(job_id, is_query=False), job_id, self.wait
             )
         except JobStuck as stuck:
             self._abort(job_id, stuck)
             self._collect(job_id, attempt)
-            self._unprocessed.extend(self._rows(self._results(job_id, _UNPROCESSED)))
+            unprocessed = list(self._results(job_id, _UNPROCESSED))
+            self._unprocessed.extend(unprocessed)
+            fate = f"resubmitting its {len(unprocessed)} unprocessed records once"
+            report_stuck(self.guard.hooks, self.label, stuck, fate)
+            reason = f"aborted stuck job {job_id}; resubmitting its unprocessed records once"
+            self.policy.emit(EventKind.RETRY, stuck_classification(stuck), 1, reason)
             return
         except Exception:
             self._abort_if_running(job_id)
@@ -157,11 +155,11 @@ class IngestRun:
         self.client.abort_job(job_id, is_query=False)
         self.aborted.append(job_id)
         if len(self.aborted) > 1:
+            fate = "its records were already resubmitted once: giving up"
+            report_stuck(self.guard.hooks, self.label, stuck, fate)
             reason = f"aborted stuck job {job_id}; its records were already resubmitted once"
-            self._emit(EventKind.GIVE_UP, stuck_classification(stuck), 2, reason)
+            self.policy.emit(EventKind.GIVE_UP, stuck_classification(stuck), 2, reason)
             raise stuck_error(stuck, reason) from None
-        reason = f"aborted stuck job {job_id}; resubmitting its unprocessed records once"
-        self._emit(EventKind.RETRY, stuck_classification(stuck), 1, reason)
 
     def _abort_if_running(self, job_id: str) -> None:
         """What simple-salesforce does when a load fails: abort a job still going."""
@@ -175,30 +173,22 @@ class IngestRun:
         failed = int(info.get("numberRecordsFailed") or 0)
         self.succeeded += processed - failed
         if failed:
-            for row in self._rows(self._results(job_id, "failedResults")):
+            for row in self._results(job_id, "failedResults"):
                 self._sort_failure(row, job_id, attempt)
 
     def _sort_failure(self, row: dict[str, str], job_id: str, attempt: int) -> None:
         error = row.pop("sf__Error", "")
         row.pop("sf__Id", None)
-        failure = FailedRecord(row, error, self._classify(error), job_id, attempt)
+        failure = FailedRecord(row, error, self.policy.classify(error), job_id, attempt)
         (self._transient if failure.classification.retryable else self.failed).append(failure)
-
-    def _classify(self, error: str) -> Classification:
-        found = self._classifications.get(error)
-        if found is None:
-            found = self._classifications[error] = classify(body=error)
-        return found
 
     # CSV -----------------------------------------------------------------------
 
-    def _results(self, job_id: str, kind: str) -> str:
-        return self.client.get_ingest_results(job_id, kind)
+    def _results(self, job_id: str, kind: str) -> Iterator[dict[str, str]]:
+        """A result CSV's rows, read as they arrive: never the whole CSV in memory."""
+        return ingest_results(self.client, job_id, kind, self.delimiter)
 
-    def _rows(self, text: str) -> Iterable[dict[str, str]]:
-        return csv.DictReader(io.StringIO(text, newline=""), delimiter=self.delimiter)
-
-    def _csv(self, rows: list[dict[str, str]]) -> str:
+    def _csv(self, rows: list[dict[str, Any]]) -> str:
         out = io.StringIO()
         writer = csv.DictWriter(
             out,
@@ -210,18 +200,3 @@ class IngestRun:
         writer.writeheader()
         writer.writerows(rows)
         return out.getvalue()
-
-    def _emit(
-        self,
-        kind: EventKind,
-        classification: Classification,
-        attempt: int,
-        reason: str,
-        delay: float | None = None,
-    ) -> None:
-        emit(Event(kind, self.label, attempt, classification, delay, reason), self.guard.hooks)
-
-
-def _attempt_cap(policy: RetryPolicy) -> int:
-    testing = current_testing_mode()
-    return min(policy.attempts, testing.attempts) if testing is not None else policy.attempts

@@ -12,10 +12,12 @@ from .._classify import Classification
 class FailedRecord:
     """A row Salesforce did not apply, and why."""
 
-    record: dict[str, str]
-    """The row as it was submitted (CSV text), without the ``sf__`` columns."""
+    record: dict[str, Any]
+    """The row as it was submitted (Bulk 2.0: CSV text, without the ``sf__``
+    columns; Bulk 1.0: the caller's dict)."""
     error: str
-    """``sf__Error`` as Salesforce wrote it: ``CODE:message:fields --``."""
+    """``sf__Error`` as Salesforce wrote it, ``CODE:message:fields --`` (Bulk 1.0:
+    the row's first error, written the same way)."""
     classification: Classification
     job_id: str
     """The job the row last failed in."""
@@ -33,7 +35,7 @@ class BulkOutcome:
     """Rows submitted by the caller."""
     succeeded: int
     """Rows applied, in the first job or a follow-up."""
-    retried: tuple[dict[str, str], ...]
+    retried: tuple[dict[str, Any], ...]
     """Rows resubmitted in a follow-up job: failed for a transient reason
     (``UNABLE_TO_LOCK_ROW``, ...) or left unprocessed by an aborted stuck job."""
     failed: tuple[FailedRecord, ...]
@@ -67,4 +69,15 @@ class BulkJobResult(dict[str, Any]):
             numberRecordsTotal=outcome.total,
             job_id=outcome.job_ids[0],
         )
+        self.resilient = outcome
+
+
+class BulkResults(list[Any]):
+    """simple-salesforce's Bulk 1.0 result list (one entry per row, in order), with
+    :attr:`resilient` added. The entries of resubmitted rows are their last job's."""
+
+    resilient: BulkOutcome
+
+    def __init__(self, results: list[Any], outcome: BulkOutcome) -> None:
+        super().__init__(results)
         self.resilient = outcome

@@ -68,12 +68,23 @@ def _page(client: _Bulk2Client, job_id: str, locator: str, page_size: int) -> re
     return client.session.request("GET", url, headers=headers, params=params, stream=True)
 
 
-def _rows(response: requests.Response) -> Iterator[dict[str, str]]:
+def ingest_results(
+    client: _Bulk2Client, job_id: str, kind: str, delimiter: str
+) -> Iterator[dict[str, str]]:
+    """A load job's ``failedResults`` / ``unprocessedrecords`` rows, streamed."""
+    headers = client._get_headers(client.JSON_CONTENT_TYPE, client.CSV_CONTENT_TYPE)  # noqa: SLF001
+    url = client._construct_request_url(job_id, False) + "/" + kind  # noqa: SLF001, FBT003
+    response = client.session.request("GET", url, headers=headers, stream=True)
+    with closing(response):
+        yield from _rows(response, delimiter)
+
+
+def _rows(response: requests.Response, delimiter: str = ",") -> Iterator[dict[str, str]]:
     """The CSV's rows, read from the socket as they arrive."""
     response.raw.decode_content = True
     response.raw.auto_close = False  # else TextIOWrapper reads on after EOF closed it
     text = io.TextIOWrapper(response.raw, encoding="utf-8", newline="")  # type: ignore[type-var]
-    reader = csv.reader(text)
+    reader = csv.reader(text, delimiter=delimiter)
     header = next(reader, None)
     if header is None:
         return

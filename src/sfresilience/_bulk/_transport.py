@@ -36,6 +36,13 @@ if TYPE_CHECKING:
 else:
     _SessionProxy = wrapt.ObjectProxy
 
+NoteUse = Callable[[str, int], None]
+"""The budget guard's ``note_daily_use``: (daily allocation, how many more spent)."""
+BATCHES = "DailyBulkApiBatches"
+"""A Bulk 1.0 batch counts one; a Bulk 2.0 ingest job one per 10,000 records."""
+QUERY_JOBS = "DailyBulkV2QueryJobs"
+RECORDS_PER_BATCH = 10_000
+
 # Reads may be sent again after any transient failure; a job creation, upload or
 # state change only when it cannot have reached Salesforce (the guard's rule).
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -53,12 +60,21 @@ class GuardedSession(_SessionProxy):
     _self_sf: Salesforce
     _self_guard: Guard
     _self_api: str
+    _self_note_use: NoteUse | None
 
-    def __init__(self, session: requests.Session, sf: Salesforce, guard: Guard, api: str) -> None:
+    def __init__(
+        self,
+        session: requests.Session,
+        sf: Salesforce,
+        guard: Guard,
+        api: str,
+        note_use: NoteUse | None = None,
+    ) -> None:
         super().__init__(session)
         self._self_sf = sf
         self._self_guard = guard
         self._self_api = api
+        self._self_note_use = note_use
 
     def request(  # type: ignore[override]
         self, method: str, url: str, headers: Mapping[str, str] | None = None, **kwargs: Any
@@ -88,6 +104,12 @@ class GuardedSession(_SessionProxy):
         if "X-SFDC-Session" in current:
             current["X-SFDC-Session"] = session_id
         return current
+
+
+def count_daily(session: object, allocation: str, count: int) -> None:
+    """Tell the budget guard that *count* of the daily *allocation* were just spent."""
+    if isinstance(session, GuardedSession) and session._self_note_use is not None:  # noqa: SLF001
+        session._self_note_use(allocation, count)  # noqa: SLF001
 
 
 def _path(url: str) -> str:

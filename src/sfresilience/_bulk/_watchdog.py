@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from simple_salesforce.exceptions import SalesforceOperationError
 
 from .._classify import Classification, ErrorCategory, classify
+from .._events import Event, EventKind, Hook, emit
 from .._guard import enrich
 
 
@@ -77,6 +78,19 @@ def stuck_classification(stuck: JobStuck) -> Classification:
         action="Stuck bulk job: abort it and resubmit its unprocessed records (once).",
         severity="P3",
     )
+
+
+def report_stuck(hooks: Sequence[Hook], operation: str, stuck: JobStuck, fate: str) -> None:
+    """Tell a stuck job: a classified failure (the timeline's ``errors``, what
+    ``triage`` counts) and a ``bulk_job_stuck`` event (a timeline entry naming
+    the job and *fate*, what became of its records)."""
+    classification = stuck_classification(stuck)
+    emit(Event(EventKind.CLASSIFIED, operation, 1, classification), hooks)
+    reason = (
+        f"job {stuck.job_id} still {stuck.state} after its {stuck.deadline:g} s deadline:"
+        f" aborted; {fate}"
+    )
+    emit(Event(EventKind.BULK_JOB_STUCK, operation, 1, classification, reason=reason), hooks)
 
 
 def stuck_error(stuck: JobStuck, reason: str) -> SalesforceOperationError:

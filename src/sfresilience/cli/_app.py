@@ -200,6 +200,69 @@ def mode(
     raise typer.Exit(code)
 
 
+@app.command()
+def incident(
+    *,
+    since: Annotated[
+        str, typer.Option(help="How far back: a duration (30m, 2h) or an ISO time.")
+    ] = "6h",
+    send: Annotated[
+        bool,
+        typer.Option(
+            "--post", help="Send it to the Slack webhook in SFRESILIENCE_SLACK_WEBHOOK_URL."
+        ),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """The Slack-ready incident update, filled from the fleet's timeline in Redis.
+
+    The runbook's template: P-level, status, error, impact, current action, next
+    update. --post sends it to the Slack incoming webhook in
+    SFRESILIENCE_SLACK_WEBHOOK_URL (the message is printed either way).
+
+    Exit 1 while the incident is ongoing (trouble in the last 10 minutes), when
+    Redis cannot be read, or when --post did not reach Slack.
+    """
+    from ._incident import run  # noqa: PLC0415  (keeps --version instant)
+
+    raise typer.Exit(run(as_json=as_json, since=since, send=send))
+
+
+class PostmortemFormat(enum.StrEnum):
+    """Ways to print the postmortem draft."""
+
+    MARKDOWN = "markdown"
+    JSON = "json"
+
+
+@app.command()
+def postmortem(
+    *,
+    since: Annotated[
+        str, typer.Option(help="Start of the span: a duration (30m, 2h, 1d) or an ISO time.")
+    ] = "24h",
+    output: Annotated[
+        PostmortemFormat | None,
+        typer.Option(
+            "--format", help="markdown (with a Mermaid chart) or json; default: a terminal view."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+) -> None:
+    """The postmortem draft, filled from the fleet's timeline in Redis.
+
+    Summary, duration, severity, impact counts, the timeline, API calls by caller,
+    action items derived from what happened, and a chart of the errors by
+    category over the incident (Mermaid in the Markdown, bars in the terminal).
+
+    Exit 1 while the incident is still ongoing or when Redis cannot be read.
+    """
+    from ._postmortem import run  # noqa: PLC0415  (keeps --version instant)
+
+    chosen = "json" if as_json else (output.value if output is not None else "terminal")
+    raise typer.Exit(run(since=since, output=chosen))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: a bad option or value is one line on stderr, exit 2.
 

@@ -1,88 +1,83 @@
-"""``sfresilience demo``: the incident drill against an embedded fake org."""
+"""``sfresilience demo``: the incident drill against an embedded fake org, shown live."""
 
 from __future__ import annotations
 
-import dataclasses
-import threading
+import random
 import time
-from collections.abc import Callable
 
-import requests
 from rich.console import Console
+from rich.live import Live
 from rich.panel import Panel
+from rich.spinner import Spinner
 from rich.table import Table
+from rich.text import Text
 
-from .._client import ResilientClient
+from .._decorators import caller
 from .._events import Event, EventKind, describe
-from .._freshness import freshness
-from .._settings import Settings
-from ..exceptions import BudgetExhausted
+from .._settings import load_settings
 from ..testing import FakeSalesforce, FakeTrust
+from ._demo_drill import Action, Drill, Step
+from ._demo_steps import STEPS
+from ._postmortem import _render as render_postmortem
+from ._triage import render as render_triage
 
 
-@dataclasses.dataclass
-class _Step:
-    title: str
-    salesforce_does: str
-    outcome: str = ""
-    passed: bool = True
-    events: list[Event] = dataclasses.field(default_factory=list)
+class _Progress:
+    """The live view: every step's state, and the running step's counts as events arrive."""
+
+    def __init__(self, events: list[Event]) -> None:
+        self.events = events
+        self.done: list[Step] = []
+        self.running: str | None = None
+        self.started = 0.0
+        self.first_event = 0
+        self._spinner = Spinner("dots")
+
+    def __rich__(self) -> Table:
+        table = _steps_table("sfresilience incident drill")
+        for step in self.done:
+            table.add_row(*_row(step))
+        if self.running is not None:
+            live = _counts(self.events[self.first_event :])
+            elapsed = f"{time.monotonic() - self.started:.2f} s"
+            table.add_row(self.running, self._spinner, elapsed, "", live)
+        for title, _, _ in STEPS[len(self.done) + (self.running is not None) :]:
+            table.add_row(Text(title, style="dim"), "", "", "", "")
+        return table
 
 
-class _Drill:
-    def __init__(self, org: FakeSalesforce, trust: FakeTrust, console: Console) -> None:
-        self.org = org
-        self.trust = trust
-        self.console = console
-        self.events: list[Event] = []
-        self.hours_passed = 0.0  # the drill jumps the budget's clock instead of waiting
-        self.client = ResilientClient(
-            org.client(),
-            settings=Settings(
-                retry_attempts=12,
-                retry_deadline=2.0,
-                backoff_initial=0.02,
-                backoff_max=0.4,
-            ),
-            on_event=self.events.append,
-            wall_clock=lambda: time.time() + self.hours_passed * 3600,
-        )
-        self.instance = org.org.instance_name
-        self.incident: int | None = None
-        self.results: list[_Step] = []
+def _steps_table(title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column("step")
+    table.add_column("result")
+    table.add_column("time", justify="right")
+    table.add_column("requests", justify="right")
+    table.add_column("what the library did")
+    return table
 
-    def step(self, title: str, salesforce_does: str, action: Callable[[_Step], None]) -> None:
-        step = _Step(title, salesforce_does)
-        self.events.clear()
-        try:
-            action(step)
-        except Exception as error:  # noqa: BLE001  (the drill reports, never crashes)
-            step.passed = False
-            step.outcome = f"unexpected {type(error).__name__}: {error}"
-        step.events = list(self.events)
-        self.results.append(step)
-        self._show(step)
 
-    def _show(self, step: _Step) -> None:
-        table = Table.grid(padding=(0, 1))
-        table.add_column(style="bold")
-        table.add_column()
-        table.add_row("Salesforce", step.salesforce_does)
-        for event in _summarised(step.events):
-            table.add_row("sfresilience", event)
-        mark = "[green]✔[/]" if step.passed else "[red]✘[/]"
-        table.add_row("Outcome", f"{mark} {step.outcome}")
-        self.console.print(Panel(table, title=step.title, title_align="left"))
+def _row(step: Step) -> tuple[str, str, str, str, str]:
+    mark = "[green]✔ passed[/]" if step.passed else "[red]✘ FAILED[/]"
+    return step.title, mark, f"{step.seconds:.2f} s", str(step.requests), _counts(step.events)
 
-    def trust_status(self) -> str:
-        try:
-            response = requests.get(
-                f"{self.trust.url}/v1/instances/{self.instance}/status/preview",
-                timeout=2,
-            )
-            return str(response.json()["status"])
-        except requests.RequestException:
-            return "unreachable (unknown, not healthy)"
+
+def _counts(events: list[Event]) -> str:
+    names = {
+        EventKind.CLASSIFIED: "errors classified",
+        EventKind.RETRY: "retries",
+        EventKind.REFRESH: "session refreshes",
+        EventKind.RECOVERED: "recoveries",
+        EventKind.GIVE_UP: "gave up",
+        EventKind.SERVED_FROM_CACHE: "served from cache",
+        EventKind.WRITE_REFUSED: "writes refused",
+    }
+    counts: dict[str, int] = {}
+    for event in events:
+        name = names.get(event.kind) or event.kind.value.replace("_", " ")
+        if event.kind.value.startswith("budget_"):
+            name = "budget events"
+        counts[name] = counts.get(name, 0) + 1
+    return ", ".join(f"{n} {name}" for name, n in counts.items()) or "nothing to do"
 
 
 def _summarised(events: list[Event]) -> list[str]:
@@ -93,197 +88,119 @@ def _summarised(events: list[Event]) -> list[str]:
     for event in events:
         if event.kind is EventKind.CLASSIFIED:
             continue
-        # An event without a classification (the budget's) is told apart by its reason.
-        what = event.classification.category.value if event.classification else event.reason
-        key: tuple[EventKind, str] = (event.kind, what or "")
+        key: tuple[EventKind, str] = (event.kind, _told_apart_by(event))
         counts[key] = counts.get(key, 0) + 1
         first.setdefault(key, event)
     for key, event in first.items():
         times = f" (x{counts[key]})" if counts[key] > 1 else ""
-        lines.append(describe(event) + times)
+        line = _line(event)
+        if len(line) > _LONGEST_LINE:
+            line = line[: _LONGEST_LINE - 1] + "…"
+        lines.append(line + times)
     return lines or ["nothing to do"]
 
 
-def _healthy(drill: _Drill) -> Callable[[_Step], None]:
-    def action(step: _Step) -> None:
-        result = drill.client.query_all("SELECT Id, Name, Account.Name FROM Contact")
-        instance = drill.client.query("SELECT InstanceName FROM Organization")
-        used, limit = drill.org.api_usage, drill.org.api_limit
-        step.outcome = (
-            f"{result['totalSize']} contacts read across pages from instance "
-            f"{instance['records'][0]['InstanceName']}; Trust says "
-            f"{drill.trust_status()} (read by the drill); API usage {used}/{limit}"
-        )
-
-    return action
+_LONGEST_LINE = 160
+"""Characters of one event's line (a cache serve's reason quotes the whole error)."""
 
 
-def _lock_contention(drill: _Drill) -> Callable[[_Step], None]:
-    def action(step: _Step) -> None:
-        account = drill.org.org.records("Account")[0]["Id"]
-        contacts = [c["Id"] for c in drill.org.org.records("Contact") if c["AccountId"] == account]
-        contacts = contacts[:8]
-        threads = [
-            threading.Thread(target=drill.client.Contact.update, args=(cid, {"Title": "Drilled"}))
-            for cid in contacts
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        titles = {c["Title"] for c in drill.org.org.records("Contact") if c["Id"] in contacts}
-        step.passed = titles == {"Drilled"}
-        step.outcome = f"{len(contacts)} concurrent updates of one Account's Contacts all applied"
-
-    return action
+def _line(event: Event) -> str:
+    if event.kind is EventKind.SERVED_FROM_CACHE:
+        return f"{event.operation}: served from the fallback cache, marked stale"
+    return describe(event)
 
 
-def _session_expiry(drill: _Drill) -> Callable[[_Step], None]:
-    def action(step: _Step) -> None:
-        logins = drill.org.login_count
-        drill.org.faults.expire_sessions()
-        drill.client.query("SELECT Id FROM Account LIMIT 5")
-        step.passed = drill.org.login_count - logins == 1
-        step.outcome = f"query answered after {drill.org.login_count - logins} login"
-
-    return action
+def _told_apart_by(event: Event) -> str:
+    """What makes two events of one kind worth two lines: the category, or a budget reason."""
+    if event.classification is not None:
+        return event.classification.category.value
+    if event.kind.value.startswith("budget_"):
+        return event.reason or ""  # which threshold was crossed, and which way
+    return ""  # breaker moves, cache serves, refused writes: counted together
 
 
-def _code_bug(drill: _Drill) -> Callable[[_Step], None]:
-    def action(step: _Step) -> None:
-        sent = len(drill.org.request_log)
-        try:
-            drill.client.query("SELECT Id, Nmae FROM Contact")
-        except Exception as error:  # noqa: BLE001
-            c = error.classification  # type: ignore[attr-defined]
-            step.passed = len(drill.org.request_log) - sent == 1
-            step.outcome = (
-                f"{type(error).__name__} raised after one request, "
-                f"classified {c.category.value} ({c.error_code})"
-            )
-
-    return action
-
-
-def _budget(drill: _Drill) -> Callable[[_Step], None]:
-    def action(step: _Step) -> None:
-        limit = drill.org.api_limit
-        drill.org.set_api_usage(int(limit * 0.85))
-        drill.client.query("SELECT Id FROM Account LIMIT 1")
-        seen = drill.client.budget
-        drill.org.set_api_usage(limit)
-        try:
-            drill.client.query("SELECT Id FROM Account LIMIT 1")
-        except Exception as error:  # noqa: BLE001
-            c = error.classification  # type: ignore[attr-defined]
-            refused = type(error).__name__
-        sent = len(drill.org.request_log)
-        try:
-            drill.client.query("SELECT Id FROM Account LIMIT 1")
-            step.passed = False
-        except BudgetExhausted:
-            step.passed = len(drill.org.request_log) == sent
-        drill.org.set_api_usage(0)
-        drill.hours_passed += 1
-        drill.client.query("SELECT Id FROM Account LIMIT 1")
-        step.outcome = (
-            f"Sforce-Limit-Info read {seen.used}/{seen.limit} ({seen.level}); at the limit "
-            f"{refused} classified {c.category.value}, not retried; the next call was "
-            f"refused without being sent; an hour later /limits showed calls free again "
-            f"and calls resumed by themselves"
-        )
-
-    return action
+def _panel(step: Step) -> Panel:
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("Salesforce", step.salesforce_does)
+    for line in _summarised(step.events):
+        table.add_row("sfresilience", Text(line))
+    for what, holds in step.claims:
+        table.add_row("check", f"[green]✔[/] {what}" if holds else f"[red]✘ {what}[/]")
+    if step.error:
+        table.add_row("check", f"[red]✘ {step.error}[/]")
+    mark = "[green]✔[/]" if step.passed else "[red]✘[/]"
+    table.add_row("Outcome", f"{mark} {step.outcome}")
+    title = f"{step.title}  ({step.seconds:.2f} s, {step.requests} requests)"
+    return Panel(table, title=title, title_align="left")
 
 
-def _burst(drill: _Drill) -> Callable[[_Step], None]:
-    def action(step: _Step) -> None:
-        drill.org.faults.server_errors(3, status=503)
-        drill.client.query("SELECT Id FROM Account LIMIT 1")
-        step.outcome = "the burst was ridden through; the caller saw nothing"
-
-    return action
-
-
-def _outage(drill: _Drill) -> Callable[[_Step], None]:
-    def action(step: _Step) -> None:
-        drill.incident = drill.trust.open_incident(drill.instance, severity="major")
-        drill.org.faults.outage()
-        try:
-            served = freshness(drill.client.query("SELECT Id FROM Account LIMIT 1"))
-            step.passed = served is not None
-            if served is not None:
-                step.outcome = (
-                    f"served from the fallback cache ({served.age:.1f} s old), marked by "
-                    f"freshness(); Trust says {drill.trust_status()} (read by the drill)"
-                )
-        except requests.ConnectionError as error:
-            c = error.classification  # type: ignore[attr-defined]
-            step.outcome = (
-                f"{type(error).__name__} classified {c.category.value}, raised within "
-                f"the 2 s deadline; Trust says {drill.trust_status()} (read by the drill)"
-            )
-
-    return action
-
-
-def _recovery(drill: _Drill) -> Callable[[_Step], None]:
-    def action(step: _Step) -> None:
-        drill.org.faults.restore()
-        if drill.incident is not None:
-            drill.trust.resolve_incident(drill.incident)
-        total = drill.client.query("SELECT COUNT() FROM Contact")["totalSize"]
-        step.outcome = (
-            f"{total} contacts counted; Trust says {drill.trust_status()} (read by the drill)"
-        )
-
-    return action
+def _run_step(drill: Drill, progress: _Progress, title: str, does: str, action: Action) -> Step:
+    step = Step(title, does, source=drill.events, first=len(drill.events))
+    progress.first_event = step.first
+    progress.started = time.monotonic()
+    progress.running = title
+    sent = len(drill.org.request_log)
+    try:
+        # The calls of each step are spent under a caller label of their own: the
+        # postmortem's per-caller spend tells the steps apart.
+        with caller(title.split(". ", 1)[-1].lower().replace(" ", "-")):
+            action(drill, step)
+    except Exception as error:  # noqa: BLE001  (the drill reports, never crashes)
+        step.error = f"unexpected {type(error).__name__}: {error}"
+    step.seconds = time.monotonic() - progress.started
+    step.requests = len(drill.org.request_log) - sent
+    step.events, step.source = step.seen(), None
+    progress.running = None
+    progress.done.append(step)
+    return step
 
 
 def run_demo(*, contacts: int = 2500, console: Console | None = None) -> int:
-    """Run every drill step; 0 when each behaved as the runbook says."""
+    """Run every drill step live; 0 when each did what the library claims."""
     console = console or Console()
-    with (
-        FakeSalesforce(
-            accounts=max(contacts // 25, 2),
-            contacts=contacts,
-            lock_hold=0.03,
-            lock_wait=0.005,
-        ) as org,
-        FakeTrust(instances=(org.org.instance_name,)) as trust,
-    ):
-        drill = _Drill(org, trust, console)
+    events: list[Event] = []
+    started = time.monotonic()
+    with FakeSalesforce(
+        # A fleet in Redis remembers an org's budget for a day: with Redis, each drill
+        # gets an org of its own (the seed makes the org id).
+        seed=random.randrange(2**31) if load_settings().redis_url else 0,
+        tls=True,
+        trust=FakeTrust(),
+        accounts=max(contacts // 25, 2),
+        contacts=contacts,
+        lock_hold=0.03,
+        lock_wait=0.005,
+    ) as org:
+        drill = Drill(org, events)  # list.append is atomic: hooks in threads are safe
         console.rule("[bold]sfresilience incident drill")
         console.print(
-            f"A fake Salesforce org at {org.url} ({org.instance_url}), Trust at {trust.url}\n"
+            f"A fake Salesforce org at {org.instance_url}, Trust at {drill.trust.url}.\n"
+            "The drill skips ahead instead of waiting: an hour for the API budget's "
+            "window, two minutes for the breaker's cooldown.\n"
         )
-        drill.step("1. Healthy org", "answers queries, pages of 2,000", _healthy(drill))
-        drill.step(
-            "2. Record-lock contention",
-            "UNABLE_TO_LOCK_ROW while a write holds the Account",
-            _lock_contention(drill),
-        )
-        drill.step(
-            "3. Session expiry",
-            "every session expires: 401 INVALID_SESSION_ID",
-            _session_expiry(drill),
-        )
-        drill.step("4. Code bug", "400 INVALID_FIELD for a misspelt field", _code_bug(drill))
-        drill.step(
-            "5. API budget pressure",
-            "85 % of the daily allocation used, then 100 %",
-            _budget(drill),
-        )
-        drill.step("6. 503 burst", "three 503 CDN pages in a row", _burst(drill))
-        drill.step(
-            "7. Outage",
-            "connections refused; Trust reports a major incident",
-            _outage(drill),
-        )
-        drill.step("8. Recovery", "listening again; the incident is resolved", _recovery(drill))
-    failed = [step.title for step in drill.results if not step.passed]
+        progress = _Progress(drill.events)
+        with Live(progress, console=console, refresh_per_second=8, transient=True) as live:
+            for title, does, action in STEPS:
+                live.console.print(_panel(_run_step(drill, progress, title, does, action)))
+        _finish(console, progress.done, drill, time.monotonic() - started)
+    return 0 if all(step.passed for step in progress.done) else 1
+
+
+def _finish(console: Console, steps: list[Step], drill: Drill, seconds: float) -> None:
+    summary = _steps_table(f"Summary: {len(steps)} steps in {seconds:.1f} s")
+    for step in steps:
+        summary.add_row(*_row(step))
+    console.print(summary)
+    if drill.triages:
+        console.print("\n[bold]The triage at the end:")
+        render_triage(drill.triages[-1], console)
+    if drill.incidents:
+        console.print("\n[bold]The postmortem it drafted:")
+        render_postmortem(drill.incidents[-1], drill.client.budget.by_caller, {}, [], console)
+    failed = [step.title for step in steps if not step.passed]
     if failed:
         console.print(f"[red]Steps that did not behave: {', '.join(failed)}")
-        return 1
-    console.print("[green]Every step behaved as the runbook says.")
-    return 0
+    else:
+        console.print("[green]Every step behaved as the runbook says.")

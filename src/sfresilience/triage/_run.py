@@ -119,10 +119,19 @@ def run_triage(
         ),
     )
     verdict = decide(checks)
+    _note_trust(timeline, checks[0])
     context = Context(
         settings.status_url, instance, redis=store is not None, target_org=target.target_org
     )
     return Report(verdict, checks, tuple(next_steps(verdict, context)))
+
+
+def _note_trust(timeline: Timeline | None, trust: Check) -> None:
+    """A Trust incident seen goes into the fleet's timeline, for the postmortem."""
+    if timeline is None or trust.status not in {"fail", "warn"}:
+        return
+    timeline.record("trust_incident", detail=trust.detail)
+    timeline.flush()  # a store that is down keeps it for later; the verdict stands
 
 
 # Connecting ------------------------------------------------------------------

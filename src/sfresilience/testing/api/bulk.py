@@ -6,13 +6,16 @@ a client looks at it (its state or its results), then reads `Completed` (or `Fai
 with a `stateMessage`). DML results are SaveResult-like rows with per-record errors;
 query results are listed by id and served as JSON records whose date and datetime
 fields are epoch milliseconds, as the real API sends them. Errors use the async API's
-own `{"exceptionCode", "exceptionMessage"}` shape.
+own `{"exceptionCode", "exceptionMessage"}` shape. In read-only maintenance
+(`faults.read_only()`) every POST (a job, a batch, a state change) is refused 400
+`INSERT_UPDATE_DELETE_NOT_ALLOWED_DURING_MAINTENANCE`, as the REST and Bulk 2.0 paths
+refuse writes; Salesforce documents neither the Bulk 1.0 code nor the status, and bulk
+reads are refused too in read-only mode, hence every POST, query jobs included.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -22,24 +25,26 @@ from typing import Any, Final
 from ..org.errors import ApiError
 from ..org.jobs import ASYNC_DISABLED_MESSAGE, BulkJobs, Progress
 from ..org.rows import OPERATIONS, RowWriter
-from ..org.soql import parse_datetime
 from ..org.store import Org
 from ..wire.http import HttpRequest, HttpResponse
 from .bulk2_jobs import JobIds, bulk_timestamp
 from .bulk_formats import (
     csv_records,
     csv_save_results,
+    epoch_dates,
+    json_list,
+    json_object,
     parse_csv_batch,
     parse_xml_job,
     render,
     wants_json,
 )
+from .outages import READ_ONLY_MESSAGE
 
 
 __all__ = ["BulkV1Api", "async_error"]
 
 _QUERY_OPERATIONS: Final = frozenset({"query", "queryAll"})
-_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def async_error(
@@ -159,10 +164,9 @@ class BulkV1Api:
     def handle(self, request: HttpRequest, version: str, parts: list[str]) -> HttpResponse:
         """Answer `/services/async/<version>/<parts>`."""
         as_json = wants_json(request)
-        if self.jobs.refuses():
-            return async_error("FeatureNotEnabled", ASYNC_DISABLED_MESSAGE, json_format=as_json)
-        if not parts or parts[0] != "job":
-            return async_error("InvalidUrl", "unknown resource", 404, json_format=as_json)
+        refused = self._refused(request, parts, as_json=as_json)
+        if refused is not None:
+            return refused
         method = request.method
         if len(parts) == 1:
             if method != "POST":
@@ -172,6 +176,21 @@ class BulkV1Api:
         if job is None:
             return async_error("InvalidJob", f"Invalid job id: {parts[1]}", json_format=as_json)
         return self._job_route(request, job, parts[2:])
+
+    def _refused(
+        self, request: HttpRequest, parts: list[str], *, as_json: bool
+    ) -> HttpResponse | None:
+        if self.jobs.refuses():
+            return async_error("FeatureNotEnabled", ASYNC_DISABLED_MESSAGE, json_format=as_json)
+        if not parts or parts[0] != "job":
+            return async_error("InvalidUrl", "unknown resource", 404, json_format=as_json)
+        if request.method == "POST" and self.jobs.read_only():
+            return async_error(
+                "INSERT_UPDATE_DELETE_NOT_ALLOWED_DURING_MAINTENANCE",
+                READ_ONLY_MESSAGE,
+                json_format=as_json,
+            )
+        return None
 
     def _job_route(self, request: HttpRequest, job: _ClassicJob, parts: list[str]) -> HttpResponse:
         method = request.method
@@ -194,7 +213,7 @@ class BulkV1Api:
         return self._batch_resource(job, batch, parts[4:])
 
     def _create_job(self, request: HttpRequest, version: str, *, as_json: bool) -> HttpResponse:
-        body = _json_object(request.body) if as_json else parse_xml_job(request.body)
+        body = json_object(request.body) if as_json else parse_xml_job(request.body)
         if body is None:
             what = "JSON" if as_json else "a jobInfo XML document"
             return async_error(
@@ -236,7 +255,7 @@ class BulkV1Api:
 
     def _job(self, request: HttpRequest, job: _ClassicJob) -> HttpResponse:
         as_json = job.content_type == "JSON"
-        parsed = _json_object(request.body) if wants_json(request) else parse_xml_job(request.body)
+        parsed = json_object(request.body) if wants_json(request) else parse_xml_job(request.body)
         wanted = str((parsed or {}).get("state", ""))
         if wanted not in {"Closed", "Aborted"} or job.state != "Open":
             message = f"Job {job.id} is {job.state}, can't be {wanted}"
@@ -261,7 +280,7 @@ class BulkV1Api:
         elif not as_json:
             records = parse_csv_batch(request.body)
         else:
-            parsed = _json_list(request.body)
+            parsed = json_list(request.body)
             if parsed is None:
                 message = "Records must be a JSON array of objects"
                 return async_error("InvalidBatch", message, json_format=as_json)
@@ -337,7 +356,7 @@ class BulkV1Api:
             return
         obj = self.org.schema.known(job.sobject)
         if job.content_type == "JSON":
-            records = [_epoch_dates(obj, record) for record in result.records]
+            records = [epoch_dates(obj, record) for record in result.records]
         else:
             records = result.records
             batch.query_header = [
@@ -378,39 +397,3 @@ def _v1_error(entry: dict[str, object]) -> dict[str, object]:
         "fields": entry["fields"],
         "statusCode": entry["statusCode"],
     }
-
-
-def _epoch_dates(obj: Any, record: dict[str, Any]) -> dict[str, Any]:
-    """A REST-shaped record with date/datetime values as epoch milliseconds."""
-    shaped: dict[str, Any] = {}
-    for name, value in record.items():
-        field_def = obj.field(name) if name != "attributes" else None
-        if (
-            isinstance(value, str)
-            and field_def is not None
-            and field_def.type in {"date", "datetime"}
-        ):
-            moment = parse_datetime(value if field_def.type == "datetime" else value + "T00:00:00Z")
-            aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-            shaped[name] = int((aware - _EPOCH).total_seconds() * 1000)
-        else:
-            shaped[name] = value
-    return shaped
-
-
-def _json_object(body: bytes) -> dict[str, Any] | None:
-    try:
-        data = json.loads(body or b"{}")
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _json_list(body: bytes) -> list[dict[str, Any]] | None:
-    try:
-        data = json.loads(body or b"[]")
-    except ValueError:
-        return None
-    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
-        return None
-    return data

@@ -1,4 +1,4 @@
-"""The wire formats of Bulk API 1.0 besides JSON: XML job and batch infos, CSV data.
+"""The wire formats of Bulk API 1.0: XML job and batch infos, CSV data, JSON bodies.
 
 Clients such as Data Loader, jsforce and salesforce-bulk speak XML `jobInfo` /
 `batchInfo` documents with CSV batches; simple-salesforce speaks JSON throughout. A
@@ -7,15 +7,19 @@ job answers in the format of its content: JSON jobs in JSON, CSV jobs in XML.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 from xml.etree import ElementTree as ET
 
+from ..org.soql import parse_datetime
 from ..wire.http import HttpRequest, HttpResponse
 from .csvdata import NULL_MARKER, read_rows, to_text, write_csv
 from .responses import JSON
 
+
+_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 __all__ = [
     "ASYNC_NS",
@@ -24,6 +28,9 @@ __all__ = [
     "XML",
     "csv_records",
     "csv_save_results",
+    "epoch_dates",
+    "json_list",
+    "json_object",
     "parse_csv_batch",
     "parse_xml_job",
     "render",
@@ -193,3 +200,41 @@ def _value_at(record: Mapping[str, Any], path: Sequence[str]) -> object:
             return None
         value = value.get(part)
     return value
+
+
+def json_object(body: bytes) -> dict[str, Any] | None:
+    """The JSON object in *body*, or None."""
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def json_list(body: bytes) -> list[dict[str, Any]] | None:
+    """The JSON array of objects in *body*, or None."""
+    try:
+        data = json.loads(body or b"[]")
+    except ValueError:
+        return None
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        return None
+    return data
+
+
+def epoch_dates(obj: Any, record: dict[str, Any]) -> dict[str, Any]:
+    """A REST-shaped record with date/datetime values as epoch milliseconds."""
+    shaped: dict[str, Any] = {}
+    for name, value in record.items():
+        field_def = obj.field(name) if name != "attributes" else None
+        if (
+            isinstance(value, str)
+            and field_def is not None
+            and field_def.type in {"date", "datetime"}
+        ):
+            moment = parse_datetime(value if field_def.type == "datetime" else value + "T00:00:00Z")
+            aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+            shaped[name] = int((aware - _EPOCH).total_seconds() * 1000)
+        else:
+            shaped[name] = value
+    return shaped

@@ -65,6 +65,10 @@ class BulkJobs:
         """Whether this Bulk request finds the Async API disabled (for the handlers)."""
         return self._faults.active and self._faults.fire(Fault.ASYNC_API_DISABLED) is not None
 
+    def read_only(self) -> bool:
+        """Whether this Bulk 1.0 POST finds the org read-only (`faults.read_only()`)."""
+        return self._faults.active and self._faults.fire(Fault.READ_ONLY) is not None
+
     def clear(self) -> None:
         """Stuck jobs released and `in_progress_polls` back to 0 (allocations are kept)."""
         self.release()

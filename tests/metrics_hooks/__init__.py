@@ -1,0 +1,1 @@
+"""Tests of sfresilience.metrics; a package so its tests share the traffic they drive."""
