@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 import redis
+from cryptography.fernet import Fernet
 
 from sfresilience import Event, ResilientClient, Settings, set_testing
 from sfresilience._auth import refresh_token_login
@@ -202,12 +203,13 @@ def test_cli_output_never_shows_a_redis_password(auth_redis: int) -> None:
     """`demo` on a password-protected Redis, and with a malformed URL: no password shown."""
     good = f"redis://:{REDIS_PASSWORD}@127.0.0.1:{auth_redis}/0"
     bad = f"http://:{REDIS_PASSWORD}@cache:6379/0"
+    cache_key = Fernet.generate_key().decode()  # a real key: a malformed one is refused
     outputs = []
     for url, expected in ((good, 0), (bad, 2)):
         environment = {
             **os.environ,
             "SFRESILIENCE_REDIS_URL": url,
-            "SFRESILIENCE_CACHE_KEY": "k3y-Secret-material",
+            "SFRESILIENCE_CACHE_KEY": cache_key,
         }
         completed = subprocess.run(
             [sys.executable, "-m", "sfresilience.cli", "demo", "--contacts", "10"],
@@ -222,7 +224,7 @@ def test_cli_output_never_shows_a_redis_password(auth_redis: int) -> None:
     assert len(outputs[0].splitlines()) > 20  # the drill ran and said what it did
     for output in outputs:
         assert REDIS_PASSWORD not in output
-        assert "k3y-Secret-material" not in output
+        assert cache_key not in output
 
 
 # --- the store against AUTH, ACL users and TLS --------------------------------------

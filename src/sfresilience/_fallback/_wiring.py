@@ -30,6 +30,7 @@ from .._settings import Settings
 from .._store import FailoverStore, MemoryStore, RedisStore, Store
 from .._trust_status import TrustV1
 from ._breaker_cell import BreakerCell
+from ._flight import SingleFlight
 from ._outage import Fallback
 
 
@@ -46,6 +47,7 @@ class _Shared:
         self.breaker = breaker
         self.backend = backend
         self.writer = WriteBehind()  # one worker thread per org, not per wrapper
+        self.flights = SingleFlight()  # identical reads of any wrapper are one call
 
 
 _shared: weakref.WeakKeyDictionary[Any, dict[str, _Shared]] = weakref.WeakKeyDictionary()
@@ -101,12 +103,22 @@ _POSTED_TTL = 600.0  # an open breaker posts again at each failed probe
 
 
 def _probe_slot(store: Store, org: str) -> dict[str, Any]:
-    """One probe per fleet: an atomic claim in the shared store (a local one: per process)."""
-    key = f"breaker:{{{org}}}:probe"
-    return {
-        "claim_probe": lambda ttl: store.claim(key, ttl=ttl),
-        "release_claim": lambda: store.delete(key),
-    }
+    """One probe per fleet: an atomic claim in the shared store (a local one: per process).
+
+    The store is held weakly: these live in a table keyed by the store itself.
+    """
+    key, held = f"breaker:{{{org}}}:probe", weakref.ref(store)
+
+    def claim(ttl: float) -> bool:
+        found = held()
+        return found is None or found.claim(key, ttl=ttl)
+
+    def release() -> None:
+        found = held()
+        if found is not None:
+            found.delete(key)
+
+    return {"claim_probe": claim, "release_claim": release}
 
 
 def _shared_for(  # noqa: PLR0917
@@ -121,8 +133,9 @@ def _shared_for(  # noqa: PLR0917
         per_store = _shared.setdefault(store, {})
         found = per_store.get(org)
         if found is None:
+            instance = instance_key(sf)  # a string: the table must not keep the client alive
             breaker = BreakerCell(
-                instance=lambda: instance_key(sf),
+                instance=lambda: instance,
                 status=TrustV1(settings.status_url),
                 **_probe_slot(store, org),
                 clock=clock,
@@ -174,7 +187,13 @@ def build_fallback(
     )
     sources = fallback_sources(settings, store, **({"clock": wall_clock} if wall_clock else {}))
     board = BreakerBoard(store, org, wall)
-    fallback = Fallback(cache, shared.breaker, forced=forced_by(sources), hooks=(*hooks, board))
+    fallback = Fallback(
+        cache,
+        shared.breaker,
+        forced=forced_by(sources),
+        flights=shared.flights,
+        hooks=(*hooks, board),
+    )
     return fallback, sources
 
 
