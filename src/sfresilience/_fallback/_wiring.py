@@ -15,8 +15,6 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import redis
-
 from .._cache import (
     Backend,
     FallbackCache,
@@ -70,12 +68,10 @@ def _backend(settings: Settings, store: Store, clock: Callable[[], float]) -> Ba
             max_entries=settings.cache_max_entries, max_bytes=settings.cache_max_bytes
         )
     if isinstance(primary, RedisStore) and settings.redis_url:
-        client = redis.Redis.from_url(
-            settings.redis_url,
-            socket_connect_timeout=_CACHE_TIMEOUT,
-            socket_timeout=_CACHE_TIMEOUT,
+        # from_url: a redis+cluster:// URL gets a Cluster client.
+        primary = RedisStore.from_url(
+            settings.redis_url, namespace=primary.namespace, timeout=_CACHE_TIMEOUT
         )
-        primary = RedisStore(client, namespace=primary.namespace, url=settings.redis_url)
     return StoreBackend(primary, clock=clock)
 
 
