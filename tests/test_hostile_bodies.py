@@ -81,11 +81,6 @@ WRONG_SHAPE: dict[str, bytes] = {
     "records is text, not utf-8 escaped": response(200, b'{"records": "\\udcff", "done": true}'),
 }
 
-NEEDS_WIRING = pytest.mark.xfail(
-    strict=True,
-    reason="query_all_iter (in _client.py) does not read its pages through _pages.PageWalk yet",
-)
-
 
 def client_of(canned_http: Any) -> ResilientClient:
     session = mount(requests.Session(), canned_http.url)
@@ -140,7 +135,6 @@ def test_query_hands_back_json_of_any_shape_as_simple_salesforce_does(
     assert expected == client_of(canned_http).query(QUERY)
 
 
-@NEEDS_WIRING
 @pytest.mark.parametrize("name", WRONG_SHAPE)
 def test_query_all_refuses_a_page_of_the_wrong_shape(canned_http: Any, name: str) -> None:
     canned_http.answer(WRONG_SHAPE[name])
@@ -157,7 +151,6 @@ LOOPING_PAGE = response(
 )
 
 
-@NEEDS_WIRING
 def test_query_all_stops_at_a_page_that_points_back_to_itself(canned_http: Any) -> None:
     """The answer that paged forever: every page says "not done, next is this page"."""
     canned_http.answer(LOOPING_PAGE)
