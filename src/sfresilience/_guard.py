@@ -20,7 +20,7 @@ from ._redact import redact
 from ._session import SessionRefresher
 from ._testing_mode import TestingMode, current_testing_mode
 from ._transport import TimeoutPair, deadline_scope
-from .exceptions import LockWaitTimeout
+from .exceptions import BudgetExhausted, CriticalOnlyBlocked, LockWaitTimeout
 
 
 T = TypeVar("T")
@@ -135,6 +135,10 @@ class _Run:
                 free_attempt = self._handle(error, generation)
             except _QueueTimeout as timeout:
                 raise self._queue_timed_out(timeout.record) from None
+            except (CriticalOnlyBlocked, BudgetExhausted) as held_back:
+                if not self.nested:  # the outermost guard tells it, once
+                    self._emit(EventKind.CALL_BLOCKED, None, reason=str(held_back))
+                raise
             else:
                 if self.last_failure is not None:
                     self._emit(EventKind.RECOVERED, self.last_failure, elapsed=self._elapsed())
@@ -288,7 +292,7 @@ class _Run:
     def _emit(
         self,
         kind: EventKind,
-        classification: Classification,
+        classification: Classification | None,
         *,
         delay: float | None = None,
         reason: str | None = None,
