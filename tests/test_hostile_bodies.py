@@ -24,6 +24,7 @@ from simple_salesforce.exceptions import SalesforceError
 
 from sfresilience import ErrorCategory, ResilientClient, Settings
 from sfresilience._pages import PageWalk
+from sfresilience._store import MemoryStore
 from sfresilience.exceptions import SFResilienceError
 from sfresilience.testing.wire.routing import mount
 
@@ -86,7 +87,9 @@ def client_of(canned_http: Any) -> ResilientClient:
     session = mount(requests.Session(), canned_http.url)
     sf = Salesforce(instance="na1.salesforce.com", session_id="00Dxx0000000001!AQ", session=session)
     settings = Settings(retry_deadline=10, read_timeout=5, connect_timeout=5)
-    return ResilientClient(sf, settings=settings, sleep=lambda _: None)
+    # A store of its own: an earlier test's good answer, kept in a shared fallback
+    # cache, would be served in place of the unusable one.
+    return ResilientClient(sf, settings=settings, sleep=lambda _: None, store=MemoryStore())
 
 
 def assert_documented(error: BaseException) -> None:

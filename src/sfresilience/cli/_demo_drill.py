@@ -17,7 +17,7 @@ from .._client import ResilientClient
 from .._events import Event, EventKind
 from .._fallback import fallback_of
 from .._settings import Settings
-from .._store import shared_store
+from .._store import MemoryStore, Store, shared_store
 from .._timeline import timeline_for
 from ..incident import Incident, summarize
 from ..testing import FakeSalesforce, FakeTrust
@@ -75,9 +75,14 @@ class Drill:
         self.settings = Settings(
             retry_attempts=12, retry_deadline=2.0, backoff_initial=0.02, backoff_max=0.4
         )
+        # Without Redis, a store of the drill's own: the postmortem tells of this
+        # drill alone, not of other clients the process ran before it.
+        url = self.settings.redis_url
+        self.store: Store = shared_store(url) if url else MemoryStore()
         self.client = ResilientClient(
             org.client(),
             settings=self.settings,
+            store=self.store,
             on_event=events.append,
             clock=lambda: time.monotonic() + self.skipped,
             wall_clock=lambda: time.time() + self.hours_passed * 3600,
@@ -106,7 +111,7 @@ class Drill:
 
     def postmortem(self) -> Incident:
         """The incident the client's timeline tells of since the drill began."""
-        timeline = timeline_for(shared_store(self.settings.redis_url))
+        timeline = timeline_for(self.store)
         entries = timeline.entries(since=self.started)
         incident = summarize(entries, since=self.started, now=time.time())
         self.incidents.append(incident)
