@@ -191,6 +191,13 @@ class Settings(BaseSettings):
             raise ValueError(msg)
         return self
 
+    @model_validator(mode="after")
+    def _status_url_is_http(self) -> Self:
+        if not self.status_url.startswith(("https://", "http://")):
+            msg = "SFRESILIENCE_STATUS_URL must be an https:// or http:// URL (Trust status API)"
+            raise ValueError(msg)
+        return self
+
 
 # Fields set in code only: the environment never fills them (SF_CRITICAL_ONLY and
 # SF_FALLBACK_MODE are read at every call by the modes, and must not be captured
