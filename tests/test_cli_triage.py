@@ -205,6 +205,7 @@ def test_the_instance_is_remembered_for_when_salesforce_is_down(
     assert document["verdict"] == "salesforce_incident"
     assert statuses(document)["auth"] == "unknown"
     assert "NA137" in document["checks"][0]["detail"]
+    assert document["next"][1].startswith("sfresilience mode fallback on")
     assert any("critical-only on" in step for step in document["next"])
 
 

@@ -88,11 +88,29 @@ class Context:
     target_org: str | None = None
 
 
-def _critical_only(ctx: Context, reason: str, duration: str) -> str:
+def _fleet_mode(ctx: Context, mode: str, reason: str, duration: str, note: str = "") -> str:
     if ctx.redis:
-        quoted = shlex.quote(reason)
-        return f"sfresilience mode critical-only on --reason {quoted} --for {duration}"
-    return "export SF_CRITICAL_ONLY=true  # in each worker: no Redis for a fleet switch"
+        command = f"sfresilience mode {mode} on --reason {shlex.quote(reason)} --for {duration}"
+        notes = [note]
+    else:
+        variable = "SF_CRITICAL_ONLY" if mode == "critical-only" else "SF_FALLBACK_MODE"
+        command = f"export {variable}=true"
+        notes = [note, "in each worker: no Redis for a fleet switch"]
+    comment = "; ".join(text for text in notes if text)
+    return f"{command}  # {comment}" if comment else command
+
+
+def _critical_only(ctx: Context, reason: str, duration: str) -> str:
+    return _fleet_mode(ctx, "critical-only", reason, duration)
+
+
+def _serve_stale(ctx: Context, reason: str, duration: str) -> list[str]:
+    """Fallback first (reads from the cache, writes refused), critical-only as the other way."""
+    instead = "instead of fallback, if critical work must still reach Salesforce"
+    return [
+        _fleet_mode(ctx, "fallback", reason, duration),
+        _fleet_mode(ctx, "critical-only", reason, duration, note=instead),
+    ]
 
 
 def _trust(ctx: Context) -> str:
@@ -114,12 +132,12 @@ _STATUS = "sfresilience status"
 _STEPS: dict[str, Callable[[Context], list[str]]] = {
     "salesforce_incident": lambda ctx: [
         _trust(ctx),
-        _critical_only(ctx, "Salesforce incident on the instance", "2h"),
+        *_serve_stale(ctx, "Salesforce incident on the instance", "2h"),
         _STATUS,
     ],
     "maintenance": lambda ctx: [
         _trust(ctx),
-        _critical_only(ctx, "Salesforce maintenance", "1h"),
+        *_serve_stale(ctx, "Salesforce maintenance", "1h"),
         _RERUN,
     ],
     "session_expired": lambda ctx: [_login(ctx), _RERUN],
