@@ -121,7 +121,7 @@ def test_a_fleet_shares_budget_modes_locks_and_timeline_on_a_cluster(
     set_fleet_switch(here_store, CRITICAL_ONLY, on=True, reason="chaos", duration=30)
     late, late_store = _fleet_client(fake, redis_cluster.url)  # reads the switch at once
     with pytest.raises(CriticalOnlyBlocked):
-        late.query(SOQL)
+        late.query(f"{SOQL} OFFSET 1")  # SOQL itself is cached: it would be served
     with critical():
         late.query(SOQL)
     set_fleet_switch(here_store, CRITICAL_ONLY, on=False)
