@@ -123,5 +123,5 @@ def chaos(session: nox.Session) -> None:
     """
     session.install("-e", ".", *_group("tests"))
     session.run("pytest", "tests/chaos", env={"SFRESILIENCE_CHAOS": "1"})
-    soak = session.posargs or ["--seconds", "60", "--workers", "8"]
+    soak = session.posargs or ["--seconds", "60", "--baseline", "20", "--workers", "8"]
     session.run("python", "-m", "tests.chaos.soak", *soak)

@@ -216,7 +216,10 @@ def _read_request(connection: socket.socket) -> bytes:
         name, _, value = line.partition(b":")
         if name.strip().lower() == b"content-length":
             while len(body) < int(value):
-                body += connection.recv(65536)
+                chunk = connection.recv(65536)
+                if not chunk:  # the client hung up mid-body: don't spin on recv
+                    break
+                body += chunk
     return head + b"\r\n\r\n" + body
 
 

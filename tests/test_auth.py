@@ -12,10 +12,12 @@ from typing import Any
 
 import pytest
 import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed
 
 from sfresilience import ErrorCategory, ResilientClient, Settings
-from sfresilience._auth import login_from_env, sf_cli_login
+from sfresilience._auth import login_from_env, login_host, sf_cli_login
 from sfresilience.exceptions import ConfigurationError
 from sfresilience.testing import FakeSalesforce
 from sfresilience.testing.wire.routing import mount
@@ -158,6 +160,34 @@ class TestFromRefreshToken:
         assert ErrorCategory.AUTH_FAILED is caught.value.classification.category  # type: ignore[attr-defined]
         assert 1 == len([r for r in fake.request_log if r.path.endswith("/oauth2/token")])
 
+    @pytest.mark.parametrize(
+        ("domain", "host"),
+        [
+            ("login", "login.salesforce.com"),
+            ("test", "test.salesforce.com"),
+            ("acme.my", "acme.my.salesforce.com"),
+            ("acme.my.salesforce.com", "acme.my.salesforce.com"),
+            ("https://acme--uat.sandbox.my.salesforce.com/", "acme--uat.sandbox.my.salesforce.com"),
+        ],
+    )
+    def test_the_token_is_asked_of_the_domain_s_host(
+        self, fake: FakeSalesforce, domain: str, host: str
+    ) -> None:
+        """A My Domain host is used as it is; the short forms get .salesforce.com."""
+        session = fake.session()
+        asked: list[str] = []
+        session.hooks["response"].append(lambda response, **_: asked.append(response.url))
+        client = ResilientClient.from_refresh_token(
+            consumer_key=fake.consumer_key,
+            consumer_secret=fake.consumer_secret,
+            refresh_token=fake.issue_refresh_token(),
+            domain=domain,
+            settings=Settings(),
+            session=session,
+        )
+        assert 20 == client.query("SELECT COUNT() FROM Account")["totalSize"]
+        assert f"https://{host}/services/oauth2/token" == asked[0]
+
 
 class TestSfCli:
     @pytest.mark.parametrize("redacted", [True, False], ids=["new-cli", "old-cli"])
@@ -242,3 +272,11 @@ class TestTokenResponses:
         assert "NO_INSTANCE_URL" == classification.error_code
         assert ErrorCategory.AUTH_FAILED is classification.category
         assert 1 == len(canned_http.requests)
+
+
+@settings(max_examples=200, deadline=None)
+@given(domain=st.text(max_size=60))
+def test_any_domain_gives_one_host_without_a_scheme(domain: str) -> None:
+    """login_host never raises, and what it gives is always a Salesforce host."""
+    host = login_host(domain)
+    assert host.lower().endswith((".salesforce.com", ".force.com", ".site.com", ".salesforce.mil"))

@@ -22,7 +22,7 @@ from simple_salesforce.exceptions import SalesforceGeneralError
 
 from sfresilience import ResilientClient, Settings, caller
 from sfresilience._fallback import fallback_of
-from sfresilience._store import shared_store
+from sfresilience._store import RedisStore, shared_store
 from sfresilience._timeline import timeline_for
 from sfresilience.exceptions import WriteRefused
 from sfresilience.testing import FakeSalesforce
@@ -100,7 +100,10 @@ def test_an_outage_ridden_out_from_the_cache_is_told(
     org: FakeSalesforce, redis_url: str, redis_client: redis.Redis
 ) -> None:
     settings = Settings(redis_url=redis_url, retry_attempts=1)
-    client = ResilientClient(org.client(), settings=settings, sleep=lambda _: None)
+    # A store of its own: the breaker it opens is shared per store and org in this
+    # process, and must not stay open for the tests that follow.
+    store = RedisStore.from_url(redis_url)
+    client = ResilientClient(org.client(), settings=settings, store=store, sleep=lambda _: None)
     soql = "SELECT Id FROM Contact LIMIT 3"
     client.query(soql)
     assert fallback_of(client).flush(5)
@@ -109,7 +112,7 @@ def test_an_outage_ridden_out_from_the_cache_is_told(
         client.query(soql)  # served from the cache; the breaker opens after a few
     with pytest.raises(WriteRefused):
         client.Contact.create({"LastName": "Late"})
-    timeline_for(shared_store(redis_url)).flush()
+    timeline_for(store).flush()
 
     env = {**org.env(), "SFRESILIENCE_REDIS_URL": redis_url}
     document = json.loads(sfresilience(env, "incident", "--json").stdout)

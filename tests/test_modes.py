@@ -7,12 +7,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from sfresilience import Mode, ResilientClient, Settings, critical
+from sfresilience import Event, EventKind, Mode, ResilientClient, Settings, critical
 from sfresilience._decorators import is_critical
 from sfresilience._fallback import fallback_of
 from sfresilience._freshness import freshness
 from sfresilience._modes import set_fleet_switch
 from sfresilience._store import MemoryStore
+from sfresilience._timeline import timeline_for
 from sfresilience.exceptions import ConfigurationError, CriticalOnlyBlocked
 from sfresilience.testing import FakeSalesforce
 
@@ -66,6 +67,25 @@ class TestEnvironment:
         with pytest.raises(CriticalOnlyBlocked, match=r"env: SF_CRITICAL_ONLY=true"):
             client.query(SOQL)
         assert sent == len(org.request_log)
+
+    @pytest.mark.usefixtures("critical_only_env")
+    def test_a_refused_call_is_one_blocked_event_and_a_timeline_count(
+        self, org: FakeSalesforce, store: MemoryStore
+    ) -> None:
+        """What the postmortem counts as "blocked": one event per call held back, with why."""
+        events: list[Event] = []
+        client = ResilientClient(
+            org.client(), settings=Settings(), store=store, on_event=events.append
+        )
+        for _ in range(3):
+            with pytest.raises(CriticalOnlyBlocked):
+                client.query(UNCACHED)
+        blocked = [e for e in events if e.kind is EventKind.CALL_BLOCKED]
+        assert 3 == len(blocked)
+        assert all("SF_CRITICAL_ONLY" in (e.reason or "") for e in blocked)
+        timeline = timeline_for(store)
+        timeline.flush()
+        assert 3 == sum(e.count for e in timeline.entries() if e.kind == "call_blocked")
 
     @pytest.mark.usefixtures("critical_only_env")
     def test_critical_work_goes_through(self, client: ResilientClient) -> None:

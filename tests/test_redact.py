@@ -53,6 +53,38 @@ INNOCENT = [
     "x-api-keys-rotated: yes",
     "Bearer tokens expire",
     "keyword=value&sidebar=1",
+    "short 00D5e000000XYZa!AQ4 x",
+    "mysid=abc x.sid=abc session-sid=abc",
+]
+
+# Exactly what the redacted text reads: the marker replaces only the secret, and
+# labels, separators, quotes and the text around it are kept.
+EXACT: list[tuple[str, str]] = [
+    (f"sid {SID} end", "sid [REDACTED] end"),
+    ("url-encoded 00D5e000000XYZa%21AQ4AQFwtVv1H6 end", "url-encoded [REDACTED] end"),
+    ("cut 00D5e000000XYZa!AQ", "cut [REDACTED]"),
+    (f"{REFRESH}", "[REDACTED]"),
+    ("AUTHORIZATION: bearer abcdefgh12", "AUTHORIZATION: bearer [REDACTED]"),
+    ("Authorization='OAuth abcdefgh12'", "Authorization='OAuth [REDACTED]'"),
+    ('"Authorization": "Basic dXNlcjpwYXNz"', '"Authorization": "Basic [REDACTED]"'),
+    ("X-API-KEY:\tabc123, next", "X-API-KEY:\t[REDACTED], next"),
+    (
+        '<SF:SESSIONID attr="1">s3cr3t</SF:SESSIONID >',
+        '<SF:SESSIONID attr="1">[REDACTED]</SF:SESSIONID>',
+    ),
+    ("<password>a\nb</password>", "<password>[REDACTED]</password>"),
+    ('{"Password" : "p\\"w", "x": 1}', '{"Password" : "[REDACTED]", "x": 1}'),
+    ("{'password': 'pw'}", "{'password': '[REDACTED]'}"),
+    ('{"password": "cut', '{"password": "[REDACTED]"'),
+    ('{"password": 123, "a": 2}', '{"password": "[REDACTED]", "a": 2}'),
+    ('{"PASSWORD": 123}', '{"PASSWORD": "[REDACTED]"}'),
+    ("password = 'pw q'", "password = '[REDACTED]'"),
+    ('password="pw q"', 'password="[REDACTED]"'),
+    ("a=1&Password=pw;x", "a=1&Password=[REDACTED];x"),
+    ("kwargs(password=pw)", "kwargs(password=[REDACTED])"),
+    ("force://PlatformCLI::s@x.my.salesforce.com more", "force://[REDACTED] more"),
+    ("REDIS://user:pw@h", "REDIS://[REDACTED]@h"),
+    ("see https://u:p@h/x and ftp://a:b@c", "see https://[REDACTED]@h/x and ftp://[REDACTED]@c"),
 ]
 
 
@@ -63,15 +95,24 @@ def leaks(rules: tuple[object, ...], text: str, secret: str) -> bool:
 @pytest.mark.parametrize(("what", "text", "secret"), CASES, ids=[case[0] for case in CASES])
 def test_each_case_is_masked(what: str, text: str, secret: str) -> None:
     """Every secret in the table is gone from the redacted text, replaced by the marker."""
-    redacted = redact(text)
-    assert secret not in redacted
-    assert REDACTED in redacted
+    for rules in (_RULES, build_rules()):  # build_rules() itself, as mutation testing changes it
+        redacted = redact(text, rules)
+        assert secret not in redacted
+        assert REDACTED in redacted
 
 
 @pytest.mark.parametrize("text", INNOCENT)
 def test_innocent_text_is_untouched(text: str) -> None:
     """Ids, URLs, SOQL and words near the patterns are left alone."""
     assert text == redact(text)
+    assert text == redact(text, build_rules())
+
+
+@pytest.mark.parametrize(("text", "expected"), EXACT)
+def test_the_redacted_text_is_exact(text: str, expected: str) -> None:
+    """Only the secret is replaced; built afresh, the rules give the same text."""
+    assert expected == redact(text)
+    assert expected == redact(text, build_rules())
 
 
 @pytest.mark.parametrize("index", range(len(_RULES)))

@@ -61,8 +61,27 @@ def _trade_refresh_token(
     }
     if consumer_secret:
         data["client_secret"] = consumer_secret
-    response = session.post(f"https://{domain}.salesforce.com/services/oauth2/token", data=data)
+    response = session.post(f"https://{login_host(domain)}/services/oauth2/token", data=data)
     return _token_response(response)
+
+
+# Hosts that are Salesforce login hosts already (My Domain, Experience Cloud,
+# Government Cloud), so *domain* is not a prefix of ``salesforce.com``.
+_HOST_SUFFIXES = (".salesforce.com", ".force.com", ".site.com", ".salesforce.mil")
+
+
+def login_host(domain: str) -> str:
+    """The host OAuth tokens are asked of, for *domain* in any form people write it.
+
+    simple-salesforce's own convention is the part before ``.salesforce.com``
+    (``login``, ``test``, ``acme.my``); a My Domain host (``acme.my.salesforce.com``,
+    ``acme--uat.sandbox.my.salesforce.com``), with ``https://`` or a trailing ``/``,
+    is used as it is.
+    """
+    host = domain.strip().removeprefix("https://").removeprefix("http://").rstrip("/")
+    if host.lower().endswith(_HOST_SUFFIXES):
+        return host
+    return f"{host}.salesforce.com"
 
 
 def _token_response(response: requests.Response) -> tuple[str, str]:

@@ -26,6 +26,7 @@ from ._fallback._wiring import breaker_reasons, build_fallback
 from ._guard import Guard
 from ._lockqueue import lock_queue_for
 from ._modes import Mode, ReasonSource, with_reasons
+from ._pages import PageWalk
 from ._redact import redact
 from ._refresh_slot import refresher_for
 from ._session import Login, SessionRefresher, install_timeouts
@@ -384,24 +385,28 @@ class ResilientClient(_Proxy):
         sf = self.__wrapped__
         left = _time_left(self._self_settings.query_all_deadline, self._self_guard.clock)
         result = self._read("query", lambda: sf.query(query, include_deleted, **kwargs), left())
+        pages = PageWalk(f"{sf.base_url}query/")
+        records, next_url = pages.read(result)
         if switch_to_bulk(result, self._self_settings.bulk_query_threshold):
-            records = self._bulk_records(query, include_deleted=include_deleted)
-            if records is not None:
-                del result  # the job reads its records again: don't hold the page meanwhile
-                yield from records
+            bulk = self._bulk_records(query, include_deleted=include_deleted)
+            if bulk is not None:
+                del result, records  # the job reads its records again: don't hold the page
+                yield from bulk
                 return
         while True:
-            yield from result["records"]
-            if result["done"]:
+            del result  # records and next_url hold what is still needed
+            yield from records
+            if next_url is None:
                 return
             next_page = functools.partial(
                 sf.query_more,
-                result["nextRecordsUrl"],
+                next_url,
                 identifier_is_url=True,
                 include_deleted=include_deleted,
                 **kwargs,
             )
             result = self._read("query_more", next_page, left())
+            records, next_url = pages.read(result)
 
     def _bulk_records(self, query: str, *, include_deleted: bool) -> Iterator[Any] | None:
         """*query*'s records from a Bulk 2.0 query job (see docs/bulk.md)."""

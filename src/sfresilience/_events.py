@@ -54,6 +54,10 @@ class EventKind(enum.StrEnum):
     """A read was answered from the fallback cache; ``reason`` says why."""
     WRITE_REFUSED = "write_refused"
     """A write was not sent (fallback mode, breaker open, maintenance); ``reason`` says why."""
+    CALL_BLOCKED = "call_blocked"
+    """The call was not sent: critical-only mode or the spent daily allocation held it
+    back (``reason`` says which). A read the fallback cache then answers is also a
+    ``SERVED_FROM_CACHE``."""
     BULK_JOB_STUCK = "bulk_job_stuck"
     """A Bulk job ran past its deadline and was aborted; ``reason`` names the job,
     its state and what happens to its unprocessed records."""
@@ -93,6 +97,7 @@ _LEVELS = {
     EventKind.BUDGET_EXHAUSTED: logging.ERROR,
     EventKind.BUDGET_RECOVERED: logging.INFO,
     EventKind.RECOVERED: logging.INFO,
+    EventKind.CALL_BLOCKED: logging.INFO,
     EventKind.BREAKER_OPENED: logging.ERROR,
     EventKind.BREAKER_HALF_OPEN: logging.INFO,
     EventKind.BREAKER_CLOSED: logging.WARNING,

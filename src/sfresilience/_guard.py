@@ -20,7 +20,7 @@ from ._redact import redact
 from ._session import SessionRefresher
 from ._testing_mode import TestingMode, current_testing_mode
 from ._transport import TimeoutPair, deadline_scope
-from .exceptions import LockWaitTimeout
+from .exceptions import BudgetExhausted, CriticalOnlyBlocked, LockWaitTimeout
 
 
 T = TypeVar("T")
@@ -84,6 +84,20 @@ class Guard:
             _active.reset(token)
 
 
+def _decoded(call: Callable[[], T]) -> T:
+    """*call*'s result; a body nested too deep for the JSON decoder fails as bad JSON.
+
+    ``json`` raises ``RecursionError`` past a few hundred levels, which requests
+    lets through; as ``requests.JSONDecodeError`` it is classified like any other
+    undecodable body.
+    """
+    try:
+        return call()
+    except RecursionError as error:
+        message = "response body nested too deeply to decode"
+        raise requests.JSONDecodeError(message, "", 0) from error
+
+
 class _Run:
     """The state of one guarded call."""
 
@@ -121,6 +135,10 @@ class _Run:
                 free_attempt = self._handle(error, generation)
             except _QueueTimeout as timeout:
                 raise self._queue_timed_out(timeout.record) from None
+            except (CriticalOnlyBlocked, BudgetExhausted) as held_back:
+                if not self.nested:  # the outermost guard tells it, once
+                    self._emit(EventKind.CALL_BLOCKED, None, reason=str(held_back))
+                raise
             else:
                 if self.last_failure is not None:
                     self._emit(EventKind.RECOVERED, self.last_failure, elapsed=self._elapsed())
@@ -129,12 +147,12 @@ class _Run:
     def _attempt(self, call: Callable[[], T]) -> T:
         if self.locks is None:
             with deadline_scope(self._seconds_left(), self.guard.timeouts):
-                return call()
+                return _decoded(call)
         with self.locks.attempt(self._seconds_left(), self.guard.sleep) as timed_out:
             if timed_out is not None:
                 raise _QueueTimeout(timed_out)
             with deadline_scope(self._seconds_left(), self.guard.timeouts):
-                return call()
+                return _decoded(call)
 
     def _no_time_left(self) -> Exception:
         error = requests.Timeout(
@@ -274,7 +292,7 @@ class _Run:
     def _emit(
         self,
         kind: EventKind,
-        classification: Classification,
+        classification: Classification | None,
         *,
         delay: float | None = None,
         reason: str | None = None,

@@ -72,6 +72,11 @@ Rule = tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
 def build_rules(keys: tuple[str, ...] = _SECRET_KEYS) -> tuple[Rule, ...]:
     """The rules, in the order they apply, for secret field names *keys*."""
     key = "(?:" + "|".join(re.escape(name) for name in keys) + ")"
+    return (*_token_rules(), *_header_rules(), *_field_rules(key), *_url_rules())
+
+
+def _token_rules() -> tuple[Rule, ...]:
+    """Tokens recognised by their own shape, wherever they stand."""
     return (
         # Salesforce session ids and access tokens: org id, "!", opaque part; also
         # the start of one cut off by the end of a truncated text.
@@ -83,6 +88,12 @@ def build_rules(keys: tuple[str, ...] = _SECRET_KEYS) -> tuple[Rule, ...]:
         ),
         # OAuth refresh tokens on their own: "5Aep8" and a long opaque tail.
         (re.compile(r"(?<![\w.])5Aep8[A-Za-z0-9._]{20,}"), REDACTED),
+    )
+
+
+def _header_rules() -> tuple[Rule, ...]:
+    """Authorization and secret header values, and SOAP credential elements."""
+    return (
         # Authorization header values: "Bearer <token>" anywhere; "OAuth <sid>" and
         # "Basic <key:secret>" only after an Authorization label (they are words too).
         (
@@ -111,6 +122,12 @@ def build_rules(keys: tuple[str, ...] = _SECRET_KEYS) -> tuple[Rule, ...]:
             ),
             rf"<\1\2>{REDACTED}</\1>",
         ),
+    )
+
+
+def _field_rules(key: str) -> tuple[Rule, ...]:
+    """Values of the secret fields matched by the pattern *key*, in JSON, reprs and forms."""
+    return (
         # "key": "value" (JSON) and 'key': 'value' (Python repr).
         (
             re.compile(rf"""(["']){key}\1(?P<sep>\s*:\s*)(?:{_DQ}|{_SQ})""", re.IGNORECASE),
@@ -119,7 +136,7 @@ def build_rules(keys: tuple[str, ...] = _SECRET_KEYS) -> tuple[Rule, ...]:
         # "key": value without quotes (numbers, broken JSON): masked as a string.
         (
             re.compile(rf"""(["']){key}\1(?P<sep>\s*:\s*)(?!["'\s])[^,}}\]\s]+""", re.IGNORECASE),
-            lambda match: f'{match.group(0)[: match.end("sep") - match.start(0)]}"{REDACTED}"',
+            lambda match: f'{match.group(0)[: match.end("sep") - match.start()]}"{REDACTED}"',
         ),
         # key=value: forms, query strings, cookies, kwargs reprs (quoted or not).
         (
@@ -129,6 +146,12 @@ def build_rules(keys: tuple[str, ...] = _SECRET_KEYS) -> tuple[Rule, ...]:
             ),
             _mask_value,
         ),
+    )
+
+
+def _url_rules() -> tuple[Rule, ...]:
+    """Credentials carried in URLs."""
+    return (
         # SFDX auth URLs carry the client secret and refresh token.
         (re.compile(r"force://[^\s'\"<>]+"), f"force://{REDACTED}"),
         # Credentials in any other URL's userinfo: redis://:pw@host, https://u:pw@proxy.

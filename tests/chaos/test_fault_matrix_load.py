@@ -48,8 +48,8 @@ def _all_ok(seen: Seen) -> bool:
 def _expire_then_query_together(h: Harness) -> Any:
     before = h.fake.login_count
     h.fake.faults.expire_sessions()
-    # Each thread its own query: identical concurrent reads would be one call (single-flight).
-    seen = _in_threads(h, lambda i: h.client.query(f"{SOQL} OFFSET {i}"))
+    # Distinct queries: identical reads in flight together would share one request.
+    seen = _in_threads(h, lambda i: h.client.query(f"{SOQL} LIMIT {i + 1}"))
     h.marks["logins"] = h.fake.login_count - before
     return seen
 
@@ -86,11 +86,12 @@ def _refused_then_not_sent(seen: Seen) -> bool:
 def _long_request_holds_the_only_slot(h: Harness) -> None:
     """One request hangs and, 30 s later by the fake's clock, is a long one: the only one
     the org allows at once. It finishes while the next call backs off."""
+    other = h.fake.client()  # another integration's client: no timeout, no retries
     h.fake.faults.hang(count=1)
-    # Not SOQL itself: the next call of it would wait for this one (single-flight).
-    holder = threading.Thread(target=h.client.query, args=(f"{SOQL} OFFSET 1",))
+    holder = threading.Thread(target=other.query, args=(SOQL,))
     holder.start()
     h.exits.callback(holder.join)
+    h.exits.callback(h.fake.faults.clear)  # first: the holder must not hang the test
     assert h.fake.faults.wait_hanging(1)
     h.clock.advance(30)
 

@@ -17,7 +17,7 @@ import pytest
 from tests.chaos.matrix import Clock
 from tests.chaos.servers import Cluster, StartRedis, start_cluster
 
-from sfresilience import ResilientClient, Settings, critical
+from sfresilience import ResilientClient, Settings, critical, freshness
 from sfresilience._cache import FallbackCache, Scope, StoreBackend
 from sfresilience._modes import CRITICAL_ONLY, set_fleet_switch
 from sfresilience._store import Exchange, FailoverStore, RedisStore, StoreUnavailable, Thresholds
@@ -120,10 +120,14 @@ def test_a_fleet_shares_budget_modes_locks_and_timeline_on_a_cluster(
     writer.join()
     set_fleet_switch(here_store, CRITICAL_ONLY, on=True, reason="chaos", duration=30)
     late, late_store = _fleet_client(fake, redis_cluster.url)  # reads the switch at once
+    # The read the others made is in the fallback cache on the Cluster: served from it.
+    found = freshness(late.query(SOQL))
+    assert found is not None
+    assert "critical-only" in found.reason
     with pytest.raises(CriticalOnlyBlocked):
-        late.query(f"{SOQL} OFFSET 1")  # SOQL itself is cached: it would be served
+        late.query("SELECT Id FROM Contact")
     with critical():
-        late.query(SOQL)
+        assert freshness(late.query("SELECT Id FROM Contact")) is None
     set_fleet_switch(here_store, CRITICAL_ONLY, on=False)
     failures = here_store.failures + there_store.failures + late_store.failures
     assert 0 == failures, "a store fell back to memory"

@@ -7,7 +7,6 @@ for an outage the first one already found.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import threading
@@ -15,8 +14,6 @@ import time
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
-
-import redis
 
 from .._cache import (
     Backend,
@@ -40,7 +37,6 @@ from ._outage import Fallback
 # Cache reads happen only when Salesforce is not answering: they must not add
 # the store's usual 2 s timeout to a read that is already failing.
 _CACHE_TIMEOUT = 0.25
-_SINGLE_SERVER = ("redis://", "rediss://", "unix://")
 _INSTANCE_HOST = re.compile(r"^(?:https?://)?([a-z]{2,4}\d+)[.-]", re.IGNORECASE)
 
 
@@ -71,17 +67,11 @@ def _backend(settings: Settings, store: Store, clock: Callable[[], float]) -> Ba
         return LruBackend(
             max_entries=settings.cache_max_entries, max_bytes=settings.cache_max_bytes
         )
-    url = settings.redis_url
-    # A single server gets a quick client of its own; a Cluster keeps the store's
-    # (its client maps the slots, and its timeouts are the store's).
-    if isinstance(primary, RedisStore) and url and url.startswith(_SINGLE_SERVER):
-        quick = functools.partial(
-            redis.Redis.from_url,
-            url,
-            socket_connect_timeout=_CACHE_TIMEOUT,
-            socket_timeout=_CACHE_TIMEOUT,
+    if isinstance(primary, RedisStore) and settings.redis_url:
+        # from_url: a redis+cluster:// URL gets a Cluster client.
+        primary = RedisStore.from_url(
+            settings.redis_url, namespace=primary.namespace, timeout=_CACHE_TIMEOUT
         )
-        primary = RedisStore(quick, namespace=primary.namespace, url=url)
     return StoreBackend(primary, clock=clock)
 
 

@@ -218,19 +218,20 @@ Client = redis.Redis | redis.RedisCluster
 
 # redis+cluster://host:port names any node of a Redis Cluster; the client finds the rest.
 _CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
-_TIMEOUTS: dict[str, Any] = {"socket_connect_timeout": 2, "socket_timeout": 2}
 
 
-def connect(url: str) -> Client:
+def connect(url: str, *, timeout: float = 2.0) -> Client:
     """A client for *url*: a Cluster client for ``redis+cluster://``/``rediss+cluster://``.
 
-    A Cluster client asks its nodes for the slot map as it is built, so call this
-    where a failure becomes StoreUnavailable.
+    *timeout* bounds connecting and each reply, in seconds. A Cluster client asks
+    its nodes for the slot map as it is built, so call this where a failure
+    becomes StoreUnavailable.
     """
+    timeouts: dict[str, Any] = {"socket_connect_timeout": timeout, "socket_timeout": timeout}
     scheme, _, rest = url.partition("://")
     if scheme in _CLUSTER_SCHEMES:
-        return redis.RedisCluster.from_url(f"{_CLUSTER_SCHEMES[scheme]}://{rest}", **_TIMEOUTS)
-    return redis.Redis.from_url(url, **_TIMEOUTS)
+        return redis.RedisCluster.from_url(f"{_CLUSTER_SCHEMES[scheme]}://{rest}", **timeouts)
+    return redis.Redis.from_url(url, **timeouts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,8 +262,9 @@ class RedisStore:
         self._connection: _Connection | None = None
 
     @classmethod
-    def from_url(cls, url: str, *, namespace: str = "sfr") -> RedisStore:
-        return cls(lambda: connect(url), namespace=namespace, url=url)
+    def from_url(cls, url: str, *, namespace: str = "sfr", timeout: float = 2.0) -> RedisStore:
+        """A store on *url* (see `connect`), connected on first use."""
+        return cls(lambda: connect(url, timeout=timeout), namespace=namespace, url=url)
 
     @property
     def _live(self) -> _Connection:

@@ -54,41 +54,51 @@ def demo(
     raise typer.Exit(run_demo(contacts=contacts))
 
 
+def _count(what: str) -> object:
+    return typer.Option(min=0, help=what)
+
+
+def _share(what: str) -> object:
+    return typer.Option(min=0.0, max=1.0, help=what)
+
+
+_Accounts = Annotated[int, _count("Accounts in the org.")]
+_Contacts = Annotated[int, _count("Contacts in the org.")]
+_Opportunities = Annotated[int, _count("Opportunities in the org.")]
+_Port = Annotated[int, typer.Option(min=0, max=65_535, help="Loopback port (0: OS-chosen).")]
+_Tls = Annotated[bool, typer.Option("--tls/--no-tls", help="HTTPS with a throwaway CA.")]
+_Trust = Annotated[
+    bool, typer.Option("--trust/--no-trust", help="Serve a fake Trust status API too.")
+]
+_ServerErrors = Annotated[float, _share("Share of data calls failing 500.")]
+_Dropped = Annotated[float, _share("Share of connections dropped unanswered.")]
+_Expired = Annotated[float, _share("Share of calls finding the session expired.")]
+_Lost = Annotated[float, _share("Share of writes applied, then answer lost.")]
+_Json = Annotated[bool, typer.Option("--json", help="Print the environment as one JSON object.")]
+
+
 @app.command("fake-org")
 def fake_org(
     *,
-    accounts: Annotated[int, typer.Option(min=0, help="Accounts in the org.")] = 20,
-    contacts: Annotated[int, typer.Option(min=0, help="Contacts in the org.")] = 200,
-    opportunities: Annotated[int, typer.Option(min=0, help="Opportunities in the org.")] = 50,
+    accounts: _Accounts = 20,
+    contacts: _Contacts = 200,
+    opportunities: _Opportunities = 50,
     seed: Annotated[int, typer.Option(help="Seed of the org's sample data.")] = 0,
-    port: Annotated[int, typer.Option(min=0, max=65_535, help="Loopback port (0: OS-chosen).")] = 0,
-    tls: Annotated[bool, typer.Option("--tls/--no-tls", help="HTTPS with a throwaway CA.")] = True,
-    trust: Annotated[
-        bool, typer.Option("--trust/--no-trust", help="Serve a fake Trust status API too.")
-    ] = True,
-    api_limit: Annotated[int, typer.Option(min=0, help="Daily API allocation.")] = 15_000,
-    api_usage: Annotated[int, typer.Option(min=0, help="API calls already used.")] = 0,
+    port: _Port = 0,
+    tls: _Tls = True,
+    trust: _Trust = True,
+    api_limit: Annotated[int, _count("Daily API allocation.")] = 15_000,
+    api_usage: Annotated[int, _count("API calls already used.")] = 0,
     latency: Annotated[float, typer.Option(min=0.0, help="Seconds every request waits.")] = 0.0,
-    server_errors: Annotated[
-        float, typer.Option(min=0.0, max=1.0, help="Share of data calls failing 500.")
-    ] = 0.0,
-    dropped_connections: Annotated[
-        float, typer.Option(min=0.0, max=1.0, help="Share of connections dropped unanswered.")
-    ] = 0.0,
-    expired_sessions: Annotated[
-        float, typer.Option(min=0.0, max=1.0, help="Share of calls finding the session expired.")
-    ] = 0.0,
-    lost_responses: Annotated[
-        float,
-        typer.Option(min=0.0, max=1.0, help="Share of writes applied, then answer lost."),
-    ] = 0.0,
+    server_errors: _ServerErrors = 0.0,
+    dropped_connections: _Dropped = 0.0,
+    expired_sessions: _Expired = 0.0,
+    lost_responses: _Lost = 0.0,
     slow_drip: Annotated[
         float, typer.Option(min=0.0, help="Send answers a byte every N seconds.")
     ] = 0.0,
     fault_seed: Annotated[int, typer.Option(help="Seed of the fault probabilities.")] = 0,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the environment as one JSON object.")
-    ] = False,
+    as_json: _Json = False,
 ) -> None:
     """Run a fake org in the foreground for other programs' tests; print its environment.
 
@@ -96,29 +106,11 @@ def fake_org(
     URL, an access token, the CA bundle and the Trust status URL. Ctrl-C or SIGTERM
     stops it.
     """
+    given = dict(locals())  # first statement: exactly the options, by name
     from ._fake_org import FakeOrgOptions, run_fake_org  # noqa: PLC0415 (keeps --version instant)
 
-    options = FakeOrgOptions(
-        accounts=accounts,
-        contacts=contacts,
-        opportunities=opportunities,
-        seed=seed,
-        port=port,
-        tls=tls,
-        trust=trust,
-        api_limit=api_limit,
-        api_usage=api_usage,
-        latency=latency,
-        server_errors=server_errors,
-        dropped_connections=dropped_connections,
-        expired_sessions=expired_sessions,
-        lost_responses=lost_responses,
-        slow_drip=slow_drip,
-        fault_seed=fault_seed,
-        as_json=as_json,
-    )
     try:
-        code = run_fake_org(options)
+        code = run_fake_org(FakeOrgOptions(**given))
     except OSError as error:  # the port is taken, say
         typer.echo(f"sfresilience fake-org: {error.strerror or error}", err=True)
         raise typer.Exit(1) from None

@@ -198,7 +198,9 @@ def _finish(console: Console, steps: list[Step], drill: Drill, seconds: float) -
         render_triage(drill.triages[-1], console)
     if drill.incidents:
         console.print("\n[bold]The postmortem it drafted:")
-        render_postmortem(drill.incidents[-1], drill.client.budget.by_caller, {}, [], console)
+        by_caller = drill.client.budget.by_caller
+        # No hourly usage chart: the drill's calls all fall in one hour of its clock.
+        render_postmortem(drill.incidents[-1], by_caller, {}, [], console)
     failed = [step.title for step in steps if not step.passed]
     if failed:
         console.print(f"[red]Steps that did not behave: {', '.join(failed)}")

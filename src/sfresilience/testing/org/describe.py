@@ -149,81 +149,109 @@ def record_type_info(
     }
 
 
+# Field facts the fake has no model for: the same on every field.
+_FIELD_CONSTANTS: dict[str, object] = {
+    "aiPredictionField": False,
+    "autoNumber": False,
+    "calculated": False,
+    "calculatedFormula": None,
+    "controllerName": None,
+    "defaultValueFormula": None,
+    "dependentPicklist": False,
+    "deprecatedAndHidden": False,
+    "displayLocationInDecimal": False,
+    "encrypted": False,
+    "filteredLookupInfo": None,
+    "formulaTreatNullNumberAsZero": False,
+    "highScaleNumber": False,
+    "htmlFormatted": False,
+    "inlineHelpText": None,
+    "mask": None,
+    "maskType": None,
+    "queryByDistance": False,
+    "referenceTargetField": None,
+    "relationshipOrder": None,
+    "restrictedDelete": False,
+    "writeRequiresMasterRead": False,
+}
+_UNGROUPABLE = frozenset(
+    {"textarea", "address", "double", "currency", "percent", "datetime", "multipicklist"}
+)
+_DECIMAL_TYPES = frozenset({"double", "currency", "percent"})
+
+
 def describe_field(item: Field) -> dict[str, object]:
-    """One entry of a describe's `fields`."""
-    kind = item.type
-    text = item.kind == "string"
-    length = item.length or 0
+    """One entry of a describe's `fields`, keys in alphabetical order as Salesforce sends them."""
+    facts = {
+        **_FIELD_CONSTANTS,
+        **_field_identity(item),
+        **_field_size(item),
+        **_field_capabilities(item),
+        **_field_relationship(item),
+    }
+    return dict(sorted(facts.items()))
+
+
+def _field_identity(item: Field) -> dict[str, object]:
     return {
-        "aggregatable": kind not in _UNSORTABLE and kind != "boolean",
-        "aiPredictionField": False,
-        "autoNumber": False,
-        "byteLength": length * 3 if text or kind in {"id", "reference"} else 0,
-        "calculated": False,
-        "calculatedFormula": None,
-        "cascadeDelete": item.cascade_delete,
         "caseSensitive": item.case_sensitive,
         "compoundFieldName": item.compound
         or ("Name" if item.name in {"FirstName", "LastName", "Salutation"} else None),
-        "controllerName": None,
-        "createable": item.createable,
         "custom": item.custom,
         "defaultValue": item.default if isinstance(item.default, bool) else None,
-        "defaultValueFormula": None,
         "defaultedOnCreate": item.default is not None
-        or kind in {"id", "boolean"}
+        or item.type in {"id", "boolean"}
         or item.name == "OwnerId",
-        "dependentPicklist": False,
-        "deprecatedAndHidden": False,
-        "digits": item.precision if kind == "int" else 0,
-        "displayLocationInDecimal": False,
-        "encrypted": False,
         "externalId": item.external_id,
         "extraTypeInfo": _extra_type_info(item),
-        "filterable": kind not in {"textarea", "address"},
-        "filteredLookupInfo": None,
-        "formulaTreatNullNumberAsZero": False,
-        "groupable": kind
-        not in {
-            "textarea",
-            "address",
-            "double",
-            "currency",
-            "percent",
-            "datetime",
-            "multipicklist",
-        },
-        "highScaleNumber": False,
-        "htmlFormatted": False,
-        "idLookup": kind == "id" or item.external_id or (item.unique and text),
-        "inlineHelpText": None,
         "label": item.label,
-        "length": length if text or kind in {"id", "reference"} else 0,
-        "mask": None,
-        "maskType": None,
         "name": item.name,
         "nameField": item.name_field,
-        "namePointing": len(item.targets) > 1,
         "nillable": item.nillable,
-        "permissionable": item.custom and not item.required,
         "picklistValues": _picklist_values(item),
-        "polymorphicForeignKey": len(item.targets) > 1,
-        "precision": item.precision if kind in {"double", "currency", "percent"} else 0,
-        "queryByDistance": False,
-        "referenceTargetField": None,
-        "referenceTo": list(item.targets),
-        "relationshipName": item.relationship_name if kind == "reference" else None,
-        "relationshipOrder": None,
-        "restrictedDelete": False,
-        "restrictedPicklist": kind in PICKLIST_TYPES and kind != "combobox" and item.restricted,
-        "scale": item.scale if kind in {"double", "currency", "percent"} else 0,
-        "searchPrefilterable": kind == "reference",
-        "soapType": _SOAP_TYPES.get(kind, "xsd:string"),
-        "sortable": kind not in _UNSORTABLE,
-        "type": kind,
+        "soapType": _SOAP_TYPES.get(item.type, "xsd:string"),
+        "type": item.type,
         "unique": item.unique,
+    }
+
+
+def _field_size(item: Field) -> dict[str, object]:
+    kind = item.type
+    sized = item.kind == "string" or kind in {"id", "reference"}
+    length = item.length or 0
+    return {
+        "byteLength": length * 3 if sized else 0,
+        "digits": item.precision if kind == "int" else 0,
+        "length": length if sized else 0,
+        "precision": item.precision if kind in _DECIMAL_TYPES else 0,
+        "scale": item.scale if kind in _DECIMAL_TYPES else 0,
+    }
+
+
+def _field_capabilities(item: Field) -> dict[str, object]:
+    kind = item.type
+    return {
+        "aggregatable": kind not in _UNSORTABLE and kind != "boolean",
+        "createable": item.createable,
+        "filterable": kind not in {"textarea", "address"},
+        "groupable": kind not in _UNGROUPABLE,
+        "idLookup": kind == "id" or item.external_id or (item.unique and item.kind == "string"),
+        "permissionable": item.custom and not item.required,
+        "restrictedPicklist": kind in PICKLIST_TYPES and kind != "combobox" and item.restricted,
+        "sortable": kind not in _UNSORTABLE,
         "updateable": item.updateable,
-        "writeRequiresMasterRead": False,
+    }
+
+
+def _field_relationship(item: Field) -> dict[str, object]:
+    polymorphic = len(item.targets) > 1
+    return {
+        "cascadeDelete": item.cascade_delete,
+        "namePointing": polymorphic,
+        "polymorphicForeignKey": polymorphic,
+        "referenceTo": list(item.targets),
+        "relationshipName": item.relationship_name if item.type == "reference" else None,
+        "searchPrefilterable": item.type == "reference",
     }
 
 

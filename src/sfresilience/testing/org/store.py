@@ -10,19 +10,19 @@ import datetime as dt
 import random
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Final
 
 from . import checks
 from .catalog import Schema
 from .describe import MASTER_RECORD_TYPE, describe, global_entry, record_type_info
 from .errors import ApiError, entity_is_deleted, no_such_column, not_found
+from .history import TableHistory
 from .ids import BASE62, ID_RE, base62, id_checksum
 from .layouts import layout, record_type_mapping
 from .query import QueryResult, QueryRunner
 from .schema import Field, Record, SObject, attributes, external_key
 from .seed import account_rows, contact_rows, opportunity_rows
-from .soql import parse_datetime, utc_today
+from .soql import utc_today
 from .values import render_datetime
 
 
@@ -35,32 +35,7 @@ _FIRST_WRITE_AT: Final = dt.datetime(2024, 6, 1, tzinfo=dt.UTC)
 _SECONDS_PER_YEAR: Final = 365 * 24 * 3600
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """Copies of every record at one moment (see `Org.snapshot`)."""
-
-    tables: dict[str, dict[str, Record]]
-    deleted_at: dict[str, str]
-
-
-def _replication_window(start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    """Both ends in UTC with the seconds dropped, as getUpdated/getDeleted read them."""
-
-    def minute(moment: dt.datetime) -> dt.datetime:
-        aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-        return aware.astimezone(dt.UTC).replace(second=0, microsecond=0)
-
-    low, high = minute(start), minute(end)
-    if low >= high:
-        raise ApiError(
-            400,
-            "INVALID_REPLICATION_DATE",
-            "startDate must chronologically precede endDate by more than one minute",
-        )
-    return low, high
-
-
-class Org:
+class Org(TableHistory):
     """A deterministic, thread-safe, in-memory Salesforce org."""
 
     def __init__(
@@ -469,76 +444,6 @@ class Org:
             if item.unique and item.type != "id" and record[item.name] is not None:
                 index = self._unique_index(obj, item)
                 index[checks.unique_key(item, record[item.name])] = str(record["Id"])
-
-    # -- transactions (allOrNone composite requests, sObject trees) -----------
-
-    def snapshot(self) -> Snapshot:
-        """Every record as it is now, for `restore` when an all-or-none request fails."""
-        with self._lock:
-            tables = {
-                name: {record_id: dict(record) for record_id, record in table.items()}
-                for name, table in self._tables.items()
-            }
-            return Snapshot(tables, dict(self._deleted_at))
-
-    def restore(self, snapshot: Snapshot) -> None:
-        """Undo every write since `snapshot`: new records vanish, changed ones revert."""
-        with self._lock:
-            for name, table in self._tables.items():
-                before = snapshot.tables.get(name, {})
-                for record_id in [key for key in table if key not in before]:
-                    del table[record_id]
-                for record_id, old in before.items():
-                    current = table.get(record_id)
-                    if current is None:
-                        table[record_id] = dict(old)
-                    elif current != old:
-                        current.clear()
-                        current.update(old)
-            self._deleted_at.clear()
-            self._deleted_at.update(snapshot.deleted_at)
-            self._unique.clear()  # rebuilt from the restored records on next use
-
-    # -- replication (SFType.deleted / SFType.updated) -------------------------
-
-    def deleted_between(
-        self, sobject: str, start: dt.datetime, end: dt.datetime
-    ) -> list[tuple[str, str]]:
-        """(id, deletedDate) of records deleted in [start, end), oldest first.
-
-        The body of GET /sobjects/X/deleted/?start=&end=. As in Salesforce the
-        seconds of `start` and `end` are ignored, naive datetimes are UTC, and `start`
-        must precede `end` (else 400 INVALID_REPLICATION_DATE).
-        """
-        obj = self.schema.known(sobject)
-        low, high = _replication_window(start, end)
-        with self._lock:
-            found = [
-                (parse_datetime(stamp), record_id, stamp)
-                for record_id, stamp in self._deleted_at.items()
-                if record_id in self._tables[obj.name]
-            ]
-        return [
-            (record_id, stamp) for moment, record_id, stamp in sorted(found) if low <= moment < high
-        ]
-
-    def updated_between(self, sobject: str, start: dt.datetime, end: dt.datetime) -> list[str]:
-        """Ids of live records created or changed (by SystemModstamp) in [start, end).
-
-        The ids of GET /sobjects/X/updated/?start=&end=, oldest change first; the
-        window follows the same rules as `deleted_between`.
-        """
-        obj = self.schema.known(sobject)
-        low, high = _replication_window(start, end)
-        if obj.field("SystemModstamp") is None:
-            return []
-        with self._lock:
-            found = [
-                (parse_datetime(str(record["SystemModstamp"])), str(record["Id"]))
-                for record in self._tables[obj.name].values()
-                if not record["IsDeleted"]
-            ]
-        return [record_id for moment, record_id in sorted(found) if low <= moment < high]
 
     def _tick(self) -> str:
         self._writes += 1
