@@ -129,9 +129,12 @@ def _shared_for(  # noqa: PLR0917
     clock: Callable[[], float],
     wall_clock: Callable[[], float],
 ) -> _Shared:
+    # The org's instance URL too: an org id alone is not unique among test orgs,
+    # and a breaker is about the endpoint the calls go to.
+    where = f"{org}@{vars(sf).get('sf_instance') or ''}"
     with _shared_lock:
         per_store = _shared.setdefault(store, {})
-        found = per_store.get(org)
+        found = per_store.get(where)
         if found is None:
             instance = instance_key(sf)  # a string: the table must not keep the client alive
             breaker = BreakerCell(
@@ -141,7 +144,7 @@ def _shared_for(  # noqa: PLR0917
                 clock=clock,
                 wall_clock=wall_clock,
             )
-            found = per_store[org] = _Shared(breaker, _backend(settings, store, clock))
+            found = per_store[where] = _Shared(breaker, _backend(settings, store, clock))
         return found
 
 
