@@ -212,6 +212,8 @@ class Fallback:
         if not cache.available:
             return None, f"the fallback cache ({cache.backend.name}) is unavailable"
         entry = cache.lookup(key)
+        if entry is None and not cache.available:  # the lookup itself found it down
+            return None, f"the fallback cache ({cache.backend.name}) is unavailable"
         if entry is None:
             return None, f"nothing usable cached (none younger than {cache.max_age:g} s)"
         return entry, ""
