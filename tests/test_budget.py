@@ -214,9 +214,11 @@ class TestThresholds:
             EventKind.BUDGET_CRITICAL,
             EventKind.BUDGET_EXHAUSTED,
         ] == _kinds(events)
-        exhausted = events[-1]
+        exhausted = next(e for e in events if e.kind is EventKind.BUDGET_EXHAUSTED)
         assert exhausted.budget is not None
         assert (100, "exhausted") == (exhausted.budget.used, exhausted.budget.level)
+        # Each call the spent allocation held back is told once, as such.
+        assert 3 == sum(e.kind is EventKind.CALL_BLOCKED for e in events)
 
     def test_thresholds_come_from_the_settings(
         self, org: FakeSalesforce, clock: Clock, events: list[Event]

@@ -249,3 +249,20 @@ class TestWriteBehind:
         writer.submit(lambda: done.append(1))
         assert writer.flush(timeout=5)
         assert done == [1]
+
+
+def test_an_equal_answer_a_moment_later_is_not_kept_again() -> None:
+    """A hot key re-read with the same answer costs no encode; a new answer always is kept."""
+    clock = Clock()
+    writer = WriteBehind()
+    cache = FallbackCache(LruBackend(), scope=ORG, clock=clock, writer=writer)
+    key = cache.key("query", normalise_soql("SELECT Id FROM Account"))
+    changed = OrderedDict(RESULT, totalSize=2)
+    for value, seconds_later in ((RESULT, 0.0), (RESULT, 0.5), (changed, 0.1), (changed, 1.5)):
+        clock.now += seconds_later
+        cache.put(key, OrderedDict(value))
+    assert writer.flush(timeout=5)
+    assert 3 == writer.written  # the second equal answer within a second was skipped
+    entry = cache.lookup(key)
+    assert entry is not None
+    assert (2, clock.now) == (entry.value["totalSize"], entry.fetched_at)

@@ -9,14 +9,17 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import redis
 
 from sfresilience import Event, EventKind, ResilientClient, Settings, freshness
 from sfresilience._fallback import fallback_of
+from sfresilience._fallback._wiring import instance_key
 from sfresilience._modes import set_fleet_switch
 from sfresilience._store import MemoryStore, RedisStore
+from sfresilience._trust_status import remembered_instance_key
 from sfresilience.exceptions import CircuitOpen, FallbackUnavailable, WriteRefused
 from sfresilience.testing import FakeSalesforce, FakeTrust
 
@@ -337,6 +340,28 @@ class TestTrustOnOpening:
             clock.now += 90
             assert freshness(client.query(Q)) is None  # the probe
             assert before + 1 == queries(fake)
+
+    def test_a_host_without_its_instance_uses_the_one_triage_learnt(self) -> None:
+        """A My Domain host names no instance: the breaker asks Trust about triage's."""
+        clock = FakeClock()
+        with (
+            FakeTrust(instances=("NA137",)) as trust,
+            FakeSalesforce(contacts=5) as fake,
+        ):
+            trust.open_incident("NA137", severity="major")
+            store = MemoryStore()
+            sf = fake.client()
+            host = urlsplit(f"//{sf.sf_instance}").hostname or ""
+            assert instance_key(sf) is None
+            store.set(remembered_instance_key(host), b"NA137", ttl=3600)
+            settings = Settings(retry_attempts=1, status_url=trust.url)
+            client = ResilientClient(
+                sf, clock=clock, sleep=clock.sleep, store=store, settings=settings
+            )
+            self.outage(client, fake)
+            status = fallback_of(client).breaker.status
+            assert status is not None
+            assert (status.instance, status.core_incident) == ("NA137", True)
 
     def test_an_unreachable_status_api_is_unknown_never_healthy(self) -> None:
         clock = FakeClock()

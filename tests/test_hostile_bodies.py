@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import sys
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -81,6 +83,18 @@ WRONG_SHAPE: dict[str, bytes] = {
     "null": response(200, b"null"),
     "records is text, not utf-8 escaped": response(200, b'{"records": "\\udcff", "done": true}'),
 }
+
+
+@pytest.fixture(autouse=True)
+def default_recursion_limit() -> Iterator[None]:
+    """Python's default limit: whether a 5,000-deep body decodes depends on it, and other
+    tests' tools (hypothesis) may leave it raised."""
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(before)
 
 
 def client_of(canned_http: Any) -> ResilientClient:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
 import tenacity
 from simple_salesforce.exceptions import SalesforceError, SalesforceMalformedRequest
 
@@ -135,3 +136,22 @@ def test_a_classification_already_on_the_error_is_kept() -> None:
     assert not retry_if_salesforce()(_state(error, 1))
     error.classification = classify(status=503, body=b"down")  # type: ignore[attr-defined]
     assert retry_if_salesforce()(_state(error, 1))
+
+
+@pytest.mark.parametrize(("ambiguous_writes", "created"), [(False, 1), (True, 2)])
+def test_a_create_whose_answer_was_lost_is_not_sent_again(
+    org: FakeSalesforce, ambiguous_writes: bool, created: int
+) -> None:
+    """Applied, then the connection dropped: re-sending would make a second record."""
+    sf = _sf(org)
+    org.faults.lose_responses(count=1)
+    retrying = _retrying(
+        retry=retry_if_salesforce(ambiguous_writes=ambiguous_writes), wait=wait_salesforce()
+    )
+    if ambiguous_writes:
+        retrying(sf.Account.create, {"Name": "Lost Answer"})  # sent again, and applied again
+    else:
+        with pytest.raises(requests.RequestException):
+            retrying(sf.Account.create, {"Name": "Lost Answer"})
+    found = sf.query("SELECT Id FROM Account WHERE Name = 'Lost Answer'")
+    assert created == found["totalSize"]

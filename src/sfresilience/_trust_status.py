@@ -9,9 +9,13 @@ plugs in beside this one. An unreachable or unreadable status API is *unknown*
 from __future__ import annotations
 
 import dataclasses
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import requests
+
+
+if TYPE_CHECKING:
+    from ._store import Store
 
 
 # Values of the instance ``status`` field that mean the core service is hit
@@ -59,3 +63,22 @@ class TrustV1:
         if not isinstance(status, str):
             return InstanceStatus(instance, None, "status API gave no status")
         return InstanceStatus(instance, status, f"Trust reports {status} on {instance}")
+
+
+def remembered_instance_key(host: str) -> str:
+    """Where ``sfresilience triage`` keeps an org's instance name, by its host."""
+    return f"triage:instance:{host}"
+
+
+def remembered_instance(store: Store, host: str) -> str | None:
+    """The instance name triage learnt for *host* while the org answered, if any.
+
+    A My Domain host (``acme.my.salesforce.com``) does not name its instance.
+    """
+    from ._store import StoreUnavailable  # noqa: PLC0415  (the store imports nothing of this)
+
+    try:
+        found = store.get(remembered_instance_key(host))
+    except StoreUnavailable:
+        return None
+    return found.decode(errors="replace") if found else None

@@ -29,13 +29,14 @@ from collections.abc import Callable
 
 import tenacity
 
-from ._classify import Classification, ErrorCategory, classify
+from ._classify import Classification, ErrorCategory, classify, may_have_been_applied
 from ._core import Attempt, GiveUp, QueueBehind, RetryPolicy, decide
 
 
 __all__ = ["retry_if_salesforce", "wait_salesforce"]
 
 _NEVER = frozenset({ErrorCategory.API_LIMIT_EXCEEDED})
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _classification(state: tenacity.RetryCallState) -> Classification | None:
@@ -49,6 +50,16 @@ def _classification(state: tenacity.RetryCallState) -> Classification | None:
     return found if isinstance(found, Classification) else classify(error)
 
 
+def _ambiguous_write(state: tenacity.RetryCallState) -> bool:
+    """Whether the failed attempt was a write that may have been applied."""
+    error = state.outcome.exception() if state.outcome is not None else None
+    request = getattr(error, "request", None)
+    method = str(getattr(request, "method", "") or "").upper()
+    if not method or method in _READS or not isinstance(error, Exception):
+        return False
+    return may_have_been_applied(error)
+
+
 class retry_if_salesforce(tenacity.retry_base):  # noqa: N801  (tenacity's own naming)
     """Retry a failed attempt whose error the runbook says to retry.
 
@@ -58,17 +69,31 @@ class retry_if_salesforce(tenacity.retry_base):  # noqa: N801  (tenacity's own n
             runbook marks ``retryable``.
         retryable: with *categories*, also require (True) or exclude (False)
             errors marked retryable; None: the categories alone decide.
+        ambiguous_writes: also retry a write (POST, PATCH, PUT, DELETE) whose
+            request may have reached Salesforce (a read timeout, a connection cut
+            mid-request): re-sending it may apply it twice. Off by default, as in
+            the library's own retries (``SFRESILIENCE_RETRY_AMBIGUOUS_WRITES``).
 
-    ``API_LIMIT_EXCEEDED`` is never retried, even when named.
+    ``API_LIMIT_EXCEEDED`` is never retried, even when named. A write is told by the
+    request the error carries (``requests``' errors do); an error that names none is
+    judged by its category alone.
     """
 
-    def __init__(self, *categories: ErrorCategory | str, retryable: bool | None = None) -> None:
+    def __init__(
+        self,
+        *categories: ErrorCategory | str,
+        retryable: bool | None = None,
+        ambiguous_writes: bool = False,
+    ) -> None:
         self.categories = frozenset(ErrorCategory(c) for c in categories)
         self.retryable = retryable
+        self.ambiguous_writes = ambiguous_writes
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
         found = _classification(retry_state)
         if found is None or found.category in _NEVER:
+            return False
+        if not self.ambiguous_writes and _ambiguous_write(retry_state):
             return False
         if not self.categories:
             return found.retryable if self.retryable is None else found.retryable is self.retryable

@@ -176,11 +176,6 @@ def _bulk_insert(h: Harness) -> Any:
     return h.client.bulk2.Contact.insert(records=rows, wait=0.05)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (found by the soak): a Bulk 2.0 ingest whose polling fails after the "
-    "job was closed is reported as a plain failure, not as 'may have been applied'",
-)
 def test_a_bulk_job_that_ran_but_could_not_be_polled_is_reported_ambiguous() -> None:
     """Seeded: the job is created, loaded and closed; then two polls meet the maintenance
     page and the call gives up, while the job runs and its three rows land."""

@@ -23,7 +23,7 @@ from simple_salesforce.bulk2 import (
 )
 
 from .._guard import Guard
-from ._ingest import IngestRun
+from ._ingest import CLOSED_JOB_NOTE, IngestRun
 from ._transport import QUERY_JOBS, count_daily
 from ._watchdog import JobStuck, Watchdog, report_stuck, stuck_error
 
@@ -131,4 +131,8 @@ class _WatchedClient(_Bulk2Client):
             operation = f"bulk2 {self.object_name}.{kind}"
             report_stuck(self._guard.hooks, operation, stuck, "raising a classified timeout")
             raise stuck_error(stuck, f"aborted stuck job {job_id}") from None
+        except Exception as error:
+            if not is_query:  # waited on only once the job was closed: Salesforce has it
+                error.add_note(CLOSED_JOB_NOTE.format(job_id=job_id))
+            raise
         return JobState.job_complete

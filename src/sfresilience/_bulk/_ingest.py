@@ -32,6 +32,13 @@ _LINE_ENDINGS = {"LF": "\n", "CRLF": "\r\n"}
 _UNPROCESSED = "unprocessedrecords"  # the path Salesforce documents
 
 
+CLOSED_JOB_NOTE = (
+    "sfresilience: ingest job {job_id} was closed before waiting on it failed: its rows may "
+    "have been applied, and the job was not re-sent. Read the job's state and results "
+    "(GET jobs/ingest/{job_id}) before loading the rows again."
+)
+
+
 class IngestRun:
     """The state of one load of one CSV chunk (one simple-salesforce ``_upload_data``)."""
 
@@ -113,9 +120,11 @@ class IngestRun:
     def _job(self, data: str, rows: int, *, attempt: int) -> None:
         """Create, upload, close and watch one job of *rows* rows; sort them into the tallies."""
         job_id = self._open_job()
+        closed = False
         try:
             self.client.upload_job_data(job_id, data)
             self.client.close_job(job_id)
+            closed = True
             batches = max(1, math.ceil(rows / RECORDS_PER_BATCH))
             count_daily(self.client.session, BATCHES, batches)
             self.watchdog.wait(
@@ -131,7 +140,9 @@ class IngestRun:
             reason = f"aborted stuck job {job_id}; resubmitting its unprocessed records once"
             self.policy.emit(EventKind.RETRY, stuck_classification(stuck), 1, reason)
             return
-        except Exception:
+        except Exception as error:
+            if closed:  # Salesforce has the rows: some or all may have been applied
+                error.add_note(CLOSED_JOB_NOTE.format(job_id=job_id))
             self._abort_if_running(job_id)
             raise
         self._collect(job_id, attempt)

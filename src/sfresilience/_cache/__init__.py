@@ -7,6 +7,7 @@ hash of the call (``_keys``), kept in an embedded LRU or a shared store
 
 from __future__ import annotations
 
+import collections
 import logging
 import threading
 import time
@@ -36,6 +37,11 @@ __all__ = [
 ]
 
 logger = logging.getLogger("sfresilience")
+
+_REKEEP_AFTER = 1.0
+"""Seconds within which an equal answer under the same key is not kept again."""
+_RECENT_KEYS = 256
+"""Keys whose last kept answer is remembered for that (a bound on what it holds)."""
 
 
 class Backend(Protocol):
@@ -86,6 +92,10 @@ class FallbackCache:
         self._warned_at = -float("inf")
         self._warn_lock = threading.Lock()
         self.bad_entries = 0
+        # Hot keys are re-read many times a second with the same answer: keeping
+        # each again would cost an encode and a wake-up of the writer per read.
+        self._recent: collections.OrderedDict[str, tuple[float, Any]] = collections.OrderedDict()
+        self._recent_lock = threading.Lock()
 
     def key(self, kind: str, call: Any) -> str:
         return cache_key(self.scope.org_id, self.scope.api_version, kind, call)
@@ -97,7 +107,25 @@ class FallbackCache:
     def put(self, key: str, value: Any, *, fresh_for: float = 0.0) -> None:
         """Keep *value*, fetched now, in the background (never blocks on the backend)."""
         fetched_at = self._clock()
+        if self.backend.available and self._kept_a_moment_ago(key, value, fetched_at):
+            return
         self.writer.submit(lambda: self._write(key, value, fetched_at, fresh_for))
+
+    def _kept_a_moment_ago(self, key: str, value: Any, now: float) -> bool:
+        """Whether the same *value* was kept under *key* less than a second ago.
+
+        Skipping it leaves the entry's fetch time up to that second older than
+        the newest equal answer: ``freshness`` may overstate an age, never understate it.
+        """
+        with self._recent_lock:
+            last = self._recent.get(key)
+            if last is not None and 0 <= now - last[0] < _REKEEP_AFTER and _same(last[1], value):
+                return True
+            self._recent[key] = (now, value)
+            self._recent.move_to_end(key)
+            if len(self._recent) > _RECENT_KEYS:
+                self._recent.popitem(last=False)
+            return False
 
     def put_now(self, key: str, value: Any, *, fresh_for: float = 0.0) -> None:
         """Keep *value* on the caller's thread (for tests and tools)."""
@@ -120,11 +148,19 @@ class FallbackCache:
             self._warn(f"a result was not kept: it changed while being written ({error})")
             return
         self.backend.set(key, raw, ttl=max(self.max_age, fresh_for))
+        self._forget_if_down()
+
+    def _forget_if_down(self) -> None:
+        # A backend that failed may have lost what it kept: keep equal answers again.
+        if not self.backend.available:
+            with self._recent_lock:
+                self._recent.clear()
 
     def lookup(self, key: str) -> Entry | None:
         """The entry at *key* if one may still be served, else None."""
         raw = self.backend.get(key)
         if raw is None:
+            self._forget_if_down()
             return None
         try:
             entry = decode(raw, scope=self.scope, key=key, cipher=self._cipher)
@@ -149,3 +185,10 @@ class FallbackCache:
 
     def __repr__(self) -> str:
         return f"<FallbackCache {self.backend.name} org={self.scope.org_id!r}>"
+
+
+def _same(kept: Any, value: Any) -> bool:
+    try:
+        return bool(kept == value)
+    except Exception:  # noqa: BLE001  (a function's own result type may not compare)
+        return False

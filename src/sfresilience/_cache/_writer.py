@@ -25,6 +25,7 @@ class WriteBehind:
         self._max_pending = max_pending
         self._ready = threading.Condition()
         self._busy = False
+        self._idle = False  # the worker waits for work: only then is it woken
         self._thread: threading.Thread | None = None
         self.dropped = 0
         self.written = 0
@@ -40,7 +41,8 @@ class WriteBehind:
                     target=self._work, name="sfresilience-cache-writer", daemon=True
                 )
                 self._thread.start()
-            self._ready.notify_all()
+            if self._idle:
+                self._ready.notify_all()
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every write submitted so far is done; False on timeout."""
@@ -50,7 +52,9 @@ class WriteBehind:
     def _work(self) -> None:
         while True:
             with self._ready:
+                self._idle = True
                 self._ready.wait_for(lambda: bool(self._pending))
+                self._idle = False
                 write = self._pending.popleft()
                 self._busy = True
             try:

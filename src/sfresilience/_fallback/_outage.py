@@ -209,9 +209,10 @@ class Fallback:
             return None, "the enclosing resilient_query serves from its own cache"
         if cache is None:
             return None, "no fallback cache is configured"
-        if not cache.available:
+        # Asked again after the lookup: the lookup itself may find it down.
+        entry = cache.lookup(key) if cache.available else None
+        if entry is None and not cache.available:
             return None, f"the fallback cache ({cache.backend.name}) is unavailable"
-        entry = cache.lookup(key)
         if entry is None:
             return None, f"nothing usable cached (none younger than {cache.max_age:g} s)"
         return entry, ""

@@ -14,6 +14,7 @@ import time
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from .._cache import (
     Backend,
@@ -28,7 +29,7 @@ from .._events import Event, EventKind, Hook
 from .._modes import FALLBACK, EnvToggle, FleetSwitch, ModeReason, Pinned, ReasonSource
 from .._settings import Settings
 from .._store import FailoverStore, MemoryStore, RedisStore, Store
-from .._trust_status import TrustV1
+from .._trust_status import TrustV1, remembered_instance
 from ._breaker_cell import BreakerCell
 from ._flight import SingleFlight
 from ._outage import Fallback
@@ -58,6 +59,19 @@ def instance_key(sf: Any) -> str | None:
     """The org's instance for the status API (``NA137``), when its host names one."""
     found = _INSTANCE_HOST.match(str(vars(sf).get("sf_instance") or ""))
     return found.group(1).upper() if found else None
+
+
+def _instance_of(
+    from_host: str | None, sf: Any, store: weakref.ref[Store]
+) -> Callable[[], str | None]:
+    """The instance key: from the host, else as ``triage`` last learnt it (My Domain)."""
+    host = urlsplit(f"//{vars(sf).get('sf_instance') or ''}").hostname or ""
+
+    def instance() -> str | None:
+        alive = store()  # weakly: the table of shared state must not keep the store alive
+        return from_host or (remembered_instance(alive, host) if alive is not None else None)
+
+    return instance
 
 
 def _backend(settings: Settings, store: Store, clock: Callable[[], float]) -> Backend:
@@ -129,19 +143,22 @@ def _shared_for(  # noqa: PLR0917
     clock: Callable[[], float],
     wall_clock: Callable[[], float],
 ) -> _Shared:
+    # The org's instance URL too: an org id alone is not unique among test orgs,
+    # and a breaker is about the endpoint the calls go to.
+    where = f"{org}@{vars(sf).get('sf_instance') or ''}"
     with _shared_lock:
         per_store = _shared.setdefault(store, {})
-        found = per_store.get(org)
+        found = per_store.get(where)
         if found is None:
             instance = instance_key(sf)  # a string: the table must not keep the client alive
             breaker = BreakerCell(
-                instance=lambda: instance,
+                instance=_instance_of(instance, sf, weakref.ref(store)),
                 status=TrustV1(settings.status_url),
                 **_probe_slot(store, org),
                 clock=clock,
                 wall_clock=wall_clock,
             )
-            found = per_store[org] = _Shared(breaker, _backend(settings, store, clock))
+            found = per_store[where] = _Shared(breaker, _backend(settings, store, clock))
         return found
 
 

@@ -27,6 +27,7 @@ from .._session import install_timeouts
 from .._settings import Settings
 from .._store import Store, StoreUnavailable, shared_store
 from .._timeline import Timeline
+from .._trust_status import remembered_instance_key
 from ._checks import (
     Check,
     OrgProbe,
@@ -223,7 +224,7 @@ def _remember(store: Store | None, label: str, instance: str | None) -> str | No
     """Keep the instance key while the org answers; recall it when it does not."""
     if store is None:
         return instance
-    key = f"triage:instance:{label}"
+    key = remembered_instance_key(label)
     try:
         if instance is not None:
             store.set(key, instance.encode(), ttl=_INSTANCE_TTL)
