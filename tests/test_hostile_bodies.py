@@ -179,7 +179,7 @@ def test_query_all_stops_at_a_page_that_points_back_to_itself(canned_http: Any) 
 
 
 def test_a_query_all_deadline_bounds_a_looping_answer(canned_http: Any) -> None:
-    """With SFRESILIENCE_QUERY_ALL_DEADLINE the loop ends in a classified timeout today."""
+    """With SFRESILIENCE_QUERY_ALL_DEADLINE set too, the loop ends in a classified error."""
     canned_http.answer(LOOPING_PAGE)
     now = [0.0]
 
