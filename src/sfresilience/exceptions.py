@@ -17,6 +17,11 @@ sfresilience itself decides not to call Salesforce, or when it is misused::
 
 from __future__ import annotations
 
+from typing import Any
+
+from ._classify import Classification, classify
+from ._classify._table import own_error_key
+
 
 __all__ = [
     "BudgetExhausted",
@@ -31,7 +36,18 @@ __all__ = [
 
 
 class SFResilienceError(Exception):
-    """Base of every error sfresilience raises on its own account."""
+    """Base of every error sfresilience raises on its own account.
+
+    The fail-fast ones (refusals, not failures) carry a ``.classification``
+    from the classifier's own-error table, marked not retryable.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when no classification was set on the error itself.
+        if name == "classification" and own_error_key(self) is not None:
+            found: Classification = classify(self)
+            return found
+        raise AttributeError(name)
 
 
 class CriticalOnlyBlocked(SFResilienceError):
