@@ -159,7 +159,8 @@ def _classify(
     headers: Mapping[str, str] | None,
 ) -> Classification:
     own = own_error_key(error) if isinstance(error, BaseException) else None
-    if own is not None:  # the library's own decision not to call Salesforce
+    if own is not None and isinstance(error, BaseException):
+        # The library's own decision not to call Salesforce.
         return _build(OWN_ERROR_TABLE[own], code=None, message=_safe_str(error), status=None)
     evidence = _Evidence()
     if isinstance(error, requests.Response):
