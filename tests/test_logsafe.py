@@ -46,3 +46,24 @@ def test_a_reason_drops_the_url_query_string_and_secrets() -> None:
     assert "q=" not in shown
     assert "00D000000000001!" not in shown
     assert "/services/data/v59.0/query/" in shown
+
+
+def test_a_served_from_cache_reason_quotes_no_query_string() -> None:
+    from sfresilience import EventKind, ResilientClient, Settings  # noqa: PLC0415
+    from sfresilience._fallback import fallback_of  # noqa: PLC0415
+    from sfresilience.testing import FakeSalesforce  # noqa: PLC0415
+
+    events: list[Event] = []
+    soql = "SELECT Id FROM Contact WHERE Email = 'jane.doe@example.com'"
+    with FakeSalesforce(contacts=3) as org:
+        client = ResilientClient(
+            org.client(), settings=Settings(retry_attempts=1), on_event=events.append
+        )
+        client.query(soql)
+        assert fallback_of(client).flush(5)
+        org.faults.outage()  # requests' error quotes the URL it could not reach
+        client.query(soql)
+    [served] = [e for e in events if e.kind is EventKind.SERVED_FROM_CACHE]
+    assert "UNAVAILABLE" in served.reason
+    assert "jane.doe" not in served.reason
+    assert "q=" not in served.reason

@@ -20,7 +20,8 @@ MASKED = "'***'"
 _LITERAL = re.compile(r"""'(?:[^'\\\n]|\\.)*'?|"(?:[^"\\\n]|\\.)*"?""")
 # Salesforce puts the echoed query (and a caret line) before this marker.
 _ROW_MARKER = re.compile(r"ERROR at Row:\S*")
-_QUERY_STRING = re.compile(r"(https?://[^\s?#'\"]+)\?[^\s#'\"]*")
+# A URL or a bare path (requests' "Max retries exceeded with url: /services/...?q=").
+_QUERY_STRING = re.compile(r"((?:https?://|/)[^\s?#'\"]*)\?[^\s#'\"]*")
 
 
 def mask_record_data(message: str) -> str:
