@@ -17,11 +17,6 @@ sfresilience itself decides not to call Salesforce, or when it is misused::
 
 from __future__ import annotations
 
-from typing import Any
-
-from ._classify import Classification, classify
-from ._classify._table import own_error_key
-
 
 __all__ = [
     "BudgetExhausted",
@@ -42,11 +37,13 @@ class SFResilienceError(Exception):
     from the classifier's own-error table, marked not retryable.
     """
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattr__(self, name: str) -> object:
         # Only reached when no classification was set on the error itself.
+        from ._classify import classify  # noqa: PLC0415  (keeps this module's namespace its own)
+        from ._classify._table import own_error_key  # noqa: PLC0415
+
         if name == "classification" and own_error_key(self) is not None:
-            found: Classification = classify(self)
-            return found
+            return classify(self)
         raise AttributeError(name)
 
 
