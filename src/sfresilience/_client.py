@@ -494,7 +494,8 @@ class ResilientClient(_Proxy):
         if name in _BULK_HANDLERS:
             deadline = self._self_settings.bulk_job_deadline
             note_use = self._self_admission.budget.note_daily_use
-            return bulk_handler(name, sf, self._self_guard, deadline, note_use)
+            fallback = self._self_fallback
+            return bulk_handler(name, sf, self._self_guard, deadline, note_use, fallback)
         found = _class_attribute(type(sf), name)
         if found is None:
             return SObject(name, self)  # what Salesforce.__getattr__ makes of the name

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, TypeAlias
 
 from ._classify import Classification, ErrorCategory
+from ._logsafe import mask_record_data
 
 
 if TYPE_CHECKING:
@@ -156,4 +157,4 @@ def describe(event: Event) -> str:  # noqa: PLR0911  (one line per kind of event
         return f"{head}; giving up: {event.reason}. {c.action}"
     if event.kind is EventKind.BULK_JOB_STUCK:
         return f"{event.operation}: {event.reason}"
-    return f"{head}: {c.message}"
+    return f"{head}: {mask_record_data(c.message)}"

@@ -31,7 +31,20 @@ __all__ = [
 
 
 class SFResilienceError(Exception):
-    """Base of every error sfresilience raises on its own account."""
+    """Base of every error sfresilience raises on its own account.
+
+    The fail-fast ones (refusals, not failures) carry a ``.classification``
+    from the classifier's own-error table, marked not retryable.
+    """
+
+    def __getattr__(self, name: str) -> object:
+        # Only reached when no classification was set on the error itself.
+        from ._classify import classify  # noqa: PLC0415  (keeps this module's namespace its own)
+        from ._classify._table import own_error_key  # noqa: PLC0415
+
+        if name == "classification" and own_error_key(self) is not None:
+            return classify(self)
+        raise AttributeError(name)
 
 
 class CriticalOnlyBlocked(SFResilienceError):

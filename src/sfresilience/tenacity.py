@@ -15,7 +15,9 @@ and let sfresilience say *whether* and *how long*::
     def load(sf):
         return sf.query("SELECT Id FROM Account")
 
-The predicate never retries the daily API cap (``API_LIMIT_EXCEEDED``): another
+The predicate never retries sfresilience's own refusals (``CircuitOpen``,
+``WriteRefused``, ``FallbackUnavailable``, ``CriticalOnlyBlocked``,
+``BudgetExhausted``) nor the daily API cap (``API_LIMIT_EXCEEDED``): another
 call only spends what is left of it. The wait is the one the library's core
 chooses (:func:`sfresilience._core.decide`): equal-jitter exponential backoff,
 and for ``UNABLE_TO_LOCK_ROW`` the same contention-aware lock retry backoff the
@@ -30,6 +32,7 @@ from collections.abc import Callable
 import tenacity
 
 from ._classify import Classification, ErrorCategory, classify, may_have_been_applied
+from ._classify._table import own_error_key
 from ._core import Attempt, GiveUp, QueueBehind, RetryPolicy, decide
 
 
@@ -44,8 +47,8 @@ def _classification(state: tenacity.RetryCallState) -> Classification | None:
     if outcome is None or not outcome.failed:
         return None
     error = outcome.exception()
-    if not isinstance(error, Exception):
-        return None
+    if not isinstance(error, Exception) or own_error_key(error) is not None:
+        return None  # the library's own refusal is a decision, not a transient failure
     found = getattr(error, "classification", None)
     return found if isinstance(found, Classification) else classify(error)
 

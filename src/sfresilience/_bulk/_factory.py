@@ -10,6 +10,7 @@ from simple_salesforce.bulk import SFBulkHandler
 from simple_salesforce.bulk2 import SFBulk2Handler
 
 from .._events import logger
+from .._fallback import Fallback
 from .._guard import Guard
 from ._bulk1 import ResilientBulkHandler
 from ._bulk2 import ResilientBulk2Handler
@@ -22,20 +23,26 @@ from ._watchdog import Watchdog
 _QUERY_POLL = 1.0  # first poll interval of a query job, seconds (then doubling)
 
 
-def bulk_handler(
-    name: str, sf: Any, guard: Guard, job_deadline: float, note_use: NoteUse | None = None
+def bulk_handler(  # noqa: PLR0917
+    name: str,
+    sf: Any,
+    guard: Guard,
+    job_deadline: float,
+    note_use: NoteUse | None = None,
+    fallback: Fallback | None = None,
 ) -> Any:
     """``sf.<name>`` (``bulk`` or ``bulk2``) with its requests routed through *guard*.
 
     A client whose session is not a ``requests.Session`` (a test double) gets
     simple-salesforce's handler as it is; a simple-salesforce whose private Bulk
     methods changed gets its own handler over the guarded session (``_compat``).
+    With *fallback*, every request goes through it (see ``GuardedSession``).
     """
     session = vars(sf).get("session")
     if not isinstance(session, requests.Session):
         return getattr(sf, name)
     api = "bulk2" if name == "bulk2" else "bulk"
-    guarded = GuardedSession(session, sf, guard, api, note_use)
+    guarded = GuardedSession(session, sf, guard, api, note_use, fallback)
     if name == "bulk2":
         if not compatible(api, BULK2_NEEDS):
             return SFBulk2Handler(sf.session_id, sf.bulk2_url, sf.proxies, guarded)

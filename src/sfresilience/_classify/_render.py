@@ -8,6 +8,7 @@ from sfresilience._classify._table import (
     EXCEPTION_TABLE,
     OTHER_4XX,
     OTHER_5XX,
+    OWN_ERROR_TABLE,
     PRECEDENCE,
     SEVERITY_RATIONALE,
     SIGNAL_TABLE,
@@ -86,6 +87,14 @@ def _exception_rows() -> str:
     return "".join(rows)
 
 
+def _own_rows() -> str:
+    rows = []
+    for key, rule in OWN_ERROR_TABLE.items():
+        name, _, mode = key.rpartition(".")[2].partition(":")
+        rows.append(_row(f"`{name}`" + (f' (mode "{mode}")' if mode else ""), rule))
+    return "".join(rows)
+
+
 def _family_rows() -> str:
     return "".join(_row(f"`{family.pattern}`", family.entry.rule) for family in FAMILIES)
 
@@ -155,6 +164,11 @@ def render_markdown_table() -> str:
         f"{_HEADER.format(key='status')}{_status_rows()}\n"
         "## simple-salesforce exceptions without a code\n\n"
         f"{_exception_rows()}\n"
+        "## sfresilience's own refusals\n\n"
+        "Raised when the library decides not to call Salesforce; never retryable "
+        "(another try meets the same decision), and `sfresilience.tenacity` never "
+        "retries them. Each carries this `.classification`.\n\n"
+        f"{_HEADER.format(key='exception')}{_own_rows()}\n"
         "## Severity\n\n"
         f"{severities}\n"
         "## Several errors in one response\n\n"

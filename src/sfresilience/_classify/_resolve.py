@@ -36,10 +36,12 @@ from sfresilience._classify._table import (
     CATEGORY_DEFAULTS,
     CODES,
     EXCEPTION_TABLE,
+    OWN_ERROR_TABLE,
     PRECEDENCE,
     SIGNAL_TABLE,
     CodeEntry,
     Rule,
+    own_error_key,
     status_rule,
 )
 from sfresilience._redact import redact
@@ -156,6 +158,10 @@ def _classify(
     body: object,
     headers: Mapping[str, str] | None,
 ) -> Classification:
+    own = own_error_key(error) if isinstance(error, BaseException) else None
+    if own is not None and isinstance(error, BaseException):
+        # The library's own decision not to call Salesforce.
+        return _build(OWN_ERROR_TABLE[own], code=None, message=_safe_str(error), status=None)
     evidence = _Evidence()
     if isinstance(error, requests.Response):
         _from_response(error, evidence)

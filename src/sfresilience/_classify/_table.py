@@ -39,6 +39,7 @@ __all__ = [
     "NEVER_RETRYABLE",
     "OTHER_4XX",
     "OTHER_5XX",
+    "OWN_ERROR_TABLE",
     "PRECEDENCE",
     "READ_TIMEOUT",
     "REQUEST_NOT_SENDABLE",
@@ -50,6 +51,7 @@ __all__ = [
     "Rule",
     "_e",
     "_rule",
+    "own_error_key",
     "status_rule",
 ]
 
@@ -244,6 +246,65 @@ EXCEPTION_TABLE: Final[Mapping[str, ErrorCategory | None]] = MappingProxyType(
         _SS + "SalesforceBulkV2ExtractError": C.INVALID_REQUEST,
     }
 )
+
+
+# sfresilience's own fail-fast errors: decisions not to call Salesforce, never
+# retried (another try meets the same decision). WriteRefused by its ``mode``.
+_OWN = "sfresilience.exceptions."
+OWN_ERROR_TABLE: Final[Mapping[str, Rule]] = MappingProxyType(
+    {
+        _OWN + "CircuitOpen": _rule(
+            C.UNAVAILABLE,
+            "Not sent: the breaker is open after recent outage failures. Wait for "
+            "its probe; check the Trust status.",
+            retryable=False,
+        ),
+        _OWN + "WriteRefused:breaker": _rule(
+            C.UNAVAILABLE,
+            "Not sent: the breaker is open. Queue the write and replay it once "
+            "Salesforce answers again.",
+            retryable=False,
+        ),
+        _OWN + "WriteRefused:maintenance": _rule(
+            C.MAINTENANCE,
+            "Not sent: the instance is in maintenance. Queue the write and replay "
+            "it after the window.",
+            retryable=False,
+        ),
+        _OWN + "WriteRefused:fallback": _rule(
+            C.UNAVAILABLE,
+            "Not sent: fallback mode is on (SF_FALLBACK_MODE or the fleet switch). "
+            "Queue the write; replay it when the mode is turned off.",
+            retryable=False,
+        ),
+        _OWN + "FallbackUnavailable": _rule(
+            C.UNAVAILABLE,
+            "Not sent: fallback mode is on and nothing usable is cached. Serve a "
+            "degraded answer, or turn the mode off.",
+            retryable=False,
+        ),
+        _OWN + "CriticalOnlyBlocked": _rule(
+            C.API_LIMIT_EXCEEDED,
+            "Not sent: critical-only mode holds back non-critical work to save "
+            "the API allocation. Defer it.",
+        ),
+        _OWN + "BudgetExhausted": _rule(
+            C.API_LIMIT_EXCEEDED,
+            "Not sent: the daily API allocation is (nearly) spent. Defer until it "
+            "resets, or raise the allocation.",
+        ),
+    }
+)
+
+
+def own_error_key(error: BaseException) -> str | None:
+    """*error*'s row in OWN_ERROR_TABLE, or None for errors not of that table."""
+    for cls in type(error).__mro__:
+        name = f"{cls.__module__}.{cls.__qualname__}"
+        for key in (f"{name}:{getattr(error, 'mode', '')}", name):
+            if key in OWN_ERROR_TABLE:
+                return key
+    return None
 
 
 def status_rule(status: int) -> Rule | None:

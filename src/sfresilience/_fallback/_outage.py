@@ -27,6 +27,7 @@ from .._classify import Classification, ErrorCategory, classify
 from .._core._breaker import OUTAGE, Admit, State
 from .._events import Event, EventKind, Hook, emit
 from .._freshness import Freshness, freshness, mark
+from .._logsafe import safe_reason
 from ..exceptions import CircuitOpen, CriticalOnlyBlocked, FallbackUnavailable, WriteRefused
 from ._breaker_cell import BreakerCell
 from ._flight import SingleFlight
@@ -148,12 +149,13 @@ class Fallback:
                 return self._live(key, call, fresh_for, op)
             return self.flights.run(key, lambda: self._live(key, call, fresh_for, op))
         except CriticalOnlyBlocked as error:
-            return self._serve_or_raise(key, f"critical-only mode ({error})", error)
+            return self._serve_or_raise(key, safe_reason(f"critical-only mode ({error})"), error)
         except Exception as error:
             category = _category(error)
             if category not in OUTAGE:
                 raise
-            return self._serve_or_raise(key, f"Salesforce {category.value}: {error}", error)
+            reason = safe_reason(f"Salesforce {category.value}: {error}")
+            return self._serve_or_raise(key, reason, error)
 
     def _live(self, key: str | None, call: Callable[[], T], fresh_for: float, op: str) -> T:
         before = self.breaker.state

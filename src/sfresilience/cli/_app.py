@@ -47,11 +47,14 @@ def demo(
     contacts: Annotated[
         int, typer.Option(min=10, max=50_000, help="Contacts in the fake org.")
     ] = 2500,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="No live display: print the outcome as one JSON object.")
+    ] = False,
 ) -> None:
     """Run the incident drill against an embedded fake org: no setup, no network."""
     from ._demo import run_demo  # noqa: PLC0415  (keeps --version instant)
 
-    raise typer.Exit(run_demo(contacts=contacts))
+    raise typer.Exit(run_demo(contacts=contacts, as_json=as_json))
 
 
 def _count(what: str) -> object:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import random
+import sys
 import time
 
 from rich.console import Console
@@ -17,6 +19,7 @@ from .._events import Event, EventKind, describe
 from .._settings import load_settings
 from ..testing import FakeSalesforce, FakeTrust
 from ._demo_drill import Action, Drill, Step
+from ._demo_json import demo_json
 from ._demo_steps import STEPS
 from ._postmortem import _render as render_postmortem
 from ._triage import render as render_triage
@@ -157,12 +160,27 @@ def _run_step(drill: Drill, progress: _Progress, title: str, does: str, action: 
     return step
 
 
-def run_demo(*, contacts: int = 2500, console: Console | None = None) -> int:
-    """Run every drill step live; 0 when each did what the library claims."""
+def run_demo(*, contacts: int = 2500, console: Console | None = None, as_json: bool = False) -> int:
+    """Run every drill step live (or quietly, then print JSON); 0 when each did what
+    the library claims."""
     console = console or Console()
     events: list[Event] = []
     started = time.monotonic()
-    with FakeSalesforce(
+    with _fake_org(contacts) as org:
+        drill = Drill(org, events)  # list.append is atomic: hooks in threads are safe
+        progress = _Progress(drill.events)
+        if as_json:
+            for title, does, action in STEPS:
+                _run_step(drill, progress, title, does, action)
+            document = demo_json(progress.done, drill, time.monotonic() - started)
+            sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        else:
+            _show(console, drill, progress, started)
+    return 0 if all(step.passed for step in progress.done) else 1
+
+
+def _fake_org(contacts: int) -> FakeSalesforce:
+    return FakeSalesforce(
         # A fleet in Redis remembers an org's budget for a day: with Redis, each drill
         # gets an org of its own (the seed makes the org id).
         seed=random.randrange(2**31) if load_settings().redis_url else 0,
@@ -172,20 +190,20 @@ def run_demo(*, contacts: int = 2500, console: Console | None = None) -> int:
         contacts=contacts,
         lock_hold=0.03,
         lock_wait=0.005,
-    ) as org:
-        drill = Drill(org, events)  # list.append is atomic: hooks in threads are safe
-        console.rule("[bold]sfresilience incident drill")
-        console.print(
-            f"A fake Salesforce org at {org.instance_url}, Trust at {drill.trust.url}.\n"
-            "The drill skips ahead instead of waiting: an hour for the API budget's "
-            "window, two minutes for the breaker's cooldown.\n"
-        )
-        progress = _Progress(drill.events)
-        with Live(progress, console=console, refresh_per_second=8, transient=True) as live:
-            for title, does, action in STEPS:
-                live.console.print(_panel(_run_step(drill, progress, title, does, action)))
-        _finish(console, progress.done, drill, time.monotonic() - started)
-    return 0 if all(step.passed for step in progress.done) else 1
+    )
+
+
+def _show(console: Console, drill: Drill, progress: _Progress, started: float) -> None:
+    console.rule("[bold]sfresilience incident drill")
+    console.print(
+        f"A fake Salesforce org at {drill.org.instance_url}, Trust at {drill.trust.url}.\n"
+        "The drill skips ahead instead of waiting: an hour for the API budget's "
+        "window, two minutes for the breaker's cooldown.\n"
+    )
+    with Live(progress, console=console, refresh_per_second=8, transient=True) as live:
+        for title, does, action in STEPS:
+            live.console.print(_panel(_run_step(drill, progress, title, does, action)))
+    _finish(console, progress.done, drill, time.monotonic() - started)
 
 
 def _finish(console: Console, steps: list[Step], drill: Drill, seconds: float) -> None:
