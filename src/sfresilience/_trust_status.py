@@ -9,13 +9,11 @@ plugs in beside this one. An unreachable or unreadable status API is *unknown*
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import requests
 
-
-if TYPE_CHECKING:
-    from ._store import Store
+from ._store import Store, StoreUnavailable
 
 
 # Values of the instance ``status`` field that mean the core service is hit
@@ -75,8 +73,6 @@ def remembered_instance(store: Store, host: str) -> str | None:
 
     A My Domain host (``acme.my.salesforce.com``) does not name its instance.
     """
-    from ._store import StoreUnavailable  # noqa: PLC0415  (the store imports nothing of this)
-
     try:
         found = store.get(remembered_instance_key(host))
     except StoreUnavailable:
